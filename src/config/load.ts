@@ -1,0 +1,216 @@
+/**
+ * Reads one gateway's configuration file (YAML or JSON), validates it against schemas/config.schema.json and
+ * resolves files, secrets and keys. The only module that reads the environment.
+ */
+import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { parsePemCertificates } from '../crypto/certificate.ts';
+import type { SigningAlgorithm } from '../crypto/types.ts';
+import { GatewayError } from '../errors.ts';
+import { validateAgainst } from '../validation.ts';
+import type { RawConfig, RawPartner, RawSecret, RawSigning } from './raw.ts';
+import type { GatewayConfig, Mra, Partner, Signer } from './types.ts';
+
+export type Environment = Readonly<Record<string, string | undefined>>;
+
+export interface LoadOptions {
+  /** Defaults to process.env; tests pass their own. */
+  env?: Environment;
+}
+
+/** Path of the configuration file: the argument, else MRA_CONFIG, else ./gateway.yaml. */
+export function configPathFrom(argument: string | undefined, env: Environment = process.env): string {
+  return resolve(argument ?? env.MRA_CONFIG ?? 'gateway.yaml');
+}
+
+export function loadConfig(path: string, options: LoadOptions = {}): GatewayConfig {
+  const env = options.env ?? process.env;
+  const file = resolve(path);
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (cause) {
+    throw invalid(`cannot read configuration file ${file}: ${(cause as Error).message}`);
+  }
+  let raw: unknown;
+  try {
+    raw = parseYaml(text, { uniqueKeys: true, maxAliasCount: 50 });
+  } catch (cause) {
+    throw invalid(`${file} is not valid YAML or JSON: ${(cause as Error).message}`);
+  }
+  const checked = validateAgainst('config', raw);
+  if (!checked.ok) throw invalid(`${file}: ${checked.errors.join('; ')}`);
+  return resolveConfig(raw as RawConfig, dirname(file), env);
+}
+
+function resolveConfig(raw: RawConfig, baseDir: string, env: Environment): GatewayConfig {
+  const at = (p: string): string => resolve(baseDir, p);
+  const home = raw.home;
+  const signers = home.signing.map((s, i) => resolveSigner(s, `/home/signing/${i}`, at, env));
+  // The newest certificate signs; older ones stay published for receivers until they are removed.
+  signers.sort((a, b) => b.chain[0]!.notBefore.getTime() - a.chain[0]!.notBefore.getTime());
+
+  const seen = new Set<string>([home.adminId]);
+  const partners = raw.partners.map((p, i) => {
+    if (seen.has(p.adminId))
+      throw invalid(`/partners/${i}/adminId: ${p.adminId} is configured twice or is home`);
+    seen.add(p.adminId);
+    return resolvePartner(p, `/partners/${i}`, at);
+  });
+
+  const server = raw.server ?? {};
+  const tls = server.tls;
+  const mtls = server.mtls ?? true;
+  if (mtls && tls === undefined) {
+    throw invalid('/server/mtls: mutual TLS needs /server/tls; set "mtls: false" explicitly for local tests');
+  }
+  const databaseUrl =
+    env.DATABASE_URL ??
+    (raw.storage?.databaseUrl
+      ? readSecret(raw.storage.databaseUrl, '/storage/databaseUrl', at, env)
+      : undefined);
+
+  return {
+    home: { adminId: home.adminId, name: home.name, signers },
+    server: {
+      host: server.host ?? '127.0.0.1',
+      port: server.port ?? 8443,
+      publicUrl: server.publicUrl,
+      tls:
+        tls === undefined
+          ? undefined
+          : {
+              certificatePem: readText(at(tls.certificate), '/server/tls/certificate'),
+              keyPem: readSecret(tls.key, '/server/tls/key', at, env),
+            },
+      mtls,
+      trustProxy: server.trustProxy ?? false,
+      headersTimeoutMs: server.headersTimeoutMs ?? 10_000,
+      requestTimeoutMs: server.requestTimeoutMs ?? 60_000,
+      rateLimitPerMinute: server.rateLimitPerMinute ?? 600,
+    },
+    storage:
+      databaseUrl !== undefined && databaseUrl.trim() !== ''
+        ? { kind: 'postgres', databaseUrl: databaseUrl.trim() }
+        : { kind: 'embedded', dataDir: at(raw.storage?.dataDir ?? `data/${home.adminId}`) },
+    partners,
+    apiClients: (raw.apiClients ?? []).map((c) => ({
+      id: c.id,
+      tokenSha256: c.tokenSha256,
+      scopes: new Set(c.scopes),
+    })),
+    logLevel: env.LOG_LEVEL ?? 'info',
+  };
+}
+
+function resolveSigner(raw: RawSigning, field: string, at: (p: string) => string, env: Environment): Signer {
+  const chainPem = readText(at(raw.certificateChain), `${field}/certificateChain`);
+  const chain = parseCertificates(chainPem, `${field}/certificateChain`);
+  const leaf = chain[0]!;
+  let key: KeyObject;
+  try {
+    key = createPrivateKey(readSecret(raw.key, `${field}/key`, at, env));
+  } catch (cause) {
+    throw invalid(`${field}/key: not a private key in PEM: ${(cause as Error).message}`);
+  }
+  const publicDer = createPublicKey(key).export({ type: 'spki', format: 'der' });
+  if (!publicDer.equals(leaf.publicKey.export({ type: 'spki', format: 'der' }))) {
+    throw invalid(`${field}/key: the key does not belong to the first certificate of the chain`);
+  }
+  return {
+    alg: algorithmFor(key, `${field}/key`),
+    key,
+    chain,
+    x5c: chain.map((c) => Buffer.from(c.der).toString('base64')),
+    kid: leaf.thumbprint,
+  };
+}
+
+function algorithmFor(key: KeyObject, field: string): SigningAlgorithm {
+  const type = key.asymmetricKeyType;
+  if (type === 'ec' && key.asymmetricKeyDetails?.namedCurve === 'prime256v1') return 'ES256';
+  if (type === 'ed25519') return 'EdDSA';
+  if (type === 'rsa' || type === 'rsa-pss') return 'PS256';
+  throw invalid(`${field}: key type ${String(type)} is not in the signing profile (P-256, Ed25519, RSA)`);
+}
+
+function resolvePartner(raw: RawPartner, field: string, at: (p: string) => string): Partner {
+  const anchors = raw.trustAnchors.flatMap((p, i) =>
+    parseCertificates(readText(at(p), `${field}/trustAnchors/${i}`), `${field}/trustAnchors/${i}`),
+  );
+  const revoked = new Set<string>();
+  if (raw.revocationList !== undefined) {
+    const text = readText(at(raw.revocationList), `${field}/revocationList`);
+    for (const [n, line] of text.split('\n').entries()) {
+      const entry = line.replace(/#.*/, '').trim().toLowerCase().replaceAll(':', '');
+      if (entry === '') continue;
+      if (!/^[0-9a-f]{64}$/.test(entry)) {
+        throw invalid(`${field}/revocationList: line ${n + 1} is not a SHA-256 certificate fingerprint`);
+      }
+      revoked.add(entry);
+    }
+  }
+  return {
+    adminId: raw.adminId,
+    name: raw.name,
+    endpoint: raw.endpoint.replace(/\/+$/, ''),
+    trust: { adminId: raw.adminId, anchors, revokedFingerprints: revoked },
+    mra: resolveMra(raw, `${field}/mra`),
+  };
+}
+
+function resolveMra(raw: RawPartner, field: string): Mra {
+  const m = raw.mra;
+  const from = new Date(`${m.inForceFrom}T00:00:00Z`);
+  const until = m.inForceUntil === undefined ? undefined : new Date(`${m.inForceUntil}T00:00:00Z`);
+  if (until !== undefined) {
+    until.setUTCDate(until.getUTCDate() + 1);
+    if (until <= from) throw invalid(`${field}/inForceUntil: must not be before inForceFrom`);
+  }
+  return {
+    id: m.id,
+    inForceFrom: from,
+    inForceUntil: until,
+    status: m.status,
+    programmes: new Set(m.scope.programmes),
+    roles: new Set(m.scope.roles),
+    benefits: (m.benefits ?? []).map((b) => ({ id: b.id, description: b.description, roles: b.roles })),
+  };
+}
+
+function parseCertificates(pem: string, field: string) {
+  let certs: ReturnType<typeof parsePemCertificates>;
+  try {
+    certs = parsePemCertificates(pem);
+  } catch (cause) {
+    throw invalid(`${field}: not a PEM certificate file: ${(cause as Error).message}`);
+  }
+  if (certs.length === 0) throw invalid(`${field}: holds no PEM certificate`);
+  return certs;
+}
+
+function readSecret(secret: RawSecret, field: string, at: (p: string) => string, env: Environment): string {
+  if ('env' in secret) {
+    const value = env[secret.env];
+    if (value === undefined || value === '')
+      throw invalid(`${field}: environment variable ${secret.env} is not set`);
+    return value;
+  }
+  return readText(at(secret.file), field);
+}
+
+function readText(path: string, field: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (cause) {
+    throw invalid(
+      `${field}: cannot read ${path}: ${(cause as NodeJS.ErrnoException).code ?? (cause as Error).message}`,
+    );
+  }
+}
+
+function invalid(message: string): GatewayError {
+  return new GatewayError('CONFIG_INVALID', `configuration: ${message}`);
+}

@@ -1,0 +1,43 @@
+/** The configuration file as schemas/config.schema.json admits it, before files and secrets are read. */
+import type { ApiScope, Programme, Role } from './types.ts';
+
+export type RawSecret = { file: string } | { env: string };
+
+export interface RawSigning {
+  key: RawSecret;
+  certificateChain: string;
+}
+
+export interface RawPartner {
+  adminId: string;
+  name?: string;
+  endpoint: string;
+  trustAnchors: string[];
+  revocationList?: string;
+  mra: {
+    id: string;
+    inForceFrom: string;
+    inForceUntil?: string;
+    status: 'in-force' | 'suspended' | 'terminated';
+    scope: { programmes: Programme[]; roles: Role[] };
+    benefits?: { id: string; description: string; roles?: Role[] }[];
+  };
+}
+
+export interface RawConfig {
+  home: { adminId: string; name?: string; signing: RawSigning[] };
+  server?: {
+    host?: string;
+    port?: number;
+    publicUrl?: string;
+    tls?: { certificate: string; key: RawSecret };
+    mtls?: boolean;
+    trustProxy?: boolean;
+    headersTimeoutMs?: number;
+    requestTimeoutMs?: number;
+    rateLimitPerMinute?: number;
+  };
+  storage?: { databaseUrl?: RawSecret; dataDir?: string };
+  partners: RawPartner[];
+  apiClients?: { id: string; tokenSha256: string; scopes: ApiScope[] }[];
+}

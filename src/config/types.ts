@@ -1,0 +1,86 @@
+import type { KeyObject } from 'node:crypto';
+import type { ParsedCertificate, SigningAlgorithm, TrustStore } from '../crypto/types.ts';
+
+export type Programme = 'AEO-S' | 'AEO-C' | 'AEO-F';
+export type Role =
+  | 'manufacturer'
+  | 'exporter'
+  | 'importer'
+  | 'customs-broker'
+  | 'carrier'
+  | 'freight-forwarder'
+  | 'consolidator'
+  | 'warehouse-operator'
+  | 'port-operator'
+  | 'terminal-operator';
+export type ApiScope = 'publish' | 'border' | 'admin' | 'monitoring';
+
+/** One certificate and key the home administration signs with. */
+export interface Signer {
+  alg: SigningAlgorithm;
+  key: KeyObject;
+  chain: readonly ParsedCertificate[];
+  /** Standard base64 DER of each chain certificate, leaf first: the `x5c` header. */
+  x5c: readonly string[];
+  /** base64url SHA-256 of the leaf DER: the `kid` header. */
+  kid: string;
+}
+
+export interface Benefit {
+  id: string;
+  description: string;
+  /** Roles the benefit applies to; all roles in scope when absent. */
+  roles: readonly Role[] | undefined;
+}
+
+export interface Mra {
+  id: string;
+  /** Inclusive, UTC midnight. */
+  inForceFrom: Date;
+  /** Exclusive, UTC midnight of the day after the configured last day; undefined: open-ended. */
+  inForceUntil: Date | undefined;
+  status: 'in-force' | 'suspended' | 'terminated';
+  programmes: ReadonlySet<Programme>;
+  roles: ReadonlySet<Role>;
+  benefits: readonly Benefit[];
+}
+
+export interface Partner {
+  adminId: string;
+  name: string | undefined;
+  /** Base URL of the partner's gateway, ending in /mra/v1. */
+  endpoint: string;
+  trust: TrustStore;
+  mra: Mra;
+}
+
+export interface ApiClient {
+  id: string;
+  tokenSha256: string;
+  scopes: ReadonlySet<ApiScope>;
+}
+
+export interface ServerSettings {
+  host: string;
+  port: number;
+  publicUrl: string | undefined;
+  tls: { certificatePem: string; keyPem: string } | undefined;
+  mtls: boolean;
+  trustProxy: boolean;
+  headersTimeoutMs: number;
+  requestTimeoutMs: number;
+  rateLimitPerMinute: number;
+}
+
+export type StorageSettings =
+  | { kind: 'postgres'; databaseUrl: string }
+  | { kind: 'embedded'; dataDir: string };
+
+export interface GatewayConfig {
+  home: { adminId: string; name: string | undefined; signers: readonly Signer[] };
+  server: ServerSettings;
+  storage: StorageSettings;
+  partners: readonly Partner[];
+  apiClients: readonly ApiClient[];
+  logLevel: string;
+}

@@ -1,0 +1,74 @@
+/**
+ * Verifies a signed object of the exchange (record, receipt, request token) end to end: the strict pre-check,
+ * the x5c chain against the trust stores of the partners it may come from, the signature over the exact bytes
+ * received, and a strict parse of the payload. Which partner signed is decided by the anchors, never by
+ * anything the token says about itself.
+ */
+import { type ChainCache, leafKeyMatchesAlg, validateChain } from './chain.ts';
+import { type JwsProfile, precheckCompactJws } from './compact-jws.ts';
+import { verifyJwsSignature } from './jws-verify.ts';
+import { parseStrictJson } from './strict-json.ts';
+import { type CheckResult, fail, type ParsedCertificate, type TrustStore } from './types.ts';
+
+/** Nesting limit of signed headers and payloads (PROTOCOL.md, signing profile). */
+export const MAX_JSON_DEPTH = 16;
+
+export interface VerifiedObject {
+  /** adminId of the trust store the chain led to. */
+  signer: string;
+  leaf: ParsedCertificate;
+  payloadBytes: Uint8Array;
+  payload: unknown;
+}
+
+export interface VerifyOptions {
+  profile: JwsProfile;
+  /** Stores to try, most likely first (the TLS peer's, when known). */
+  stores: readonly TrustStore[];
+  at: Date;
+  cache?: ChainCache;
+}
+
+export async function verifySignedObject(
+  token: unknown,
+  options: VerifyOptions,
+): Promise<CheckResult<VerifiedObject>> {
+  const pre = precheckCompactJws(token, options.profile);
+  if (!pre.ok) return pre;
+
+  const chained = chainToStores(pre.x5c, options);
+  if (!chained.ok) return chained;
+  const { leaf, signer } = chained;
+
+  if (pre.kid !== leaf.thumbprint)
+    return fail('HEADER_INVALID', 'kid is not the SHA-256 thumbprint of x5c[0]');
+  if (!leafKeyMatchesAlg(leaf, pre.alg)) {
+    return fail('ALG_NOT_ALLOWED', `alg ${pre.alg} does not match the key type of the signing certificate`);
+  }
+  if (!(await verifyJwsSignature(pre, leaf.publicKey))) {
+    return fail('SIGNATURE_INVALID', 'the signature does not verify with the key of x5c[0]');
+  }
+
+  const parsed = parseStrictJson(pre.payloadBytes, { maxDepth: MAX_JSON_DEPTH });
+  if (!parsed.ok) return fail('SCHEMA_INVALID', `payload: ${parsed.detail}`);
+  if (parsed.value === null || typeof parsed.value !== 'object' || Array.isArray(parsed.value)) {
+    return fail('SCHEMA_INVALID', 'payload is not a JSON object');
+  }
+  return { ok: true, signer, leaf, payloadBytes: pre.payloadBytes, payload: parsed.value };
+}
+
+function chainToStores(
+  x5c: readonly Uint8Array[],
+  options: VerifyOptions,
+): CheckResult<{ leaf: ParsedCertificate; signer: string }> {
+  let firstFailure: CheckResult<never> | undefined;
+  for (const store of options.stores) {
+    const result = options.cache
+      ? options.cache.validate(x5c, store, options.at)
+      : validateChain(x5c, store, options.at);
+    if (result.ok) return { ok: true, leaf: result.leaf, signer: store.adminId };
+    // A chain that reached a store's anchor but is out of date says more than "untrusted" elsewhere.
+    if (firstFailure === undefined || result.code === 'CERT_EXPIRED') firstFailure = result;
+  }
+  return firstFailure ?? fail('CERT_UNTRUSTED', 'no partner is configured to trust this chain');
+}

@@ -1,0 +1,103 @@
+/**
+ * The one error type of the gateway. Every failure that leaves a module carries a stable code; the HTTP layer
+ * turns it into an RFC 9457 problem document using the status map below.
+ */
+
+/** Per-record rejection codes of the exchange protocol (PROTOCOL.md, "Receiving rules"). */
+export const RECORD_REJECTION_CODES = [
+  'SCHEMA_INVALID',
+  'JWS_MALFORMED',
+  'HEADER_INVALID',
+  'ALG_NOT_ALLOWED',
+  'SIGNATURE_INVALID',
+  'CERT_UNTRUSTED',
+  'CERT_EXPIRED',
+  'ISSUER_MISMATCH',
+  'NO_MRA_IN_FORCE',
+  'OUT_OF_SCOPE',
+  'ISSUED_IN_FUTURE',
+  'RECORD_ID_CONFLICT',
+  'VERSION_CONFLICT',
+] as const;
+export type RecordRejectionCode = (typeof RECORD_REJECTION_CODES)[number];
+
+/** Whole-request and operational codes. */
+export const REQUEST_ERROR_CODES = [
+  'BAD_REQUEST',
+  'BODY_INVALID',
+  'BODY_TOO_LARGE',
+  'UNSUPPORTED_MEDIA_TYPE',
+  'UNAUTHORIZED',
+  'FORBIDDEN',
+  'NOT_FOUND',
+  'METHOD_NOT_ALLOWED',
+  'RATE_LIMITED',
+  'PARTNER_UNKNOWN',
+  'STORE_UNAVAILABLE',
+  'SHUTTING_DOWN',
+  'CONFIG_INVALID',
+  'INTERNAL',
+] as const;
+export type RequestErrorCode = (typeof REQUEST_ERROR_CODES)[number];
+
+export type ErrorCode = RecordRejectionCode | RequestErrorCode;
+
+const HTTP_STATUS: Record<ErrorCode, number> = {
+  SCHEMA_INVALID: 400,
+  JWS_MALFORMED: 400,
+  HEADER_INVALID: 400,
+  ALG_NOT_ALLOWED: 400,
+  SIGNATURE_INVALID: 401,
+  CERT_UNTRUSTED: 401,
+  CERT_EXPIRED: 401,
+  ISSUER_MISMATCH: 403,
+  NO_MRA_IN_FORCE: 403,
+  OUT_OF_SCOPE: 403,
+  ISSUED_IN_FUTURE: 400,
+  RECORD_ID_CONFLICT: 409,
+  VERSION_CONFLICT: 409,
+  BAD_REQUEST: 400,
+  BODY_INVALID: 400,
+  BODY_TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  UNAUTHORIZED: 401,
+  FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  METHOD_NOT_ALLOWED: 405,
+  RATE_LIMITED: 429,
+  PARTNER_UNKNOWN: 401,
+  STORE_UNAVAILABLE: 503,
+  SHUTTING_DOWN: 503,
+  CONFIG_INVALID: 500,
+  INTERNAL: 500,
+};
+
+export interface GatewayErrorOptions {
+  /** Seconds after which the client may retry (Retry-After), for 429 and 503. */
+  retryAfterSeconds?: number;
+  cause?: unknown;
+}
+
+export class GatewayError extends Error {
+  readonly code: ErrorCode;
+  readonly retryAfterSeconds: number | undefined;
+
+  constructor(code: ErrorCode, message: string, options: GatewayErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'GatewayError';
+    this.code = code;
+    this.retryAfterSeconds = options.retryAfterSeconds;
+  }
+
+  get status(): number {
+    return HTTP_STATUS[this.code];
+  }
+}
+
+export function httpStatusOf(code: ErrorCode): number {
+  return HTTP_STATUS[code];
+}
+
+export function isRecordRejectionCode(value: string): value is RecordRejectionCode {
+  return (RECORD_REJECTION_CODES as readonly string[]).includes(value);
+}

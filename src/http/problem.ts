@@ -1,0 +1,84 @@
+/** Every HTTP error leaves as an RFC 9457 problem document with a stable `code`. */
+import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
+import { type ErrorCode, GatewayError, httpStatusOf } from '../errors.ts';
+
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  code: ErrorCode;
+  detail: string;
+}
+
+const TITLES: Partial<Record<number, string>> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  413: 'Content Too Large',
+  415: 'Unsupported Media Type',
+  429: 'Too Many Requests',
+  500: 'Internal Server Error',
+  503: 'Service Unavailable',
+};
+
+export function problemOf(code: ErrorCode, detail: string): Problem {
+  const status = httpStatusOf(code);
+  return {
+    type: `urn:mra-exchange:problem:${code.toLowerCase().replaceAll('_', '-')}`,
+    title: TITLES[status] ?? 'Error',
+    status,
+    code,
+    detail,
+  };
+}
+
+export function sendProblem(reply: FastifyReply, problem: Problem, retryAfterSeconds?: number): FastifyReply {
+  if (retryAfterSeconds !== undefined) void reply.header('retry-after', String(retryAfterSeconds));
+  return reply.code(problem.status).type('application/problem+json').send(problem);
+}
+
+/** Maps fastify's own errors (body limit, parser, validation) onto the gateway's codes. */
+function classify(error: FastifyError | GatewayError): {
+  code: ErrorCode;
+  detail: string;
+  retryAfter?: number;
+} {
+  if (error instanceof GatewayError) {
+    const retryAfter = error.retryAfterSeconds;
+    const detail = error.status >= 500 && error.code === 'INTERNAL' ? 'internal error' : error.message;
+    return retryAfter === undefined ? { code: error.code, detail } : { code: error.code, detail, retryAfter };
+  }
+  if (error.validation) return { code: 'BODY_INVALID', detail: `request ${error.message}` };
+  switch (error.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return { code: 'BODY_TOO_LARGE', detail: 'the request body is over the limit of 10 MiB' };
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return { code: 'UNSUPPORTED_MEDIA_TYPE', detail: 'only application/json is accepted' };
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return { code: 'BODY_INVALID', detail: 'the body is not valid JSON' };
+  }
+  const status = error.statusCode ?? 500;
+  if (status === 429) return { code: 'RATE_LIMITED', detail: 'rate limit exceeded' };
+  if (status === 413) return { code: 'BODY_TOO_LARGE', detail: 'the request body is over the limit' };
+  if (status === 415) return { code: 'UNSUPPORTED_MEDIA_TYPE', detail: 'only application/json is accepted' };
+  // secure-json-parse rejects __proto__ and constructor.prototype with a 400 (THREATS.md 8).
+  if (status >= 400 && status < 500) return { code: 'BODY_INVALID', detail: error.message };
+  return { code: 'INTERNAL', detail: 'internal error' };
+}
+
+export function installProblemHandlers(app: FastifyInstance): void {
+  app.setErrorHandler((error: FastifyError | GatewayError, request, reply) => {
+    const { code, detail, retryAfter } = classify(error);
+    const status = httpStatusOf(code);
+    if (status >= 500) request.log.error({ err: error }, 'request failed');
+    else request.log.info({ code }, 'request refused');
+    return sendProblem(reply, problemOf(code, detail), retryAfter);
+  });
+  app.setNotFoundHandler((request, reply) =>
+    sendProblem(reply, problemOf('NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`)),
+  );
+}

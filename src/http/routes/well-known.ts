@@ -1,0 +1,25 @@
+import type { FastifyInstance } from 'fastify';
+import type { GatewayConfig } from '../../config/types.ts';
+import { ALLOWED_ALGORITHMS } from '../../crypto/types.ts';
+
+/** `GET /.well-known/mra-gateway`: who this gateway is and every key it currently signs with. */
+export function registerWellKnownRoute(app: FastifyInstance, config: GatewayConfig): void {
+  // Exported from the certificate, never from the private key, so no private member can leak into the JWK.
+  const publicKeys = config.home.signers.map((s) => ({
+    ...s.chain[0]!.publicKey.export({ format: 'jwk' }),
+    kid: s.kid,
+    alg: s.alg,
+    use: 'sig',
+    x5c: [...s.x5c],
+  }));
+  app.get('/.well-known/mra-gateway', async (request) => {
+    const base = config.server.publicUrl ?? `${request.protocol}://${request.host}`;
+    return {
+      adminId: config.home.adminId,
+      protocol: 'mra-exchange/1',
+      algorithms: [...ALLOWED_ALGORITHMS],
+      endpoints: { records: `${base}/mra/v1/records` },
+      keys: { keys: publicKeys },
+    };
+  });
+}

@@ -1,0 +1,183 @@
+/** Loads what is held for a batch and writes its decisions: evidence, current state, identifiers, receipt. */
+import { createHash } from 'node:crypto';
+import type { Sql } from '../store/types.ts';
+import { type Decision, type HeldFacts, operatorKey } from './decide.ts';
+import type { Candidate } from './judge.ts';
+
+type Accepted = Candidate & { result: 'accepted' | 'superseded' };
+
+/**
+ * Serialises batches that touch the same operators or recordIds (THREATS.md 64: two identical batches at the
+ * same moment store one copy). Keys are locked in sorted order so concurrent batches cannot deadlock.
+ */
+export async function lockBatch(tx: Sql, candidates: readonly Candidate[]): Promise<void> {
+  const keys = new Set<string>();
+  for (const c of candidates) {
+    keys.add(lockKey(`op:${c.record.issuer}/${c.record.operator.aeoId}`));
+    keys.add(lockKey(`rec:${c.record.recordId}`));
+  }
+  if (keys.size === 0) return;
+  const sorted = [...keys].sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : 1));
+  await tx.query(
+    'SELECT count(pg_advisory_xact_lock(k::bigint)) FROM jsonb_array_elements_text($1::jsonb) AS k',
+    [JSON.stringify(sorted)],
+  );
+}
+
+function lockKey(text: string): string {
+  return createHash('sha256').update(text).digest().readBigInt64BE(0).toString();
+}
+
+export async function loadHeld(tx: Sql, candidates: readonly Candidate[]): Promise<HeldFacts> {
+  const held: HeldFacts = {
+    payloadByRecordId: new Map(),
+    currentVersion: new Map(),
+    recordIdByVersion: new Map(),
+  };
+  if (candidates.length === 0) return held;
+  const ids = JSON.stringify(candidates.map((c) => c.record.recordId));
+  const operators = JSON.stringify(
+    candidates.map((c) => [c.record.issuer, c.record.operator.aeoId, c.record.version]),
+  );
+  const [byId, states, versions] = await Promise.all([
+    tx.query<{ record_id: string; payload_sha256: string }>(
+      `SELECT record_id::text, payload_sha256 FROM inbound_record
+        WHERE record_id IN (SELECT k::uuid FROM jsonb_array_elements_text($1::jsonb) AS k)`,
+      [ids],
+    ),
+    tx.query<{ issuer: string; aeo_id: string; version: string }>(
+      `SELECT issuer, aeo_id, version::text FROM operator_state
+        WHERE (issuer, aeo_id) IN (SELECT x->>0, x->>1 FROM jsonb_array_elements($1::jsonb) AS x)`,
+      [operators],
+    ),
+    tx.query<{ issuer: string; aeo_id: string; version: string; record_id: string }>(
+      `SELECT issuer, aeo_id, version::text, record_id::text FROM inbound_record
+        WHERE (issuer, aeo_id, version) IN
+          (SELECT x->>0, x->>1, (x->>2)::bigint FROM jsonb_array_elements($1::jsonb) AS x)`,
+      [operators],
+    ),
+  ]);
+  for (const r of byId) held.payloadByRecordId.set(r.record_id, r.payload_sha256);
+  for (const s of states) held.currentVersion.set(operatorKey(s.issuer, s.aeo_id), Number(s.version));
+  for (const v of versions)
+    held.recordIdByVersion.set(`${operatorKey(v.issuer, v.aeo_id)}\u0000${v.version}`, v.record_id);
+  return held;
+}
+
+export interface ReceiptRow {
+  receiptId: string;
+  sender: string | null;
+  receivedAt: Date;
+  receiptJws: string;
+}
+
+export async function writeDecisions(
+  tx: Sql,
+  receipt: ReceiptRow,
+  decisions: readonly Decision[],
+): Promise<void> {
+  const kept = decisions.filter((d): d is Accepted => d.outcome === 'candidate');
+  await tx.query(
+    `INSERT INTO inbound_receipt (receipt_id, sender, received_at, record_count, accepted_count, receipt_jws)
+     VALUES ($1, $2, $3, $4, $5, $6)`,
+    [
+      receipt.receiptId,
+      receipt.sender,
+      receipt.receivedAt.toISOString(),
+      decisions.length,
+      kept.filter((d) => d.result === 'accepted').length,
+      receipt.receiptJws,
+    ],
+  );
+  const conflicts = decisions.filter((d) => d.outcome === 'rejected' && d.code === 'RECORD_ID_CONFLICT');
+  if (conflicts.length > 0) {
+    await tx.query(
+      `INSERT INTO security_event (at, kind, partner, record_id, detail)
+       SELECT $1, 'RECORD_ID_CONFLICT', $2, (x->>'recordId')::uuid, x->>'detail' FROM jsonb_array_elements($3::jsonb) AS x`,
+      [receipt.receivedAt.toISOString(), receipt.sender, JSON.stringify(conflicts)],
+    );
+  }
+  if (kept.length === 0) return;
+  await tx.query(
+    `INSERT INTO inbound_record (record_id, issuer, aeo_id, version, jws, jws_digest, payload_sha256,
+       signer_fingerprint, outcome, issued_at, received_at, receipt_id)
+     SELECT r.record_id, r.issuer, r.aeo_id, r.version, r.jws, r.jws_digest, r.payload_sha256,
+       r.signer_fingerprint, r.outcome, r.issued_at, $2, $3
+     FROM jsonb_to_recordset($1::jsonb) AS r(record_id uuid, issuer text, aeo_id text, version bigint, jws text,
+       jws_digest text, payload_sha256 text, signer_fingerprint text, outcome text, issued_at timestamptz)`,
+    [
+      JSON.stringify(
+        kept.map((d) => ({
+          record_id: d.record.recordId,
+          issuer: d.record.issuer,
+          aeo_id: d.record.operator.aeoId,
+          version: d.record.version,
+          jws: d.jws,
+          jws_digest: d.digest,
+          payload_sha256: d.payloadSha256,
+          signer_fingerprint: d.signerFingerprint,
+          outcome: d.result,
+          issued_at: d.record.issuedAt,
+        })),
+      ),
+      receipt.receivedAt.toISOString(),
+      receipt.receiptId,
+    ],
+  );
+  await writeCurrentState(tx, latestPerOperator(kept), receipt.receivedAt);
+}
+
+function latestPerOperator(kept: readonly Accepted[]): Accepted[] {
+  const latest = new Map<string, Accepted>();
+  for (const d of kept) {
+    if (d.result !== 'accepted') continue;
+    const key = operatorKey(d.record.issuer, d.record.operator.aeoId);
+    const seen = latest.get(key);
+    if (seen === undefined || seen.record.version < d.record.version) latest.set(key, d);
+  }
+  return [...latest.values()];
+}
+
+async function writeCurrentState(tx: Sql, accepted: readonly Accepted[], at: Date): Promise<void> {
+  if (accepted.length === 0) return;
+  const rows = JSON.stringify(
+    accepted.map(({ record: r }) => ({
+      issuer: r.issuer,
+      aeo_id: r.operator.aeoId,
+      version: r.version,
+      record_id: r.recordId,
+      status: r.status,
+      status_since: r.statusSince,
+      programme: r.programme,
+      roles: r.operator.roles,
+      name: r.operator.name,
+      enterprise_size: r.operator.enterpriseSize ?? null,
+      payload: r,
+    })),
+  );
+  await tx.query(
+    `INSERT INTO operator_state (issuer, aeo_id, version, record_id, status, status_since, programme, roles, name,
+       enterprise_size, payload, updated_at)
+     SELECT s.issuer, s.aeo_id, s.version, s.record_id, s.status, s.status_since, s.programme,
+       ARRAY(SELECT jsonb_array_elements_text(s.roles)), s.name, s.enterprise_size, s.payload, $2
+     FROM jsonb_to_recordset($1::jsonb) AS s(issuer text, aeo_id text, version bigint, record_id uuid, status text,
+       status_since date, programme text, roles jsonb, name text, enterprise_size text, payload jsonb)
+     ON CONFLICT (issuer, aeo_id) DO UPDATE SET version = EXCLUDED.version, record_id = EXCLUDED.record_id,
+       status = EXCLUDED.status, status_since = EXCLUDED.status_since, programme = EXCLUDED.programme,
+       roles = EXCLUDED.roles, name = EXCLUDED.name, enterprise_size = EXCLUDED.enterprise_size,
+       payload = EXCLUDED.payload, updated_at = EXCLUDED.updated_at
+     WHERE operator_state.version < EXCLUDED.version`,
+    [rows, at.toISOString()],
+  );
+  await tx.query(
+    `DELETE FROM operator_identifier WHERE (issuer, aeo_id) IN
+       (SELECT x->>'issuer', x->>'aeo_id' FROM jsonb_array_elements($1::jsonb) AS x)`,
+    [rows],
+  );
+  await tx.query(
+    `INSERT INTO operator_identifier (scheme, value, issuer, aeo_id)
+     SELECT DISTINCT i->>'scheme', i->>'value', x->>'issuer', x->>'aeo_id'
+     FROM jsonb_array_elements($1::jsonb) AS x, jsonb_array_elements(x->'payload'->'operator'->'identifiers') AS i`,
+    [rows],
+  );
+}

@@ -1,0 +1,107 @@
+/**
+ * Judges each record of a batch by the whole chain of rules before anything is stored: strict JWS, chain,
+ * signature, strict schema, MRA rules. Stateless; what depends on stored state is decided in evidence.ts.
+ */
+import type { Partner } from '../config/types.ts';
+import type { ChainCache } from '../crypto/chain.ts';
+import { RECORD_PROFILE } from '../crypto/compact-jws.ts';
+import { recordDigest, sha256Hex } from '../crypto/digest.ts';
+import type { TrustStore } from '../crypto/types.ts';
+import { type VerifiedObject, verifySignedObject } from '../crypto/verify-signed.ts';
+import type { RecordRejectionCode } from '../errors.ts';
+import { validateAgainst } from '../validation.ts';
+import { checkMraRules } from './mra-rules.ts';
+import type { AeoStatusRecord } from './record.ts';
+
+export interface Rejected {
+  outcome: 'rejected';
+  index: number;
+  digest: string;
+  recordId?: string;
+  code: RecordRejectionCode;
+  detail: string;
+}
+
+export interface Candidate {
+  outcome: 'candidate';
+  index: number;
+  digest: string;
+  jws: string;
+  record: AeoStatusRecord;
+  payloadSha256: string;
+  signerFingerprint: string;
+}
+
+export type Judged = Rejected | Candidate;
+
+export interface JudgeContext {
+  partners: ReadonlyMap<string, Partner>;
+  /** The TLS peer's adminId when mTLS identified it. */
+  tlsPeer: string | undefined;
+  now: Date;
+  cache: ChainCache;
+}
+
+export async function judgeBatch(
+  records: readonly string[],
+  ctx: JudgeContext,
+): Promise<{ sender: string | null; judged: Judged[] }> {
+  const stores = orderedStores(ctx);
+  const verified = await Promise.all(
+    records.map((jws) =>
+      verifySignedObject(jws, { profile: RECORD_PROFILE, stores, at: ctx.now, cache: ctx.cache }),
+    ),
+  );
+  // Without mTLS the partner is known by signatures alone: the first record that verifies names the sender,
+  // and a record signed by anyone else in the same batch is an issuer mismatch.
+  const sender = ctx.tlsPeer ?? verified.find((v) => v.ok)?.signer ?? null;
+  const judged = records.map((jws, index): Judged => {
+    const digest = recordDigest(jws);
+    const v = verified[index]!;
+    if (!v.ok) return { outcome: 'rejected', index, digest, code: v.code, detail: v.detail };
+    return judgeVerified(jws, index, digest, v, sender, ctx);
+  });
+  return { sender, judged };
+}
+
+function judgeVerified(
+  jws: string,
+  index: number,
+  digest: string,
+  v: VerifiedObject,
+  sender: string | null,
+  ctx: JudgeContext,
+): Judged {
+  const schema = validateAgainst('aeo-status-1', v.payload);
+  const recordId = recordIdOf(v.payload);
+  const reject = (code: RecordRejectionCode, detail: string): Rejected =>
+    recordId === undefined
+      ? { outcome: 'rejected', index, digest, code, detail }
+      : { outcome: 'rejected', index, digest, recordId, code, detail };
+  if (!schema.ok) return reject('SCHEMA_INVALID', `payload ${schema.errors.join('; ')}`);
+  const record = v.payload as AeoStatusRecord;
+  const signer = ctx.partners.get(v.signer);
+  if (signer === undefined) return reject('CERT_UNTRUSTED', `no partner ${v.signer} is configured`);
+  const rules = checkMraRules(record, { signer, sender, now: ctx.now });
+  if (!rules.ok) return reject(rules.code, rules.detail);
+  return {
+    outcome: 'candidate',
+    index,
+    digest,
+    jws,
+    record,
+    payloadSha256: sha256Hex(v.payloadBytes),
+    signerFingerprint: v.leaf.fingerprint,
+  };
+}
+
+function recordIdOf(payload: unknown): string | undefined {
+  const id = (payload as { recordId?: unknown }).recordId;
+  return typeof id === 'string' && /^[0-9a-f-]{36}$/.test(id) ? id : undefined;
+}
+
+function orderedStores(ctx: JudgeContext): TrustStore[] {
+  const all = [...ctx.partners.values()].map((p) => p.trust);
+  if (ctx.tlsPeer === undefined) return all;
+  return [...all.filter((s) => s.adminId === ctx.tlsPeer), ...all.filter((s) => s.adminId !== ctx.tlsPeer)];
+}

@@ -1,0 +1,46 @@
+import { mkdirSync } from 'node:fs';
+import { PGlite } from '@electric-sql/pglite';
+import type { Row, Sql, Store } from './types.ts';
+
+/**
+ * The embedded store: PGlite (PostgreSQL compiled to WebAssembly) in a data directory, so a first run needs no
+ * database server. One connection: transactions are serialised, which is what a single small gateway needs.
+ * `dataDir` 'memory://' keeps everything in memory (tests).
+ */
+export async function openEmbedded(dataDir: string): Promise<Store> {
+  if (!dataDir.startsWith('memory://')) mkdirSync(dataDir, { recursive: true });
+  const db = await PGlite.create(dataDir);
+
+  const query = async <R extends Row>(
+    target: Pick<PGlite, 'query'>,
+    text: string,
+    params?: readonly unknown[],
+  ) => (await target.query<R>(text, params as unknown[] | undefined)).rows;
+
+  return {
+    kind: 'embedded',
+    query: (text, params) => query(db, text, params),
+    transaction: (work) =>
+      db.transaction(async (t) => {
+        const tx: Sql = {
+          query: (text, params) => query(t, text, params),
+          exec: async (script) => {
+            await t.exec(script);
+          },
+        };
+        return work(tx);
+      }),
+    async exec(script) {
+      await db.exec(script);
+    },
+    async ping() {
+      try {
+        await db.query('SELECT 1');
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    close: () => db.close(),
+  };
+}

@@ -1,0 +1,19 @@
+/** The storage port: PostgreSQL or the embedded PostgreSQL-compatible store, behind one small interface. */
+
+export type Row = Record<string, unknown>;
+
+export interface Sql {
+  /** Runs one statement with $1.. parameters and returns its rows. */
+  query<R extends Row = Row>(text: string, params?: readonly unknown[]): Promise<R[]>;
+  /** Runs several statements separated by semicolons, without parameters (migrations). */
+  exec(script: string): Promise<void>;
+}
+
+export interface Store extends Sql {
+  readonly kind: 'postgres' | 'embedded';
+  /** Runs `work` in one transaction: committed when it resolves, rolled back when it throws. */
+  transaction<T>(work: (tx: Sql) => Promise<T>): Promise<T>;
+  /** True when the store answers a trivial query. */
+  ping(): Promise<boolean>;
+  close(): Promise<void>;
+}

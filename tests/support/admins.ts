@@ -1,0 +1,84 @@
+/**
+ * Development administrations for tests: real certificates made by the set-up code, real configuration files
+ * loaded by the real loader, and the CA keys kept so tests can issue odd certificates under a real anchor.
+ */
+import { createPrivateKey, type KeyObject } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  type DevAdministration,
+  type DevConfigOptions,
+  devConfig,
+  writeConfig,
+} from '../../src/cli/setup.ts';
+import { loadConfig } from '../../src/config/load.ts';
+import type { RawConfig } from '../../src/config/raw.ts';
+import type { GatewayConfig } from '../../src/config/types.ts';
+import { parsePemCertificates } from '../../src/crypto/certificate.ts';
+import { createDevAdministration } from '../../src/crypto/dev-ca.ts';
+import type { ParsedCertificate } from '../../src/crypto/types.ts';
+
+export interface TestAdmin {
+  adminId: string;
+  dev: DevAdministration;
+  config: GatewayConfig;
+  configPath: string;
+  caKey: KeyObject;
+  caCert: ParsedCertificate;
+}
+
+export interface AdminsOptions extends Partial<DevConfigOptions> {
+  /** Adjusts each administration's configuration before it is written. */
+  edit?: (adminId: string, raw: RawConfig) => void;
+  env?: Record<string, string>;
+}
+
+export interface TestAdmins {
+  dir: string;
+  get(adminId: string): TestAdmin;
+  cleanup(): void;
+}
+
+export function makeAdmins(ids: readonly string[], options: AdminsOptions = {}): TestAdmins {
+  const dir = mkdtempSync(join(tmpdir(), 'mra-admins-'));
+  const devs = ids.map(
+    (adminId, i): DevAdministration => ({
+      adminId,
+      name: `Customs ${adminId}`,
+      certDir: join(dir, adminId),
+      host: '127.0.0.1',
+      port: 20_000 + i,
+    }),
+  );
+  for (const d of devs) createDevAdministration(d.adminId, d.certDir, {});
+  const admins = new Map<string, TestAdmin>();
+  for (const d of devs) {
+    const raw = devConfig(
+      d,
+      devs.filter((o) => o !== d),
+      { mtls: options.mtls ?? false, ...(options.mra ? { mra: options.mra } : {}) },
+    );
+    raw.server = { ...raw.server, port: 0 };
+    options.edit?.(d.adminId, raw);
+    const configPath = join(dir, `${d.adminId}.yaml`);
+    writeConfig(configPath, raw);
+    admins.set(d.adminId, {
+      adminId: d.adminId,
+      dev: d,
+      config: loadConfig(configPath, { env: { LOG_LEVEL: 'silent', ...options.env } }),
+      configPath,
+      caKey: createPrivateKey(readFileSync(join(d.certDir, 'ca.key'))),
+      caCert: parsePemCertificates(readFileSync(join(d.certDir, 'ca.pem'), 'utf8'))[0]!,
+    });
+  }
+  return {
+    dir,
+    get(adminId) {
+      const a = admins.get(adminId);
+      if (a === undefined) throw new Error(`no test administration ${adminId}`);
+      return a;
+    },
+    cleanup: () => rmSync(dir, { recursive: true, force: true }),
+  };
+}

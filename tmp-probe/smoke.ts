@@ -1,0 +1,15 @@
+import { generateKeyPairSync, X509Certificate } from 'node:crypto';
+import { buildCertificate, toPem } from '/work/main/src/crypto/cert-builder.ts';
+import { parseCertificate } from '/work/main/src/crypto/certificate.ts';
+const root = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+const leaf = generateKeyPairSync('ed25519');
+const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
+const now = new Date();
+const later = new Date(Date.now() + 86400e3);
+const rootDer = buildCertificate({ subjectPublicKey: root.publicKey, issuerPrivateKey: root.privateKey, subject: { commonName: 'Root', organization: 'Ö org', country: 'PE' }, issuer: { commonName: 'Root', organization: 'Ö org', country: 'PE' }, notBefore: now, notAfter: later, basicConstraints: { ca: true, pathLen: 1 }, keyUsage: ['keyCertSign', 'cRLSign'] });
+const leafDer = buildCertificate({ subjectPublicKey: leaf.publicKey, issuerPrivateKey: root.privateKey, subject: { commonName: 'Leaf' }, issuer: { commonName: 'Root', organization: 'Ö org', country: 'PE' }, notBefore: now, notAfter: later, basicConstraints: { ca: false }, keyUsage: ['digitalSignature'], extKeyUsage: ['serverAuth','clientAuth'], subjectAltName: { dns: ['localhost'], ips: ['127.0.0.1', '::1', 'fe80::1:2'] } });
+const rsaDer = buildCertificate({ subjectPublicKey: rsa.publicKey, issuerPrivateKey: rsa.privateKey, subject: { commonName: 'R' }, issuer: { commonName: 'R' }, notBefore: now, notAfter: new Date('2060-01-01'), rsaPadding: 'pss', basicConstraints: {ca:true}, keyUsage: ['keyCertSign'] });
+const r = new X509Certificate(rootDer), l = new X509Certificate(leafDer), p = new X509Certificate(rsaDer);
+console.log(r.subject, r.ca, r.verify(root.publicKey), l.checkIssued(r), l.verify(root.publicKey), l.subjectAltName, l.keyUsage, p.verify(rsa.publicKey), p.validTo);
+console.log(parseCertificate(rootDer), parseCertificate(leafDer).keyUsage, parseCertificate(rsaDer).signatureAlgorithmOid);
+console.log(toPem(leafDer));
