@@ -3,7 +3,7 @@
  * algorithm, critical extensions, and what makes a certificate fit to issue others.
  */
 import { certificateExtras } from './certificate.ts';
-import { type CheckFailure, fail, type ParsedCertificate } from './types.ts';
+import { type CheckFailure, fail, type ParsedCertificate, type SigningAlgorithm } from './types.ts';
 
 const RSA_PSS_OID = '1.2.840.113549.1.1.10';
 
@@ -88,5 +88,25 @@ function keyProblemOf(cert: ParsedCertificate): string | undefined {
       return undefined;
     default:
       return `has a key of type ${key.asymmetricKeyType} (RSA, EC P-256 or Ed25519 required)`;
+  }
+}
+
+/** Whether the JWS alg fits the leaf's key, so that a token cannot pick a verification the key was not made for. */
+export function leafKeyMatchesAlg(leaf: ParsedCertificate, alg: SigningAlgorithm): boolean {
+  const key = leaf.publicKey;
+  const details = key.asymmetricKeyDetails ?? {};
+  switch (alg) {
+    case 'ES256':
+      return key.asymmetricKeyType === 'ec' && details.namedCurve === 'prime256v1';
+    case 'EdDSA':
+      return key.asymmetricKeyType === 'ed25519';
+    case 'PS256':
+      // An RSA-PSS key may be bound to one hash; PS256 needs it to be SHA-256 when it is.
+      return (
+        key.asymmetricKeyType === 'rsa' ||
+        (key.asymmetricKeyType === 'rsa-pss' && (details.hashAlgorithm ?? 'sha256') === 'sha256')
+      );
+    default:
+      return false;
   }
 }

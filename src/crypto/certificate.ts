@@ -102,13 +102,14 @@ export function parseCertificate(der: Uint8Array): ParsedCertificate {
   const fields = readDerFields(own);
   const x509 = new X509Certificate(own);
   const publicKey = x509.publicKey;
+  const digest = sha256(own);
   const parsed: ParsedCertificate = {
     der: own,
     x509,
     publicKey,
-    fingerprint: sha256(own).toString('hex'),
+    fingerprint: digest.toString('hex'),
     spkiSha256: sha256(fields.spki).toString('hex'),
-    thumbprint: sha256(own).toString('base64url'),
+    thumbprint: digest.toString('base64url'),
     signatureAlgorithmOid: fields.signatureAlgorithmOid,
     basicConstraintsCa: fields.basicConstraintsCa,
     keyUsage: fields.keyUsage,

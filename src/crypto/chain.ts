@@ -13,9 +13,11 @@ import {
   type CheckResult,
   fail,
   type ParsedCertificate,
-  type SigningAlgorithm,
   type TrustStore,
 } from './types.ts';
+
+// Part of the chain's public face, kept with the other rules on a single certificate.
+export { leafKeyMatchesAlg } from './cert-profile.ts';
 
 export const MAX_CHAIN_LENGTH = 3;
 export const MAX_CERTIFICATE_BYTES = 8 * 1024;
@@ -105,15 +107,16 @@ function validateParsedChain(
   }
   const found = findAnchor(certs[certs.length - 1]!, certs.length - 1, trust);
   if (!found.ok) return found;
-  const { anchor, anchorLabel, issuedLast } = found;
-  const path = issuedLast ? [...certs, anchor] : certs;
-  const pathLabel = (k: number) => (k < certs.length ? label(k) : anchorLabel);
-  for (let k = 1; k < path.length; k++) {
-    const pathLen = certificateExtras(path[k]!).pathLen;
+  const { anchor, anchorLabel, position } = found;
+  // Position k in the path (leaf = 0) has k - 1 CA certificates below it, whatever pathLenConstraint allows.
+  const issuers = certs.map((cert, k) => ({ cert, k, name: label(k) })).slice(1);
+  if (position > 0) issuers.push({ cert: anchor, k: position, name: anchorLabel });
+  for (const { cert, k, name } of issuers) {
+    const pathLen = certificateExtras(cert).pathLen;
     if (pathLen !== undefined && k - 1 > pathLen) {
       return fail(
         'CERT_UNTRUSTED',
-        `${pathLabel(k)} allows ${pathLen} CA certificates below it, the chain has ${k - 1}`,
+        `${name} allows ${pathLen} CA certificates below it, the chain has ${k - 1}`,
       );
     }
   }
@@ -130,8 +133,9 @@ function validateParsedChain(
   return { ok: true, leaf, anchor, chain: certs };
 }
 
+/** `position`: where the anchor stands in the path, leaf = 0; it replaces x5c's last certificate or follows it. */
 type AnchorMatch =
-  | { ok: true; anchor: ParsedCertificate; anchorLabel: string; issuedLast: boolean }
+  | { ok: true; anchor: ParsedCertificate; anchorLabel: string; position: number }
   | CheckFailure;
 
 /**
@@ -145,25 +149,28 @@ function findAnchor(last: ParsedCertificate, lastIndex: number, trust: TrustStor
   const pinned = trust.anchors.findIndex((a) => a.spkiSha256 === last.spkiSha256);
   if (pinned >= 0) {
     const anchor = trust.anchors[pinned]!;
-    const problem = profileProblem(anchor, anchorLabel(pinned));
+    const name = anchorLabel(pinned);
+    // Anyone can put the anchor's key in a certificate of their own making, so the configured certificate, not
+    // the copy in x5c, must also be fit to issue when it stands above the leaf.
+    const problem = profileProblem(anchor, name) ?? (lastIndex > 0 ? issuerProblem(anchor, name) : undefined);
     if (problem !== undefined) return problem;
-    return { ok: true, anchor, anchorLabel: anchorLabel(pinned), issuedLast: false };
+    return { ok: true, anchor, anchorLabel: name, position: lastIndex };
   }
   for (const [i, anchor] of trust.anchors.entries()) {
     if (!verifiesWith(last, anchor)) continue;
     const name = anchorLabel(i);
     const problem = profileProblem(anchor, name) ?? issuerProblem(anchor, name);
     if (problem !== undefined) return problem;
-    if (!last.x509.checkIssued(anchor.x509)) {
+    if (!namesIssuer(last, anchor)) {
       return fail('CERT_UNTRUSTED', `${lastLabel} is signed by ${name} but its issuer does not name it`);
     }
-    return { ok: true, anchor, anchorLabel: name, issuedLast: true };
+    return { ok: true, anchor, anchorLabel: name, position: lastIndex + 1 };
   }
   return fail('CERT_UNTRUSTED', `${lastLabel} does not chain to a trust anchor of ${trust.adminId}`);
 }
 
 function issuedBy(cert: ParsedCertificate, issuer: ParsedCertificate, name: string, issuerName: string) {
-  if (!cert.x509.checkIssued(issuer.x509)) {
+  if (!namesIssuer(cert, issuer)) {
     return fail('CERT_UNTRUSTED', `${name} is not issued by ${issuerName} (issuer does not match)`);
   }
   if (!verifiesWith(cert, issuer)) {
@@ -172,32 +179,21 @@ function issuedBy(cert: ParsedCertificate, issuer: ParsedCertificate, name: stri
   return undefined;
 }
 
+/** Names (and key identifiers, when both are present) only: node's checkIssued, never trusted alone. */
+function namesIssuer(cert: ParsedCertificate, issuer: ParsedCertificate): boolean {
+  try {
+    return cert.x509.checkIssued(issuer.x509);
+  } catch {
+    return false;
+  }
+}
+
 function verifiesWith(cert: ParsedCertificate, issuer: ParsedCertificate): boolean {
   try {
     return cert.x509.verify(issuer.publicKey);
   } catch {
     // OpenSSL throws rather than answers false for some key and algorithm mismatches.
     return false;
-  }
-}
-
-/** Whether the JWS alg fits the leaf's key, so that a token cannot pick a verification the key was not made for. */
-export function leafKeyMatchesAlg(leaf: ParsedCertificate, alg: SigningAlgorithm): boolean {
-  const key = leaf.publicKey;
-  const details = key.asymmetricKeyDetails ?? {};
-  switch (alg) {
-    case 'ES256':
-      return key.asymmetricKeyType === 'ec' && details.namedCurve === 'prime256v1';
-    case 'EdDSA':
-      return key.asymmetricKeyType === 'ed25519';
-    case 'PS256':
-      // An RSA-PSS key may be bound to one hash; PS256 needs it to be SHA-256 when it is.
-      return (
-        key.asymmetricKeyType === 'rsa' ||
-        (key.asymmetricKeyType === 'rsa-pss' && (details.hashAlgorithm ?? 'sha256') === 'sha256')
-      );
-    default:
-      return false;
   }
 }
 

@@ -75,8 +75,8 @@ export const REQUEST_PROFILE: JwsProfile = Object.freeze({
 });
 
 /**
- * Bytes that are not a well-formed JSON object make the token malformed; a well-formed header that says
- * something ambiguous or forbidden is an invalid header.
+ * Bytes that are not a well-formed JSON object of Unicode text make the token malformed; a well-formed header
+ * that says something ambiguous or forbidden (a repeated member, 1e400, an escaped NUL) is an invalid header.
  */
 const HEADER_JSON_CODES: Readonly<Record<StrictJsonFailure, RecordRejectionCode>> = {
   'invalid-utf8': 'JWS_MALFORMED',
@@ -84,13 +84,13 @@ const HEADER_JSON_CODES: Readonly<Record<StrictJsonFailure, RecordRejectionCode>
   syntax: 'JWS_MALFORMED',
   'too-deep': 'JWS_MALFORMED',
   'lone-surrogate': 'JWS_MALFORMED',
-  'control-character': 'JWS_MALFORMED',
   'string-too-long': 'JWS_MALFORMED',
   'array-too-long': 'JWS_MALFORMED',
   'not-an-object': 'JWS_MALFORMED',
   'duplicate-member': 'HEADER_INVALID',
   'forbidden-member-name': 'HEADER_INVALID',
   'number-out-of-range': 'HEADER_INVALID',
+  'control-character': 'HEADER_INVALID',
 };
 
 function isAllowedAlgorithm(alg: unknown): alg is SigningAlgorithm {

@@ -24,7 +24,7 @@ export const TAG = {
   SET: 0x31,
 } as const;
 
-/** Nesting deeper than this is not found in any certificate and only serves to exhaust a stack. */
+/** No certificate nests anywhere near this deep; the cap bounds the work of any walk over hostile input. */
 export const MAX_DEPTH = 32;
 
 /** Four length bytes reach 4 GiB; nothing this reader is given comes near, so longer forms are refused. */

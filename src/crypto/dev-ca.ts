@@ -33,15 +33,6 @@ export interface DevAdministrationPaths {
   tlsKey: string;
 }
 
-const FILES: Readonly<Record<keyof DevAdministrationPaths, string>> = {
-  caCert: 'ca.pem',
-  caKey: 'ca.key',
-  signingCert: 'signing.pem',
-  signingKey: 'signing.key',
-  tlsCert: 'tls.pem',
-  tlsKey: 'tls.key',
-};
-
 const YEAR_MS = 365 * 24 * 3600 * 1000;
 /** Starts a little in the past so that a partner whose clock is behind does not see a not-yet-valid certificate. */
 const BACKDATE_MS = 5 * 60 * 1000;
@@ -53,9 +44,14 @@ export function createDevAdministration(
 ): DevAdministrationPaths {
   if (!/^[A-Z]{2}$/.test(adminId))
     throw new GatewayError('CONFIG_INVALID', `adminId ${adminId} is not two capitals`);
-  const paths = Object.fromEntries(
-    Object.entries(FILES).map(([name, file]) => [name, join(dir, file)]),
-  ) as unknown as DevAdministrationPaths;
+  const paths: DevAdministrationPaths = {
+    caCert: join(dir, 'ca.pem'),
+    caKey: join(dir, 'ca.key'),
+    signingCert: join(dir, 'signing.pem'),
+    signingKey: join(dir, 'signing.key'),
+    tlsCert: join(dir, 'tls.pem'),
+    tlsKey: join(dir, 'tls.key'),
+  };
   if (opts.force !== true) {
     const present = Object.values(paths).filter((p) => existsSync(p));
     if (present.length > 0) {

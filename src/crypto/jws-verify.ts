@@ -4,14 +4,18 @@
  * jose is handed the segments that precheckCompactJws already proved canonical, so the bytes it verifies are
  * exactly the bytes received, and the allow-list it enforces is the one algorithm the precheck accepted.
  *
- * Key conversion: jose turns a KeyObject into a CryptoKey once per KeyObject instance and algorithm (a WeakMap
- * in jose's lib/key.js), so no cache is kept here. Measured (ES256, one core): about 28,000 verifications a
- * second with one KeyObject reused or with a CryptoKey, about 24,000 with a fresh KeyObject per call: callers
- * that parse a certificate once and reuse its KeyObject get the cached path without more code.
+ * Key conversion: jose turns a KeyObject into a CryptoKey once per KeyObject instance and algorithm (a
+ * WeakMap in jose's lib/key.js), so no cache is kept here. Measured one at a time (ES256, 1.4 KB payload, a
+ * loaded 2-core machine): about 5,000 verifications a second with one KeyObject reused, about the same with a
+ * CryptoKey, about 2,700 to 3,200 with a fresh KeyObject per call (parsing it and converting it cost more
+ * than the verification's share). A content-keyed cache would not pay: exporting a key to look it up costs as
+ * much as converting it. Callers that reuse a certificate's KeyObject (the chain cache does) get the fast
+ * path. WebCrypto runs on libuv's thread pool, so concurrent verifications of a batch scale with its threads.
  */
 import { KeyObject, type webcrypto } from 'node:crypto';
 import { CompactSign, errors, flattenedVerify } from 'jose';
 import type { ParsedCompactJws } from './compact-jws.ts';
+import { plainRsaKeyForPs256 } from './rsa-pss-key.ts';
 import type { SigningAlgorithm } from './types.ts';
 
 type CryptoKey = webcrypto.CryptoKey;
@@ -40,11 +44,12 @@ const MIN_RSA_BITS = 2048;
  * unexpected failure inside jose.
  */
 export async function verifyJwsSignature(jws: VerifiableJws, key: KeyObject | CryptoKey): Promise<boolean> {
-  if (!keyFitsAlgorithm(key, jws.alg)) return false;
+  const usable = verificationKey(key, jws.alg);
+  if (usable === undefined) return false;
   try {
     await flattenedVerify(
       { protected: jws.protectedSegment, payload: jws.payloadSegment, signature: jws.signatureSegment },
-      key,
+      usable,
       { algorithms: [jws.alg] },
     );
     return true;
@@ -56,26 +61,38 @@ export async function verifyJwsSignature(jws: VerifiableJws, key: KeyObject | Cr
 }
 
 /**
- * Checked here rather than by catching jose's errors: jose reports a key of the wrong kind with a plain
- * TypeError or a DOMException, which cannot be told apart from a bug by type.
+ * The key in a form jose can use for `alg`, or undefined when it cannot make such signatures. Checked here
+ * rather than by catching jose's errors: jose reports a key of the wrong kind with a plain TypeError or a
+ * DOMException, which cannot be told apart from a bug by type.
  */
-function keyFitsAlgorithm(key: KeyObject | CryptoKey, alg: SigningAlgorithm): boolean {
+function verificationKey(
+  key: KeyObject | CryptoKey,
+  alg: SigningAlgorithm,
+): KeyObject | CryptoKey | undefined {
   if (key instanceof KeyObject) {
     if (key.type !== 'public') throw new TypeError('signature verification needs a public key');
-    const details = key.asymmetricKeyDetails;
-    switch (alg) {
-      case 'ES256':
-        return key.asymmetricKeyType === 'ec' && details?.namedCurve === 'prime256v1';
-      case 'EdDSA':
-        return key.asymmetricKeyType === 'ed25519';
-      case 'PS256':
-        // 'rsa-pss' SPKI keys carry their own parameter restrictions and are not in the profile.
-        return key.asymmetricKeyType === 'rsa' && (details?.modulusLength ?? 0) >= MIN_RSA_BITS;
-    }
+    const usable = key.asymmetricKeyType === 'rsa-pss' ? plainRsaKeyForPs256(key) : key;
+    return usable !== undefined && keyObjectFits(usable, alg) ? usable : undefined;
   }
   if (key.type !== 'public' || !key.usages.includes('verify')) {
     throw new TypeError('signature verification needs a public CryptoKey with the verify usage');
   }
+  return cryptoKeyFits(key, alg) ? key : undefined;
+}
+
+function keyObjectFits(key: KeyObject, alg: SigningAlgorithm): boolean {
+  const details = key.asymmetricKeyDetails;
+  switch (alg) {
+    case 'ES256':
+      return key.asymmetricKeyType === 'ec' && details?.namedCurve === 'prime256v1';
+    case 'EdDSA':
+      return key.asymmetricKeyType === 'ed25519';
+    case 'PS256':
+      return key.asymmetricKeyType === 'rsa' && (details?.modulusLength ?? 0) >= MIN_RSA_BITS;
+  }
+}
+
+function cryptoKeyFits(key: CryptoKey, alg: SigningAlgorithm): boolean {
   const algorithm: { name: string; namedCurve?: string; hash?: { name: string }; modulusLength?: number } =
     key.algorithm;
   switch (alg) {
@@ -94,14 +111,21 @@ function keyFitsAlgorithm(key: KeyObject | CryptoKey, alg: SigningAlgorithm): bo
 
 /**
  * Signs `payload` as a compact JWS. The header is rebuilt member by member so that nothing else a caller's
- * object carries can end up signed.
+ * object carries can end up signed. An 'rsa-pss' key is used in its plain RSA form when it permits PS256.
  */
 export async function signCompactJws(
   payload: Uint8Array,
   header: SigningHeader,
   key: KeyObject,
 ): Promise<string> {
+  let signingKey = key;
+  if (key.asymmetricKeyType === 'rsa-pss') {
+    const plain = header.alg === 'PS256' ? plainRsaKeyForPs256(key) : undefined;
+    if (plain === undefined)
+      throw new TypeError(`this RSA-PSS key's restrictions do not permit ${header.alg}`);
+    signingKey = plain;
+  }
   return new CompactSign(payload)
     .setProtectedHeader({ alg: header.alg, typ: header.typ, x5c: [...header.x5c], kid: header.kid })
-    .sign(key);
+    .sign(signingKey);
 }

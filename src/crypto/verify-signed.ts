@@ -7,7 +7,7 @@
 import { type ChainCache, leafKeyMatchesAlg, validateChain } from './chain.ts';
 import { type JwsProfile, precheckCompactJws } from './compact-jws.ts';
 import { verifyJwsSignature } from './jws-verify.ts';
-import { parseStrictJson } from './strict-json.ts';
+import { parseStrictJsonObject } from './strict-json.ts';
 import { type CheckResult, fail, type ParsedCertificate, type TrustStore } from './types.ts';
 
 /** Nesting limit of signed headers and payloads (PROTOCOL.md, signing profile). */
@@ -49,11 +49,8 @@ export async function verifySignedObject(
     return fail('SIGNATURE_INVALID', 'the signature does not verify with the key of x5c[0]');
   }
 
-  const parsed = parseStrictJson(pre.payloadBytes, { maxDepth: MAX_JSON_DEPTH });
+  const parsed = parseStrictJsonObject(pre.payloadBytes, { maxDepth: MAX_JSON_DEPTH });
   if (!parsed.ok) return fail('SCHEMA_INVALID', `payload: ${parsed.detail}`);
-  if (parsed.value === null || typeof parsed.value !== 'object' || Array.isArray(parsed.value)) {
-    return fail('SCHEMA_INVALID', 'payload is not a JSON object');
-  }
   return { ok: true, signer, leaf, payloadBytes: pre.payloadBytes, payload: parsed.value };
 }
 

@@ -3,7 +3,7 @@
  * and reused for the whole process: RSA generation is slow, and certificates, not keys, are what differ
  * between cases.
  */
-import { createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { createPublicKey, generateKeyPairSync, type KeyObject, randomBytes } from 'node:crypto';
 import {
   buildCertificate,
   type CertificateOptions,
@@ -31,6 +31,7 @@ export type KeySpec =
   | 'rsa4096'
   | 'rsa2048e3'
   | 'rsa2048e1'
+  | 'rsa8192public'
   | 'rsapss2048';
 
 export interface KeyPair {
@@ -79,6 +80,17 @@ function generate(spec: KeySpec): KeyPair {
         hashAlgorithm: 'sha256',
         mgf1HashAlgorithm: 'sha256',
       });
+    case 'rsa8192public': {
+      // Generating 8192-bit keys takes seconds; a random odd modulus of that size is a valid public key to import.
+      const n = randomBytes(1024);
+      n[0]! |= 0x80;
+      n[n.length - 1]! |= 0x01;
+      const publicKey = createPublicKey({
+        key: { kty: 'RSA', n: n.toString('base64url'), e: 'AQAB' },
+        format: 'jwk',
+      });
+      return { publicKey, privateKey: keyPair('rsa2048', 'e1-base').privateKey };
+    }
     case 'rsa2048e1': {
       // OpenSSL will not generate e = 1, but will import it: only the public half is ever used.
       const base = keyPair('rsa2048', 'e1-base');

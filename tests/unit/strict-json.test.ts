@@ -168,20 +168,31 @@ describe('parseStrictJson: THREATS.md E as parser failures', () => {
     ['raw NUL', '"a\u0000b"'],
     ['raw tab', '"a\tb"'],
     ['raw newline', '"a\nb"'],
+  ])('raw control characters are not JSON: %s', (_name, doc) => {
+    expect(reasonOf(doc)).toBe('syntax');
+  });
+
+  it.each([
     ['escaped NUL', '"a\\u0000b"'],
     ['escaped backspace', '"\\b"'],
     ['escaped form feed', '"\\f"'],
     ['escaped U+001F', '"\\u001f"'],
-  ])('control characters: %s', (_name, doc) => {
+  ])('escaped control characters: %s', (_name, doc) => {
     expect(reasonOf(doc)).toBe('control-character');
   });
 
   it('keeps the escaped tab, line feed and carriage return of free text', () => {
-    expect(parseStrictJson(utf8('"a\\tb\\nc\\rd\\u0009"'), OPTS)).toEqual({ ok: true, value: 'a\tb\nc\rd\t' });
+    expect(parseStrictJson(utf8('"a\\tb\\nc\\rd\\u0009"'), OPTS)).toEqual({
+      ok: true,
+      value: 'a\tb\nc\rd\t',
+    });
   });
 
   it('E40: a JSON array where an object is required', () => {
-    expect(parseStrictJsonObject(utf8('[{"a":1}]'), OPTS)).toMatchObject({ ok: false, reason: 'not-an-object' });
+    expect(parseStrictJsonObject(utf8('[{"a":1}]'), OPTS)).toMatchObject({
+      ok: false,
+      reason: 'not-an-object',
+    });
     expect(parseStrictJsonObject(utf8('null'), OPTS)).toMatchObject({ ok: false, reason: 'not-an-object' });
     expect(parseStrictJsonObject(utf8('"{}"'), OPTS)).toMatchObject({ ok: false, reason: 'not-an-object' });
     expect(parseStrictJsonObject(utf8('{"a":1}'), OPTS)).toEqual({ ok: true, value: { a: 1 } });
