@@ -9,7 +9,13 @@ import type { GatewayConfig } from '../config/types.ts';
 import type { InboundService } from '../inbound/receive.ts';
 import type { Store } from '../store/types.ts';
 import { createPeerIdentifier } from './peer.ts';
-import { installProblemHandlers, problemOf, sendProblem } from './problem.ts';
+import {
+  clientErrorHandler,
+  frameworkErrorHandler,
+  installProblemHandlers,
+  problemOf,
+  sendProblem,
+} from './problem.ts';
 import { registerHealthRoutes } from './routes/health.ts';
 import { registerRecordsRoute } from './routes/records.ts';
 import { registerWellKnownRoute } from './routes/well-known.ts';
@@ -45,6 +51,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     trustProxy: config.server.trustProxy,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
+    frameworkErrors: frameworkErrorHandler,
+    clientErrorHandler,
     ajv: {
       customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false, allErrors: false },
     },
@@ -54,8 +62,17 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   const identify = createPeerIdentifier(config.partners, deps.inbound.chainCache);
   app.decorateRequest('partner', undefined);
-  app.addHook('onRequest', async (request) => {
+  app.addHook('onRequest', async (request, reply) => {
     request.partner = config.server.mtls ? identify(request.raw) : undefined;
+    // OpenSSL only checked that the certificate chains to some anchor; one the gateway's own chain rules
+    // accept for no partner is refused, never judged as if mTLS were off (sender by signatures alone).
+    if (config.server.mtls && request.partner === undefined && !request.url.startsWith('/health/')) {
+      return sendProblem(
+        reply,
+        problemOf('PARTNER_UNKNOWN', 'the client certificate does not identify a partner'),
+      );
+    }
+    return undefined;
   });
 
   // Only the canonical media type reaches a parser; odd casing is handled identically, anything else is 415.

@@ -1,5 +1,6 @@
 /** Every HTTP error leaves as an RFC 9457 problem document with a stable `code`. */
-import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
+import type { Socket } from 'node:net';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { type ErrorCode, GatewayError, httpStatusOf } from '../errors.ts';
 
 export interface Problem {
@@ -16,9 +17,11 @@ const TITLES: Partial<Record<number, string>> = {
   403: 'Forbidden',
   404: 'Not Found',
   405: 'Method Not Allowed',
+  408: 'Request Timeout',
   413: 'Content Too Large',
   415: 'Unsupported Media Type',
   429: 'Too Many Requests',
+  431: 'Request Header Fields Too Large',
   500: 'Internal Server Error',
   503: 'Service Unavailable',
 };
@@ -81,4 +84,41 @@ export function installProblemHandlers(app: FastifyInstance): void {
   app.setNotFoundHandler((request, reply) =>
     sendProblem(reply, problemOf('NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`)),
   );
+}
+
+/**
+ * fastify answers a URL it cannot decode from its router, past every handler above, and a request node could
+ * not parse (malformed, headers too large, too slow) straight on the socket; both would otherwise leave as
+ * fastify's own JSON rather than a problem document. Passed to Fastify() as `frameworkErrors` and
+ * `clientErrorHandler`.
+ */
+export function frameworkErrorHandler(
+  error: FastifyError,
+  _request: FastifyRequest,
+  reply: FastifyReply,
+): void {
+  const problem =
+    error.code === 'FST_ERR_ASYNC_CONSTRAINT'
+      ? problemOf('INTERNAL', 'internal error')
+      : problemOf('BAD_REQUEST', 'the request URL is not valid');
+  void sendProblem(reply, problem);
+}
+
+export function clientErrorHandler(error: NodeJS.ErrnoException, socket: Socket): void {
+  // A reset connection has no one to answer.
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const problem =
+    error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? problemOf('REQUEST_TIMEOUT', 'the request did not arrive in time')
+      : error.code === 'HPE_HEADER_OVERFLOW'
+        ? problemOf('HEADERS_TOO_LARGE', 'the request headers are too large')
+        : problemOf('BAD_REQUEST', 'the request is not valid HTTP');
+  const body = JSON.stringify(problem);
+  if (socket.writable) {
+    socket.write(
+      `HTTP/1.1 ${problem.status} ${problem.title}\r\nContent-Type: application/problem+json\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy(error);
 }
