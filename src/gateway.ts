@@ -1,20 +1,26 @@
-/** Composition root: configuration → store → flows → HTTP, and an orderly shutdown. */
+/** Composition root: configuration → store → flows → HTTP listeners, and an orderly shutdown. */
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { GatewayConfig } from './config/types.ts';
-import { buildApp } from './http/app.ts';
+import { type AppDeps, buildApiApp, buildPartnerApp } from './http/app.ts';
 import { serverFactoryFor } from './http/server.ts';
 import { createInboundService } from './inbound/receive.ts';
 import { createLogger } from './log.ts';
+import { createPublisher } from './outbound/publish.ts';
 import { openStore } from './store/open.ts';
 import type { Store } from './store/types.ts';
 
 export interface Gateway {
   config: GatewayConfig;
+  /** The partner-facing app: /mra/v1, mutual TLS in production. */
   app: FastifyInstance;
+  /** The internal app of the home administration's own systems: /api/v1, bearer tokens. */
+  apiApp: FastifyInstance;
   store: Store;
-  /** Base URL the gateway listens on, e.g. https://127.0.0.1:8443. */
+  /** Base URL of the partner-facing listener, e.g. https://127.0.0.1:8443. */
   url: string;
+  /** Base URL of the internal API listener, e.g. http://127.0.0.1:8080. */
+  apiUrl: string;
   close(): Promise<void>;
 }
 
@@ -28,26 +34,23 @@ export interface StartOptions {
 export async function startGateway(config: GatewayConfig, options: StartOptions = {}): Promise<Gateway> {
   const log = options.log ?? createLogger(config.logLevel);
   const store = options.store ?? (await openStore(config.storage));
-  const inbound = createInboundService({
-    config,
-    store,
-    log,
-    ...(options.clock ? { clock: options.clock } : {}),
-  });
-  const app = await buildApp({
-    config,
-    store,
-    inbound,
-    log,
+  const clock = options.clock ? { clock: options.clock } : {};
+  const inbound = createInboundService({ config, store, log, ...clock });
+  const publisher = createPublisher({ config, store, ...clock });
+  const deps: AppDeps = { config, store, inbound, publisher, log };
+
+  const app = await buildPartnerApp({
+    ...deps,
     serverFactory: serverFactoryFor(config.server, config.partners),
   });
-  await app.listen({ host: config.server.host, port: config.server.port });
-  const address = app.server.address();
-  const port = typeof address === 'object' && address !== null ? address.port : config.server.port;
-  const host = config.server.host.includes(':') ? `[${config.server.host}]` : config.server.host;
-  const url = `${config.server.tls ? 'https' : 'http'}://${host}:${port}`;
+  const apiApp = await buildApiApp({
+    ...deps,
+    serverFactory: serverFactoryFor({ ...config.server, tls: config.api.tls, mtls: false }, []),
+  });
+  const url = await listen(app, config.server.host, config.server.port, config.server.tls !== undefined);
+  const apiUrl = await listen(apiApp, config.api.host, config.api.port, config.api.tls !== undefined);
   log.info(
-    { adminId: config.home.adminId, url, store: store.kind, mtls: config.server.mtls },
+    { adminId: config.home.adminId, url, apiUrl, store: store.kind, mtls: config.server.mtls },
     'gateway listening',
   );
 
@@ -55,14 +58,23 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
   return {
     config,
     app,
+    apiApp,
     store,
     url,
+    apiUrl,
     close() {
       closing ??= (async () => {
-        await app.close();
+        await Promise.all([app.close(), apiApp.close()]);
         if (options.store === undefined) await store.close();
       })();
       return closing;
     },
   };
+}
+
+async function listen(app: FastifyInstance, host: string, port: number, tls: boolean): Promise<string> {
+  await app.listen({ host, port });
+  const address = app.server.address();
+  const actual = typeof address === 'object' && address !== null ? address.port : port;
+  return `${tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${actual}`;
 }

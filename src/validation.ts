@@ -22,15 +22,14 @@ addFormats(ajv, ['date', 'date-time', 'uuid']);
 
 const SCHEMA_DIR = new URL('../schemas/', import.meta.url);
 
-export type SchemaName = 'config' | 'aeo-status-1' | 'aeo-receipt-1' | 'mra-request-1';
+export type SchemaName = 'config' | 'aeo-status-1' | 'aeo-receipt-1' | 'mra-request-1' | 'decision';
 
 const compiled = new Map<SchemaName, ValidateFunction>();
 
 function validatorFor(name: SchemaName): ValidateFunction {
   let validate = compiled.get(name);
   if (validate === undefined) {
-    const schemaFile = name === 'config' ? 'config.schema.json' : `${name}.schema.json`;
-    const schema = JSON.parse(readFileSync(new URL(schemaFile, SCHEMA_DIR), 'utf8')) as object;
+    const schema = JSON.parse(readFileSync(new URL(`${name}.schema.json`, SCHEMA_DIR), 'utf8')) as object;
     validate = ajv.compile(schema);
     compiled.set(name, validate);
   }

@@ -14,6 +14,8 @@ export interface DevAdministration {
   certDir: string;
   host: string;
   port: number;
+  /** Port of the internal API listener; 0 picks a free one. */
+  apiPort?: number;
 }
 
 export interface DevConfigOptions {
@@ -63,6 +65,7 @@ export function devConfig(
           }
         : {}),
     },
+    api: { host: self.host, port: self.apiPort ?? 0 },
     ...(options.dataDir ? { storage: { dataDir: options.dataDir } } : {}),
     partners: partners.map((p) => ({
       adminId: p.adminId,

@@ -91,6 +91,17 @@ function resolveConfig(raw: RawConfig, baseDir: string, env: Environment): Gatew
       requestTimeoutMs: server.requestTimeoutMs ?? 60_000,
       rateLimitPerMinute: server.rateLimitPerMinute ?? 600,
     },
+    api: {
+      host: raw.api?.host ?? '127.0.0.1',
+      port: raw.api?.port ?? 8080,
+      tls:
+        raw.api?.tls === undefined
+          ? undefined
+          : {
+              certificatePem: readText(at(raw.api.tls.certificate), '/api/tls/certificate'),
+              keyPem: readSecret(raw.api.tls.key, '/api/tls/key', at, env),
+            },
+    },
     storage:
       databaseUrl !== undefined && databaseUrl.trim() !== ''
         ? { kind: 'postgres', databaseUrl: databaseUrl.trim() }

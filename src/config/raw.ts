@@ -37,6 +37,7 @@ export interface RawConfig {
     requestTimeoutMs?: number;
     rateLimitPerMinute?: number;
   };
+  api?: { host?: string; port?: number; tls?: { certificate: string; key: RawSecret } };
   storage?: { databaseUrl?: RawSecret; dataDir?: string };
   partners: RawPartner[];
   apiClients?: { id: string; tokenSha256: string; scopes: ApiScope[] }[];

@@ -72,6 +72,13 @@ export interface ServerSettings {
   rateLimitPerMinute: number;
 }
 
+/** The internal listener for the home administration's own systems. */
+export interface ApiSettings {
+  host: string;
+  port: number;
+  tls: { certificatePem: string; keyPem: string } | undefined;
+}
+
 export type StorageSettings =
   | { kind: 'postgres'; databaseUrl: string }
   | { kind: 'embedded'; dataDir: string };
@@ -79,6 +86,7 @@ export type StorageSettings =
 export interface GatewayConfig {
   home: { adminId: string; name: string | undefined; signers: readonly Signer[] };
   server: ServerSettings;
+  api: ApiSettings;
   storage: StorageSettings;
   partners: readonly Partner[];
   apiClients: readonly ApiClient[];

@@ -93,6 +93,35 @@ const HEADER_JSON_CODES: Readonly<Record<StrictJsonFailure, RecordRejectionCode>
   'control-character': 'HEADER_INVALID',
 };
 
+/**
+ * Every record a partner signs with one certificate carries the same protected header, so the header rules of
+ * parseCompactJws (strict base64url, strict JSON, alg, the members never allowed), which depend on the header
+ * text alone, are judged once per distinct text and their verdict reused: about two thirds of the pre-check of
+ * a record. Only headers that passed are remembered, so a failing header is judged in full and in order every
+ * time, and each caller gets its own copy of the parsed header. Bounded in entries and in length.
+ */
+const ACCEPTED_HEADERS_MAX = 64;
+const ACCEPTED_HEADER_MAX_LENGTH = 16 * 1024;
+const acceptedHeaders = new Map<string, { header: unknown; alg: SigningAlgorithm }>();
+
+function rememberAcceptedHeader(text: string, header: Record<string, unknown>, alg: SigningAlgorithm): void {
+  if (text.length > ACCEPTED_HEADER_MAX_LENGTH) return;
+  if (acceptedHeaders.size >= ACCEPTED_HEADERS_MAX) {
+    const oldest = acceptedHeaders.keys().next().value;
+    if (oldest !== undefined) acceptedHeaders.delete(oldest);
+  }
+  acceptedHeaders.set(text, { header: copyJson(header), alg });
+}
+
+/** A deep copy of a value made by parseStrictJson (whose objects never hold __proto__ or constructor). */
+function copyJson(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(copyJson);
+  if (value === null || typeof value !== 'object') return value;
+  const copy: Record<string, unknown> = {};
+  for (const [name, member] of Object.entries(value)) copy[name] = copyJson(member);
+  return copy;
+}
+
 function isAllowedAlgorithm(alg: unknown): alg is SigningAlgorithm {
   return typeof alg === 'string' && (ALLOWED_ALGORITHMS as readonly string[]).includes(alg);
 }
@@ -110,6 +139,27 @@ export function parseCompactJws(token: unknown): CheckResult<ParsedCompactJws> {
   const payloadSegment = token.slice(firstDot + 1, secondDot);
   const signatureSegment = token.slice(secondDot + 1);
   if (protectedSegment === '') return fail('JWS_MALFORMED', 'empty protected header');
+
+  const known = acceptedHeaders.get(protectedSegment);
+  if (known !== undefined) {
+    // The same checks as below, in the same order, less those on the header text, which it passed before.
+    const payloadBytes = decodeBase64urlStrict(payloadSegment);
+    if (payloadBytes === null) return fail('JWS_MALFORMED', 'payload is not canonical base64url');
+    const signature = decodeBase64urlStrict(signatureSegment);
+    if (signature === null) return fail('JWS_MALFORMED', 'signature is not canonical base64url');
+    if (signature.length === 0) return fail('JWS_MALFORMED', 'empty signature');
+    const header = copyJson(known.header) as Record<string, unknown>;
+    return {
+      ok: true,
+      header,
+      alg: known.alg,
+      protectedSegment,
+      payloadSegment,
+      signatureSegment,
+      payloadBytes,
+      signature,
+    };
+  }
 
   const headerBytes = decodeBase64urlStrict(protectedSegment);
   if (headerBytes === null) return fail('JWS_MALFORMED', 'protected header is not canonical base64url');
@@ -131,6 +181,7 @@ export function parseCompactJws(token: unknown): CheckResult<ParsedCompactJws> {
   for (const name of NEVER_ALLOWED_MEMBERS) {
     if (Object.hasOwn(header, name)) return fail('HEADER_INVALID', `header member ${name} is not allowed`);
   }
+  rememberAcceptedHeader(protectedSegment, header, alg);
   return {
     ok: true,
     header,

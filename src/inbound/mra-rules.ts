@@ -1,16 +1,11 @@
 /** The MRA rules a partner's record must meet once its signature and schema are good (PROTOCOL.md). */
-import type { Mra, Partner } from '../config/types.ts';
+import type { Partner } from '../config/types.ts';
 import { type CheckResult, fail } from '../crypto/types.ts';
+import { mraInForce, programmeInScope, rolesInScope } from '../mra/scope.ts';
 import type { AeoStatusRecord } from './record.ts';
 
 /** How far ahead of the receiver's clock `issuedAt` may be. */
 export const MAX_CLOCK_SKEW_MS = 5 * 60 * 1000;
-
-export function mraInForce(mra: Mra, at: Date): boolean {
-  if (mra.status !== 'in-force') return false;
-  if (at < mra.inForceFrom) return false;
-  return mra.inForceUntil === undefined || at < mra.inForceUntil;
-}
 
 export interface RuleContext {
   /** The partner whose anchors the signature chained to. */
@@ -36,10 +31,10 @@ export function checkMraRules(record: AeoStatusRecord, ctx: RuleContext): CheckR
   const mra = ctx.signer.mra;
   if (!mraInForce(mra, ctx.now))
     return fail('NO_MRA_IN_FORCE', `MRA ${mra.id} with ${record.issuer} is not in force`);
-  if (!mra.programmes.has(record.programme)) {
+  if (!programmeInScope(mra, record.programme)) {
     return fail('OUT_OF_SCOPE', `programme ${record.programme} is outside the scope of MRA ${mra.id}`);
   }
-  if (!record.operator.roles.some((r) => mra.roles.has(r))) {
+  if (!rolesInScope(mra, record.operator.roles)) {
     return fail(
       'OUT_OF_SCOPE',
       `roles ${record.operator.roles.join(', ')} are outside the scope of MRA ${mra.id}`,

@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
-import type { Row, Sql, Store } from './types.ts';
+import type { Sql, Store } from './types.ts';
 
 /**
  * The embedded store: PGlite (PostgreSQL compiled to WebAssembly) in a data directory, so a first run needs no
@@ -11,11 +11,8 @@ export async function openEmbedded(dataDir: string): Promise<Store> {
   if (!dataDir.startsWith('memory://')) mkdirSync(dataDir, { recursive: true });
   const db = await PGlite.create(dataDir);
 
-  const query = async <R extends Row>(
-    target: Pick<PGlite, 'query'>,
-    text: string,
-    params?: readonly unknown[],
-  ) => (await target.query<R>(text, params as unknown[] | undefined)).rows;
+  const query = async <R>(target: Pick<PGlite, 'query'>, text: string, params?: readonly unknown[]) =>
+    (await target.query<R>(text, params as unknown[] | undefined)).rows;
 
   return {
     kind: 'embedded',

@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { GatewayError } from '../errors.ts';
-import type { Row, Sql, Store } from './types.ts';
+import type { Sql, Store } from './types.ts';
 
 // Errors that mean "the database is not reachable right now" rather than "this statement is wrong": the
 // request is answered 503 with Retry-After and nothing is acknowledged (THREATS.md 57).
@@ -57,14 +57,10 @@ export function openPostgres(options: PostgresOptions): Store {
   // An idle client that loses its connection emits here; without a listener the process would crash.
   pool.on('error', () => {});
 
-  const run = async <R extends Row>(
-    client: pg.Pool | pg.PoolClient,
-    text: string,
-    params?: readonly unknown[],
-  ) => {
+  const run = async <R>(client: pg.Pool | pg.PoolClient, text: string, params?: readonly unknown[]) => {
     try {
-      const result = await client.query<R>(text, params as unknown[] | undefined);
-      return result.rows;
+      const result = await client.query(text, params as unknown[] | undefined);
+      return result.rows as R[];
     } catch (error) {
       throw translate(error);
     }

@@ -4,7 +4,7 @@ export type Row = Record<string, unknown>;
 
 export interface Sql {
   /** Runs one statement with $1.. parameters and returns its rows. */
-  query<R extends Row = Row>(text: string, params?: readonly unknown[]): Promise<R[]>;
+  query<R = Row>(text: string, params?: readonly unknown[]): Promise<R[]>;
   /** Runs several statements separated by semicolons, without parameters (migrations). */
   exec(script: string): Promise<void>;
 }

@@ -60,6 +60,7 @@ export function makeAdmins(ids: readonly string[], options: AdminsOptions = {}):
       { mtls: options.mtls ?? false, ...(options.mra ? { mra: options.mra } : {}) },
     );
     raw.server = { ...raw.server, port: 0 };
+    raw.api = { host: '127.0.0.1', port: 0 };
     options.edit?.(d.adminId, raw);
     const configPath = join(dir, `${d.adminId}.yaml`);
     writeConfig(configPath, raw);

@@ -1,0 +1,62 @@
+/**
+ * Bearer tokens of the home administration's own systems (national AEO system, border systems, operators of
+ * the gateway). Only the SHA-256 of a token is configured; each route group names the scope it needs, and
+ * no token opens a partner route nor a partner certificate an API route (THREATS.md 52).
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { ApiClient, ApiScope } from '../config/types.ts';
+import { problemOf, sendProblem } from './problem.ts';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The API client a bearer token identified. */
+    apiClient: ApiClient | undefined;
+  }
+}
+
+const BEARER = /^Bearer ([A-Za-z0-9._~+/-]{16,512}=*)$/;
+
+export function findApiClient(
+  clients: readonly ApiClient[],
+  authorization: string | undefined,
+): ApiClient | undefined {
+  const match = BEARER.exec(authorization ?? '');
+  if (match === null) return undefined;
+  const digest = createHash('sha256').update(match[1]!).digest();
+  // Compare against every client so the time taken says nothing about which digest came close.
+  let found: ApiClient | undefined;
+  for (const client of clients) {
+    if (timingSafeEqual(digest, Buffer.from(client.tokenSha256, 'hex'))) found = client;
+  }
+  return found;
+}
+
+/** Adds the hook that lets only clients holding `scope` into the routes of `app` (an encapsulated context). */
+export function requireScope(app: FastifyInstance, clients: readonly ApiClient[], scope: ApiScope): void {
+  app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
+    const client = findApiClient(clients, request.headers.authorization);
+    if (client === undefined) {
+      if (request.partner !== undefined) {
+        return sendProblem(reply, problemOf('FORBIDDEN', 'partner gateways have no access to this route'));
+      }
+      void reply.header('www-authenticate', 'Bearer');
+      return sendProblem(reply, problemOf('UNAUTHORIZED', 'a valid bearer token is required'));
+    }
+    if (!client.scopes.has(scope)) {
+      return sendProblem(reply, problemOf('FORBIDDEN', `the token of ${client.id} lacks the ${scope} scope`));
+    }
+    request.apiClient = client;
+    return undefined;
+  });
+}
+
+/** For partner routes: a request that carries an API bearer token is someone else's system. */
+export function refuseApiTokens(app: FastifyInstance, clients: readonly ApiClient[]): void {
+  app.addHook('onRequest', async (request, reply) => {
+    if (findApiClient(clients, request.headers.authorization) !== undefined) {
+      return sendProblem(reply, problemOf('FORBIDDEN', 'API tokens have no access to partner routes'));
+    }
+    return undefined;
+  });
+}

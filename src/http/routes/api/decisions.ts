@@ -1,0 +1,16 @@
+import type { FastifyInstance } from 'fastify';
+import { GatewayError } from '../../../errors.ts';
+import type { DecisionInput } from '../../../outbound/decision.ts';
+import type { Publisher } from '../../../outbound/publish.ts';
+import { validateAgainst } from '../../../validation.ts';
+
+/** `POST /api/v1/decisions`: the national AEO system records a decision about one operator. */
+export function registerDecisionRoutes(app: FastifyInstance, publisher: Publisher): void {
+  app.post('/decisions', async (request, reply) => {
+    // Validated strictly, like signed payloads: what the national system sent is what gets signed.
+    const checked = validateAgainst('decision', request.body);
+    if (!checked.ok) throw new GatewayError('BODY_INVALID', `decision ${checked.errors.join('; ')}`);
+    const result = await publisher.decide(request.body as DecisionInput);
+    return reply.code(result.replayed ? 200 : 201).send(result);
+  });
+}
