@@ -106,6 +106,23 @@ function resolveConfig(raw: RawConfig, baseDir: string, env: Environment): Gatew
       databaseUrl !== undefined && databaseUrl.trim() !== ''
         ? { kind: 'postgres', databaseUrl: databaseUrl.trim() }
         : { kind: 'embedded', dataDir: at(raw.storage?.dataDir ?? `data/${home.adminId}`) },
+    redis: {
+      url:
+        env.REDIS_URL ??
+        (raw.redis?.url ? readSecret(raw.redis.url, '/redis/url', at, env) : 'redis://127.0.0.1:6379'),
+      prefix: raw.redis?.prefix ?? `mra-${home.adminId}`,
+      commandTimeoutMs: raw.redis?.commandTimeoutMs ?? 2_000,
+    },
+    outbound: {
+      batchSize: raw.outbound?.batchSize ?? 500,
+      attempts: raw.outbound?.attempts ?? 12,
+      backoffMs: raw.outbound?.backoffMs ?? 1_000,
+      maxBackoffMs: raw.outbound?.maxBackoffMs ?? 300_000,
+      requestTimeoutMs: raw.outbound?.requestTimeoutMs ?? 30_000,
+      relayIntervalMs: raw.outbound?.relayIntervalMs ?? 1_000,
+      pullIntervalMs: raw.outbound?.pullIntervalMs ?? 60_000,
+      reconcileIntervalMs: raw.outbound?.reconcileIntervalMs ?? 3_600_000,
+    },
     partners,
     apiClients: (raw.apiClients ?? []).map((c) => ({
       id: c.id,

@@ -1,5 +1,5 @@
 /** The configuration file as schemas/config.schema.json admits it, before files and secrets are read. */
-import type { ApiScope, Programme, Role } from './types.ts';
+import type { ApiScope, OutboundSettings, Programme, Role } from './types.ts';
 
 export type RawSecret = { file: string } | { env: string };
 
@@ -39,6 +39,8 @@ export interface RawConfig {
   };
   api?: { host?: string; port?: number; tls?: { certificate: string; key: RawSecret } };
   storage?: { databaseUrl?: RawSecret; dataDir?: string };
+  redis?: { url?: RawSecret; prefix?: string; commandTimeoutMs?: number };
+  outbound?: Partial<Record<keyof OutboundSettings, number>>;
   partners: RawPartner[];
   apiClients?: { id: string; tokenSha256: string; scopes: ApiScope[] }[];
 }

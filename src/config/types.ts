@@ -79,6 +79,32 @@ export interface ApiSettings {
   tls: { certificatePem: string; keyPem: string } | undefined;
 }
 
+export interface RedisSettings {
+  url: string;
+  /** Key prefix of every queue of this gateway; tests use their own. */
+  prefix: string;
+  /** Bound on every Redis command a request could wait on. */
+  commandTimeoutMs: number;
+}
+
+export interface OutboundSettings {
+  /** Records per batch sent to a partner. */
+  batchSize: number;
+  /** Attempts per batch before its records are dead letters. */
+  attempts: number;
+  /** First retry delay; doubled each attempt, with jitter, up to maxBackoffMs. */
+  backoffMs: number;
+  maxBackoffMs: number;
+  /** Bound on one request to a partner. */
+  requestTimeoutMs: number;
+  /** How often the relay looks for committed outbox rows it was not told about. */
+  relayIntervalMs: number;
+  /** How often each partner's feed is pulled; 0: never. */
+  pullIntervalMs: number;
+  /** How often snapshots are compared with each partner; 0: never. */
+  reconcileIntervalMs: number;
+}
+
 export type StorageSettings =
   | { kind: 'postgres'; databaseUrl: string }
   | { kind: 'embedded'; dataDir: string };
@@ -88,6 +114,8 @@ export interface GatewayConfig {
   server: ServerSettings;
   api: ApiSettings;
   storage: StorageSettings;
+  redis: RedisSettings;
+  outbound: OutboundSettings;
   partners: readonly Partner[];
   apiClients: readonly ApiClient[];
   logLevel: string;
