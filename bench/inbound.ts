@@ -3,11 +3,11 @@
  * records a second through `POST /mra/v1/records`, in batches of 500 ES256 records, divided by what
  * node:crypto verifies a second on all cores. Both figures come from the same run on the same machine.
  *
- *   npm run bench                                   12 timed batches, 3 in flight, PostgreSQL
- *   npm run bench -- --batches 19 --concurrency 4 --store both
+ *   npm run bench                                   19 timed batches, 3 in flight, PostgreSQL
+ *   npm run bench -- --batches 10 --concurrency 4 --store both
  *
  * Options (argument, else environment variable):
- *   --batches N         BENCH_BATCHES          timed batches of 500 records, 1 to 19 (default 12); one more
+ *   --batches N         BENCH_BATCHES          timed batches of 500 records, 1 to 19 (default 19); one more
  *                                              untimed warm-up batch is sent first, so at most 20 are posted
  *   --concurrency C     BENCH_CONCURRENCY      batches in flight, 1 to 8 (default 3)
  *   --store KIND        BENCH_STORE            postgres (default), embedded, or both
@@ -23,7 +23,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import os from 'node:os';
 import { join } from 'node:path';
@@ -47,6 +47,16 @@ const READY_TIMEOUT_MS = 30_000;
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 type StoreKind = 'postgres' | 'embedded';
+
+/** What must be undone if the run is interrupted: the gateway process, the database, the temporary folder. */
+const cleanups = new Set<() => unknown>();
+
+function onInterrupt(signal: NodeJS.Signals): void {
+  console.error(`bench: ${signal}, cleaning up`);
+  Promise.allSettled([...cleanups].map(async (undo) => undo())).finally(() => process.exit(130));
+}
+process.once('SIGINT', onInterrupt);
+process.once('SIGTERM', onInterrupt);
 
 interface Options {
   batches: number;
@@ -81,14 +91,21 @@ function readOptions(): Options {
   const int = (name: string, text: string | undefined, fallback: number, min: number, max: number) => {
     if (text === undefined || text === '') return fallback;
     const n = Number(text);
-    if (!Number.isInteger(n) || n < min || n > max) throw new Error(`${name} must be an integer ${min}..${max}`);
+    if (!Number.isInteger(n) || n < min || n > max)
+      throw new Error(`${name} must be an integer ${min}..${max}`);
     return n;
   };
   const store = values.store ?? env.BENCH_STORE ?? 'postgres';
   if (!['postgres', 'embedded', 'both'].includes(store))
     throw new Error('store must be postgres, embedded or both');
   return {
-    batches: int('batches', values.batches ?? env.BENCH_BATCHES, 12, 1, MAX_POSTED_BATCHES - 1),
+    batches: int(
+      'batches',
+      values.batches ?? env.BENCH_BATCHES,
+      MAX_POSTED_BATCHES - 1,
+      1,
+      MAX_POSTED_BATCHES - 1,
+    ),
     concurrency: int('concurrency', values.concurrency ?? env.BENCH_CONCURRENCY, 3, 1, 8),
     stores: store === 'both' ? ['postgres', 'embedded'] : [store as StoreKind],
     verifySeconds: int('verify-seconds', values['verify-seconds'] ?? env.BENCH_VERIFY_SECONDS, 3, 1, 10),
@@ -104,6 +121,17 @@ function readOptions(): Options {
 const VERIFY_WORKER = `
 const { parentPort, workerData } = require('node:worker_threads');
 const { createPublicKey, verify } = require('node:crypto');
+const { readFileSync } = require('node:fs');
+// CPU seconds this thread has run (Linux); NaN elsewhere.
+const cpuSeconds = () => {
+  try {
+    const stat = readFileSync('/proc/thread-self/stat', 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100;
+  } catch {
+    return NaN;
+  }
+};
 const key = createPublicKey({ key: Buffer.from(workerData.spki), format: 'der', type: 'spki' });
 const data = Buffer.from(workerData.data);
 const signature = Buffer.from(workerData.signature);
@@ -111,6 +139,7 @@ const options = { key, dsaEncoding: 'ieee-p1363' };
 if (!verify('sha256', data, options, signature)) throw new Error('the fixed signature does not verify');
 for (let i = 0; i < 2000; i++) verify('sha256', data, options, signature);
 parentPort.once('message', () => {
+  const cpuStart = cpuSeconds();
   const start = performance.now();
   const end = start + workerData.ms;
   let count = 0;
@@ -120,7 +149,7 @@ parentPort.once('message', () => {
     count += 32;
     now = performance.now();
   }
-  parentPort.postMessage({ count, ms: now - start });
+  parentPort.postMessage({ count, ms: now - start, cpu: cpuSeconds() - cpuStart });
 });
 parentPort.postMessage('ready');
 `;
@@ -128,6 +157,8 @@ parentPort.postMessage('ready');
 interface RawVerify {
   threads: number;
   perSecond: number;
+  /** Verifications per CPU second the threads actually got (NaN where /proc is missing). */
+  perCpuSecond: number;
 }
 
 /** `signed` is one real record: the rate is measured on the same signing input length as the inbound path. */
@@ -138,7 +169,8 @@ async function measureRawVerify(signed: string, spki: Uint8Array, seconds: numbe
   const threads = os.availableParallelism();
   const workers = Array.from(
     { length: threads },
-    () => new Worker(VERIFY_WORKER, { eval: true, workerData: { spki, data, signature, ms: seconds * 1000 } }),
+    () =>
+      new Worker(VERIFY_WORKER, { eval: true, workerData: { spki, data, signature, ms: seconds * 1000 } }),
   );
   try {
     await Promise.all(
@@ -152,14 +184,19 @@ async function measureRawVerify(signed: string, spki: Uint8Array, seconds: numbe
     );
     const results = workers.map(
       (w) =>
-        new Promise<{ count: number; ms: number }>((resolve, reject) => {
+        new Promise<{ count: number; ms: number; cpu: number }>((resolve, reject) => {
           w.once('message', resolve);
           w.once('error', reject);
         }),
     );
     for (const w of workers) w.postMessage('go');
     const done = await Promise.all(results);
-    return { threads, perSecond: done.reduce((sum, r) => sum + (r.count * 1000) / r.ms, 0) };
+    const count = done.reduce((sum, r) => sum + r.count, 0);
+    return {
+      threads,
+      perSecond: done.reduce((sum, r) => sum + (r.count * 1000) / r.ms, 0),
+      perCpuSecond: count / done.reduce((sum, r) => sum + r.cpu, 0),
+    };
   } finally {
     await Promise.all(workers.map((w) => w.terminate()));
   }
@@ -191,6 +228,8 @@ async function makeAdmins(mtls: boolean): Promise<Admins & { sender: GatewayConf
 interface Database {
   url: string;
   serverVersion: string;
+  /** The server's processes that work for this database, when the server runs on this machine. */
+  serverPids(): Promise<{ pid: number; shared: boolean }[]>;
   drop(): Promise<void>;
 }
 
@@ -211,6 +250,25 @@ async function createDatabase(serverUrl: string): Promise<Database> {
   return {
     url: url.toString(),
     serverVersion,
+    async serverPids() {
+      if (!['127.0.0.1', 'localhost', '::1', '[::1]'].includes(url.hostname)) return [];
+      const c = new pg.Client({ connectionString: serverUrl });
+      await c.connect();
+      try {
+        // This database's backends (the gateway's connections, autovacuum) and the server's shared processes
+        // (WAL writer, checkpointer); other databases' backends are left out. The postmaster is not listed.
+        const rows = (
+          await c.query<{ pid: number; shared: boolean }>(
+            `SELECT pid, datname IS NULL AS shared FROM pg_stat_activity
+              WHERE pid <> pg_backend_pid() AND (datname = $1 OR datname IS NULL)`,
+            [name],
+          )
+        ).rows;
+        return rows;
+      } finally {
+        await c.end();
+      }
+    },
     async drop() {
       const c = new pg.Client({ connectionString: serverUrl });
       await c.connect();
@@ -236,14 +294,12 @@ function startReceiver(
 ): GatewayProcess {
   const { cl, pe, dir } = admins;
   const path = join(dir, `CL-${kind}.yaml`);
-  writeConfig(
-    path,
-    devConfig(cl, [pe], { mtls: options.mtls, dataDir: join(dir, 'data', `CL-${kind}`) }),
-  );
+  writeConfig(path, devConfig(cl, [pe], { mtls: options.mtls, dataDir: join(dir, 'data', `CL-${kind}`) }));
   const env: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: 'warn' };
   delete env.DATABASE_URL;
   if (databaseUrl !== undefined) env.DATABASE_URL = databaseUrl;
-  const profile = options.cpuProfDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', options.cpuProfDir];
+  const profile =
+    options.cpuProfDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', options.cpuProfDir];
   const child = spawn(process.execPath, [...profile, 'src/cli/main.ts', 'serve', '--config', path], {
     cwd: ROOT,
     env,
@@ -288,6 +344,80 @@ function freePort(): Promise<number> {
 }
 
 // ---------------------------------------------------------------------------------------------------------
+// Where the CPU goes during the timed phase, from /proc (Linux, with the database server on this machine):
+// the gateway's main thread, its libuv pool (WebCrypto verification runs there), V8's helpers (GC), the
+// PostgreSQL processes, and this process (the sending client).
+
+type CpuSample = Map<string, number>;
+
+const CLOCK_TICK_S = 0.01;
+
+function threadTicks(pid: number, into: CpuSample, prefix: string): void {
+  const dir = `/proc/${pid}/task`;
+  if (!existsSync(dir)) return;
+  for (const tid of readdirSync(dir)) {
+    try {
+      const stat = readFileSync(`${dir}/${tid}/stat`, 'utf8');
+      // comm may hold spaces; the fields after it are fixed: utime is the 14th, stime the 15th.
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const ticks = Number(fields[11]) + Number(fields[12]);
+      const comm = readFileSync(`${dir}/${tid}/comm`, 'utf8').trim();
+      const group = comm === 'libuv-worker' ? 'libuv pool' : comm === 'MainThread' ? 'main thread' : 'other';
+      const key = `${prefix} ${group}`;
+      into.set(key, (into.get(key) ?? 0) + ticks);
+    } catch {
+      // the thread ended between the listing and the read
+    }
+  }
+}
+
+/** Busy time of the whole machine (every process), from the first line of /proc/stat. */
+function machineTicks(into: CpuSample): void {
+  const [first] = readFileSync('/proc/stat', 'utf8').split('\n', 1);
+  const f = (first ?? '').trim().split(/\s+/).slice(1).map(Number);
+  // user nice system idle iowait irq softirq steal: busy is all but idle and iowait.
+  const busy = (f[0] ?? 0) + (f[1] ?? 0) + (f[2] ?? 0) + (f[5] ?? 0) + (f[6] ?? 0) + (f[7] ?? 0);
+  into.set(MACHINE, busy);
+}
+
+const MACHINE = 'machine';
+
+async function cpuSample(gatewayPid: number | undefined, database: Database | undefined): Promise<CpuSample> {
+  const sample: CpuSample = new Map();
+  if (process.platform !== 'linux') return sample;
+  machineTicks(sample);
+  if (gatewayPid !== undefined) threadTicks(gatewayPid, sample, 'gateway');
+  threadTicks(process.pid, sample, 'bench client');
+  if (database !== undefined) {
+    for (const { pid, shared } of await database.serverPids()) {
+      threadTicks(pid, sample, shared ? 'postgresql shared' : 'postgresql backends');
+    }
+  }
+  return sample;
+}
+
+/** CPU seconds by process and thread group, then what the rest of the machine used in the same time. */
+function cpuDelta(before: CpuSample, after: CpuSample): [string, number][] {
+  const keys = new Set([...before.keys(), ...after.keys()]);
+  keys.delete(MACHINE);
+  const merged = new Map<string, number>();
+  for (const k of keys) {
+    // PostgreSQL's processes are summed whole, whatever their threads are called.
+    const name = k.startsWith('postgresql backends')
+      ? 'postgresql backends'
+      : k.startsWith('postgresql shared')
+        ? 'postgresql shared (WAL writer, checkpointer)'
+        : k;
+    const delta = ((after.get(k) ?? 0) - (before.get(k) ?? 0)) * CLOCK_TICK_S;
+    merged.set(name, (merged.get(name) ?? 0) + delta);
+  }
+  const accounted = [...merged.values()].reduce((sum, t) => sum + t, 0);
+  const machine = ((after.get(MACHINE) ?? 0) - (before.get(MACHINE) ?? 0)) * CLOCK_TICK_S;
+  if (before.has(MACHINE)) merged.set('other processes', Math.max(0, machine - accounted));
+  return [...merged].filter(([, seconds]) => seconds > 0.005);
+}
+
+// ---------------------------------------------------------------------------------------------------------
 // The inbound measurement.
 
 let nextOperator = 1;
@@ -311,6 +441,10 @@ interface InboundRun {
   perSecond: number;
   latencyMs: { p50: number; max: number };
   storedRows: number | undefined;
+  /** CPU seconds by process and thread group over the timed phase. */
+  cpu: [string, number][];
+  /** CPU seconds of the gateway, the database and this process over the timed phase (NaN without /proc). */
+  ownCpu: number;
 }
 
 async function runInbound(
@@ -320,8 +454,12 @@ async function runInbound(
   pgVersion: { value: string },
 ): Promise<InboundRun> {
   const database = kind === 'postgres' ? await createDatabase(options.pgUrl) : undefined;
-  if (database) pgVersion.value = database.serverVersion;
+  if (database) {
+    pgVersion.value = database.serverVersion;
+    cleanups.add(database.drop);
+  }
   const gateway = startReceiver(admins, kind, options, database?.url);
+  cleanups.add(gateway.stop);
   const partner = admins.sender.partners[0]!;
   const client = createPartnerClient('PE', partner, {
     tls: options.mtls ? admins.sender.server.tls : undefined,
@@ -343,6 +481,7 @@ async function runInbound(
     let accepted = 0;
     let sent = 0;
     const latencies: number[] = [];
+    const cpuBefore = await cpuSample(gateway.child.pid, database);
     const start = performance.now();
     const lane = async () => {
       while (next < timed.length && performance.now() - start < TIMED_PHASE_LIMIT_MS) {
@@ -356,6 +495,7 @@ async function runInbound(
     };
     await Promise.all(Array.from({ length: options.concurrency }, lane));
     const seconds = (performance.now() - start) / 1000;
+    const cpu = cpuDelta(cpuBefore, await cpuSample(gateway.child.pid, database));
 
     let storedRows: number | undefined;
     if (database) {
@@ -378,11 +518,20 @@ async function runInbound(
       perSecond: accepted / seconds,
       latencyMs: { p50: latencies[Math.floor(latencies.length / 2)]!, max: latencies.at(-1)! },
       storedRows,
+      cpu,
+      ownCpu:
+        cpu.length === 0
+          ? Number.NaN
+          : cpu.filter(([name]) => name !== 'other processes').reduce((sum, [, t]) => sum + t, 0),
     };
   } finally {
     await client.close();
     await gateway.stop();
-    await database?.drop();
+    cleanups.delete(gateway.stop);
+    if (database) {
+      await database.drop();
+      cleanups.delete(database.drop);
+    }
   }
 }
 
@@ -395,16 +544,26 @@ async function main(): Promise<void> {
   const cpus = os.cpus();
   const pgVersion = { value: 'not used' };
   const admins = await makeAdmins(options.mtls);
+  const removeDir = () => rmSync(admins.dir, { recursive: true, force: true });
+  cleanups.add(removeDir);
   try {
     const signer = admins.sender.home.signers[0]!;
     const probe = await signRecord(sampleRecord('PE', 0), signer);
     const spki = new Uint8Array(signer.chain[0]!.publicKey.export({ type: 'spki', format: 'der' }));
-    const raw = await measureRawVerify(probe, spki, options.verifySeconds);
-
+    // Measured before and after the inbound runs, and averaged, so that a change in the machine's load during
+    // the run moves both sides of the ratio alike.
+    const rawBefore = await measureRawVerify(probe, spki, options.verifySeconds);
     const runs: InboundRun[] = [];
     for (const kind of options.stores) runs.push(await runInbound(admins, kind, options, pgVersion));
+    const rawAfter = await measureRawVerify(probe, spki, options.verifySeconds);
+    const raw = {
+      threads: rawBefore.threads,
+      perSecond: (rawBefore.perSecond + rawAfter.perSecond) / 2,
+      perCpuSecond: (rawBefore.perCpuSecond + rawAfter.perCpuSecond) / 2,
+    };
 
     const line = (label: string, value: string) => console.log(`${label.padEnd(34)} ${value}`);
+    const cpuRatio = (r: InboundRun) => r.accepted / r.ownCpu / raw.perCpuSecond;
     console.log('MRA gateway inbound benchmark');
     line('machine', `${cpus.length} cores, ${cpus[0]?.model ?? 'unknown CPU'}`);
     line('memory', `${(os.totalmem() / 2 ** 30).toFixed(1)} GiB`);
@@ -424,7 +583,8 @@ async function main(): Promise<void> {
     );
     line(
       'raw ES256 verify (node:crypto)',
-      `${fmt(raw.perSecond)} /s on ${raw.threads} worker threads, ${options.verifySeconds} s`,
+      `${fmt(raw.perSecond)} /s on ${raw.threads} worker threads (mean of ${fmt(rawBefore.perSecond)} before and ` +
+        `${fmt(rawAfter.perSecond)} after the inbound runs, ${options.verifySeconds} s each)`,
     );
     for (const r of runs) {
       const stored =
@@ -435,6 +595,30 @@ async function main(): Promise<void> {
           `${stored}; batch latency p50 ${fmt(r.latencyMs.p50)} ms, max ${fmt(r.latencyMs.max)} ms`,
       );
       line(`ratio (${r.kind})`, `${(r.perSecond / raw.perSecond).toFixed(3)} (target >= 0.333)`);
+      if (r.cpu.length > 0) {
+        const others = r.cpu.find(([name]) => name === 'other processes')?.[1] ?? 0;
+        const own = r.cpu.filter(([name]) => name !== 'other processes');
+        line(
+          `  cpu s, timed phase (${r.kind})`,
+          `${own.map(([name, t]) => `${name} ${t.toFixed(2)}`).join(', ')}; together ${r.ownCpu.toFixed(2)}, ` +
+            `other processes on the machine ${others.toFixed(2)}, of ${(r.seconds * cpus.length).toFixed(2)}`,
+        );
+        line(
+          `  ratio per cpu second (${r.kind})`,
+          `${cpuRatio(r).toFixed(3)}: ${fmt(r.accepted / r.ownCpu)} records per cpu second of the processes above ` +
+            `against ${fmt(raw.perCpuSecond)} verifications per cpu second (not moved by other load)`,
+        );
+        const database = r.cpu
+          .filter(([name]) => name.startsWith('postgresql'))
+          .reduce((sum, [, t]) => sum + t, 0);
+        if (database > 0) {
+          const without = r.accepted / (r.ownCpu - database) / raw.perCpuSecond;
+          line(
+            `  same, database cpu left out`,
+            `${without.toFixed(3)} (as if PostgreSQL ran on another machine)`,
+          );
+        }
+      }
     }
     console.log(
       `result ${JSON.stringify({
@@ -443,17 +627,22 @@ async function main(): Promise<void> {
           runs.flatMap((r) => [
             [`${r.kind}RecordsPerSecond`, Math.round(r.perSecond)],
             [`${r.kind}Ratio`, Number((r.perSecond / raw.perSecond).toFixed(3))],
+            [`${r.kind}CpuRatio`, Number(cpuRatio(r).toFixed(3))],
           ]),
         ),
       })}`,
     );
-    const short = runs.filter((r) => r.accepted !== r.records || (r.storedRows ?? r.accepted + BATCH_SIZE) !== r.accepted + BATCH_SIZE);
+    const short = runs.filter(
+      (r) =>
+        r.accepted !== r.records || (r.storedRows ?? r.accepted + BATCH_SIZE) !== r.accepted + BATCH_SIZE,
+    );
     if (short.length > 0) {
       console.error(`not every record was accepted and stored: ${short.map((r) => r.kind).join(', ')}`);
       process.exitCode = 1;
     }
   } finally {
-    rmSync(admins.dir, { recursive: true, force: true });
+    removeDir();
+    cleanups.delete(removeDir);
   }
 }
 
