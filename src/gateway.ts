@@ -4,8 +4,11 @@ import type { Logger } from 'pino';
 import type { GatewayConfig } from './config/types.ts';
 import { type AppDeps, buildApiApp, buildPartnerApp } from './http/app.ts';
 import { serverFactoryFor } from './http/server.ts';
+import { createPartnerSync, type PartnerSync } from './inbound/partner-sync.ts';
 import { createInboundService } from './inbound/receive.ts';
 import { createLogger } from './log.ts';
+import { startDelivery } from './outbound/delivery.ts';
+import { createDeliveryStatus } from './outbound/delivery-status.ts';
 import { createPublisher } from './outbound/publish.ts';
 import { openStore } from './store/open.ts';
 import type { Store } from './store/types.ts';
@@ -17,6 +20,8 @@ export interface Gateway {
   /** The internal app of the home administration's own systems: /api/v1, bearer tokens. */
   apiApp: FastifyInstance;
   store: Store;
+  /** Feed catch-up and reconciliation with each partner; run once by tests and the admin API. */
+  sync: PartnerSync;
   /** Base URL of the partner-facing listener, e.g. https://127.0.0.1:8443. */
   url: string;
   /** Base URL of the internal API listener, e.g. http://127.0.0.1:8080. */
@@ -36,8 +41,26 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
   const store = options.store ?? (await openStore(config.storage));
   const clock = options.clock ? { clock: options.clock } : {};
   const inbound = createInboundService({ config, store, log, ...clock });
-  const publisher = createPublisher({ config, store, ...clock });
-  const deps: AppDeps = { config, store, inbound, publisher, log };
+  // Before any listener: a Redis that evicts keys stops the start here (THREATS.md 55); one that is down
+  // does not (THREATS.md 53).
+  const delivery = await startDelivery({ config, store, log }).catch(async (error: unknown) => {
+    if (options.store === undefined) await store.close();
+    throw error;
+  });
+  const publisher = createPublisher({ config, store, ...clock, onPublished: () => delivery.wake() });
+  const sync = createPartnerSync({ config, store, inbound, log, ...clock });
+  const deliveries = createDeliveryStatus(store, () => delivery.wake());
+  const deps: AppDeps = {
+    config,
+    store,
+    inbound,
+    publisher,
+    log,
+    sync,
+    deliveries,
+    queueReady: () => delivery.ready(),
+    ...clock,
+  };
 
   const app = await buildPartnerApp({
     ...deps,
@@ -45,7 +68,10 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
   });
   const apiApp = await buildApiApp({
     ...deps,
-    serverFactory: serverFactoryFor({ ...config.server, tls: config.api.tls, mtls: false }, []),
+    serverFactory: serverFactoryFor(
+      { ...config.server, tls: config.api.tls, mtls: false, requestTimeoutMs: config.api.requestTimeoutMs },
+      [],
+    ),
   });
   const url = await listen(app, config.server.host, config.server.port, config.server.tls !== undefined);
   const apiUrl = await listen(apiApp, config.api.host, config.api.port, config.api.tls !== undefined);
@@ -53,6 +79,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     { adminId: config.home.adminId, url, apiUrl, store: store.kind, mtls: config.server.mtls },
     'gateway listening',
   );
+  sync.start();
 
   let closing: Promise<void> | undefined;
   return {
@@ -60,11 +87,14 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     app,
     apiApp,
     store,
+    sync,
     url,
     apiUrl,
     close() {
       closing ??= (async () => {
-        await Promise.all([app.close(), apiApp.close()]);
+        await Promise.all([app.close(), apiApp.close(), sync.close()]);
+        // After the listeners: no request can publish any more; the worker finishes its batch (THREATS.md 65).
+        await delivery.close();
         if (options.store === undefined) await store.close();
       })();
       return closing;

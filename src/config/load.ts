@@ -94,6 +94,7 @@ function resolveConfig(raw: RawConfig, baseDir: string, env: Environment): Gatew
     api: {
       host: raw.api?.host ?? '127.0.0.1',
       port: raw.api?.port ?? 8080,
+      requestTimeoutMs: raw.api?.requestTimeoutMs ?? 3_600_000,
       tls:
         raw.api?.tls === undefined
           ? undefined

@@ -37,7 +37,12 @@ export interface RawConfig {
     requestTimeoutMs?: number;
     rateLimitPerMinute?: number;
   };
-  api?: { host?: string; port?: number; tls?: { certificate: string; key: RawSecret } };
+  api?: {
+    host?: string;
+    port?: number;
+    requestTimeoutMs?: number;
+    tls?: { certificate: string; key: RawSecret };
+  };
   storage?: { databaseUrl?: RawSecret; dataDir?: string };
   redis?: { url?: RawSecret; prefix?: string; commandTimeoutMs?: number };
   outbound?: Partial<Record<keyof OutboundSettings, number>>;

@@ -76,6 +76,8 @@ export interface ServerSettings {
 export interface ApiSettings {
   host: string;
   port: number;
+  /** Bound on receiving a whole request; longer than the partner listener's, for register imports. */
+  requestTimeoutMs: number;
   tls: { certificatePem: string; keyPem: string } | undefined;
 }
 

@@ -32,8 +32,16 @@ export function findApiClient(
   return found;
 }
 
-/** Adds the hook that lets only clients holding `scope` into the routes of `app` (an encapsulated context). */
-export function requireScope(app: FastifyInstance, clients: readonly ApiClient[], scope: ApiScope): void {
+/**
+ * Adds the hook that lets only clients holding `scope` (any one of them, when several) into the routes of
+ * `app` (an encapsulated context).
+ */
+export function requireScope(
+  app: FastifyInstance,
+  clients: readonly ApiClient[],
+  scope: ApiScope | readonly ApiScope[],
+): void {
+  const scopes: readonly ApiScope[] = typeof scope === 'string' ? [scope] : scope;
   app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
     const client = findApiClient(clients, request.headers.authorization);
     if (client === undefined) {
@@ -43,8 +51,12 @@ export function requireScope(app: FastifyInstance, clients: readonly ApiClient[]
       void reply.header('www-authenticate', 'Bearer');
       return sendProblem(reply, problemOf('UNAUTHORIZED', 'a valid bearer token is required'));
     }
-    if (!client.scopes.has(scope)) {
-      return sendProblem(reply, problemOf('FORBIDDEN', `the token of ${client.id} lacks the ${scope} scope`));
+    if (!scopes.some((s) => client.scopes.has(s))) {
+      const needed = scopes.join(' or ');
+      return sendProblem(
+        reply,
+        problemOf('FORBIDDEN', `the token of ${client.id} lacks the ${needed} scope`),
+      );
     }
     request.apiClient = client;
     return undefined;

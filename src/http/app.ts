@@ -6,14 +6,22 @@
 import type { FastifyInstance, FastifyServerFactory } from 'fastify';
 import type { Logger } from 'pino';
 import type { GatewayConfig } from '../config/types.ts';
+import type { PartnerSync } from '../inbound/partner-sync.ts';
 import type { InboundService } from '../inbound/receive.ts';
+import { createDeliveryStatus, type DeliveryStatus } from '../outbound/delivery-status.ts';
 import type { Publisher } from '../outbound/publish.ts';
+import { createRegisterImporter } from '../outbound/register-import.ts';
+import { createSnapshots } from '../outbound/snapshot.ts';
 import type { Store } from '../store/types.ts';
 import { refuseApiTokens, requireScope } from './api-auth.ts';
 import { createBaseApp } from './base-app.ts';
 import { createPeerIdentifier } from './peer.ts';
 import { problemOf, sendProblem } from './problem.ts';
 import { registerDecisionRoutes } from './routes/api/decisions.ts';
+import { registerDeliveryStatusRoutes, registerReplayRoute } from './routes/api/deliveries.ts';
+import { registerImportRoutes } from './routes/api/imports.ts';
+import { registerPartnerSyncRoutes, registerReconciliationRoutes } from './routes/api/partners.ts';
+import { registerFeedRoutes } from './routes/feed.ts';
 import { registerHealthRoutes } from './routes/health.ts';
 import { registerRecordsRoute } from './routes/records.ts';
 import { registerWellKnownRoute } from './routes/well-known.ts';
@@ -26,6 +34,13 @@ export interface AppDeps {
   inbound: InboundService;
   publisher: Publisher;
   log: Logger;
+  /** Feed catch-up and reconciliation; their admin routes are registered only when given. */
+  sync?: PartnerSync;
+  clock?: () => Date;
+  /** Delivery status and replay; made from the store alone when absent (a replay then waits for the relay's tick). */
+  deliveries?: DeliveryStatus;
+  /** Whether outbound delivery runs and Redis answers, for readiness; not reported when absent. */
+  queueReady?: () => Promise<boolean>;
   /** Creates the node server (TLS, timeouts); omitted in inject-only tests. */
   serverFactory?: FastifyServerFactory;
 }
@@ -52,12 +67,20 @@ export async function buildPartnerApp(deps: AppDeps): Promise<FastifyInstance> {
     }
     return undefined;
   });
-  registerHealthRoutes(app, deps.store);
+  registerHealthRoutes(app, deps.store, deps.queueReady);
   await app.register(
     async (mra) => {
       refuseApiTokens(mra, config.apiClients);
       registerWellKnownRoute(mra, config);
       registerRecordsRoute(mra, deps.inbound);
+      const clock = deps.clock ?? (() => new Date());
+      await registerFeedRoutes(mra, {
+        config,
+        store: deps.store,
+        snapshots: createSnapshots({ store: deps.store, home: config.home.adminId, clock }),
+        cache: deps.inbound.chainCache,
+        clock,
+      });
     },
     { prefix: '/mra/v1' },
   );
@@ -72,14 +95,38 @@ export async function buildApiApp(deps: AppDeps): Promise<FastifyInstance> {
     rateLimitPerMinute: Math.max(config.server.rateLimitPerMinute, 6_000),
     serverFactory: deps.serverFactory,
   });
-  registerHealthRoutes(app, deps.store);
+  registerHealthRoutes(app, deps.store, deps.queueReady);
   // Each route group sits behind the scope it needs.
   await app.register(
     async (api) => {
       await api.register(async (publishing) => {
         requireScope(publishing, config.apiClients, 'publish');
         registerDecisionRoutes(publishing, deps.publisher);
+        registerImportRoutes(
+          publishing,
+          createRegisterImporter({ store: deps.store, publisher: deps.publisher }),
+        );
       });
+      const deliveries = deps.deliveries ?? createDeliveryStatus(deps.store);
+      await api.register(async (status) => {
+        requireScope(status, config.apiClients, ['publish', 'admin']);
+        registerDeliveryStatusRoutes(status, deliveries);
+      });
+      await api.register(async (admin) => {
+        requireScope(admin, config.apiClients, 'admin');
+        registerReplayRoute(admin, deliveries);
+      });
+      const sync = deps.sync;
+      if (sync !== undefined) {
+        await api.register(async (admin) => {
+          requireScope(admin, config.apiClients, 'admin');
+          registerPartnerSyncRoutes(admin, sync);
+        });
+        await api.register(async (reports) => {
+          requireScope(reports, config.apiClients, ['admin', 'monitoring']);
+          registerReconciliationRoutes(reports, sync);
+        });
+      }
     },
     { prefix: '/api/v1' },
   );

@@ -6,6 +6,9 @@ import type { Programme } from '../config/types.ts';
 import { GatewayError } from '../errors.ts';
 import type { AeoStatus, AeoStatusRecord } from '../inbound/record.ts';
 
+/** Nesting of a decision document: the decision, operator, identifiers, one identifier. */
+export const MAX_DECISION_DEPTH = 4;
+
 export type DecisionKind = 'certify' | 'suspend' | 'revoke' | 'withdraw' | 'amend' | 'consent';
 
 export interface DecisionInput {

@@ -17,8 +17,23 @@ export type SendResult =
 export interface PartnerClient {
   sendRecords(records: readonly string[]): Promise<SendResult>;
   getJson(path: string): Promise<{ status: number; body: unknown }>;
+  /** GET with `Authorization` (feed, snapshot: a request token); the body read up to `maxBytes`. */
+  getAuthorized(path: string, authorization: string, maxBytes?: number): Promise<AuthorizedGet>;
   close(): Promise<void>;
 }
+
+/** `body` is the parsed JSON; `error` says why there is none (not JSON, over the size bound). */
+export interface AuthorizedGet {
+  status: number;
+  body: unknown;
+  error: string | undefined;
+}
+
+/**
+ * 1,000 records of about 2 KB (one certificate in x5c) are 2 MiB; with three RSA-4096 certificates each, about
+ * 25 MiB. Beyond this bound the partner is broken, and what it sends is not held in memory.
+ */
+const MAX_GET_BYTES = 64 * 1024 * 1024;
 
 export function createPartnerClient(
   home: string,
@@ -86,5 +101,33 @@ export function createPartnerClient(
     return { status: response.statusCode, body: (await response.body.json()) as unknown };
   }
 
-  return { sendRecords, getJson, close: () => agent.close() };
+  async function getAuthorized(path: string, authorization: string, maxBytes = MAX_GET_BYTES) {
+    const response = await request(`${partner.endpoint}${path}`, {
+      method: 'GET',
+      dispatcher: agent,
+      headers: { authorization, accept: 'application/json' },
+    });
+    // Read with a bound: what a partner answers is untrusted and must not exhaust memory (I6).
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of response.body as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size > maxBytes) {
+        response.body.destroy();
+        return { status: response.statusCode, body: undefined, error: `response over ${maxBytes} bytes` };
+      }
+      chunks.push(chunk);
+    }
+    try {
+      return {
+        status: response.statusCode,
+        body: JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown,
+        error: undefined,
+      };
+    } catch {
+      return { status: response.statusCode, body: undefined, error: 'response is not JSON' };
+    }
+  }
+
+  return { sendRecords, getJson, getAuthorized, close: () => agent.close() };
 }

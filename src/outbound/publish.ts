@@ -4,9 +4,10 @@
  * only ever reads what this committed, so nothing acknowledged here can be lost.
  */
 import { randomUUID } from 'node:crypto';
-import type { GatewayConfig } from '../config/types.ts';
+import type { GatewayConfig, Partner } from '../config/types.ts';
 import { recordDigest } from '../crypto/digest.ts';
-import { GatewayError } from '../errors.ts';
+import { type ErrorCode, GatewayError } from '../errors.ts';
+import type { AeoStatusRecord } from '../inbound/record.ts';
 import { mraCovers } from '../mra/scope.ts';
 import type { Sql, Store } from '../store/types.ts';
 import { validateAgainst } from '../validation.ts';
@@ -26,10 +27,21 @@ export interface PublishResult {
   replayed: boolean;
 }
 
+/** What became of one decision of a chunk: its result, or why the rules refused it. */
+export type DecisionOutcome =
+  | { ok: true; result: PublishResult }
+  | { ok: false; code: ErrorCode; detail: string };
+
 export interface Publisher {
   decide(input: DecisionInput): Promise<PublishResult>;
-  /** Applies several decisions in one transaction (bulk import); results in input order. */
+  /** Applies several decisions in one transaction; results in input order. One refused decision refuses all. */
   decideMany(inputs: readonly DecisionInput[]): Promise<PublishResult[]>;
+  /**
+   * Applies several decisions in one transaction (bulk import), each on its own: a decision the rules refuse
+   * (unknown operator, incomplete certify) is reported in its place and the others still commit. Failures of
+   * the store still roll the whole chunk back and throw.
+   */
+  decideEach(inputs: readonly DecisionInput[]): Promise<DecisionOutcome[]>;
 }
 
 export interface PublisherDeps {
@@ -45,11 +57,12 @@ export function createPublisher(deps: PublisherDeps): Publisher {
   const home = deps.config.home.adminId;
 
   async function applyOne(tx: Sql, input: DecisionInput, now: Date): Promise<PublishResult> {
-    const seen = await tx.query<{ record_id: string | null }>(
-      'SELECT record_id::text FROM home_decision WHERE decision_id = $1',
+    const [seen] = await tx.query<{ aeo_id: string; record_id: string | null }>(
+      'SELECT aeo_id, record_id::text FROM home_decision WHERE decision_id = $1',
       [input.decisionId],
     );
-    if (seen.length > 0) return replay(tx, input, seen[0]!.record_id);
+    // The decisionId decides: a retry answers what the first call did, whatever the retried body says.
+    if (seen !== undefined) return replay(tx, input.decisionId, seen.aeo_id, seen.record_id);
     const today = now.toISOString().slice(0, 10);
     const current = await loadHomeOperator(tx, input.aeoId);
     const applied = applyDecision(current, input, today);
@@ -100,13 +113,7 @@ export function createPublisher(deps: PublisherDeps): Publisher {
         now.toISOString(),
       ],
     );
-    const partners = await recipients(
-      tx,
-      record.operator.aeoId,
-      record.programme,
-      record.operator.roles,
-      now,
-    );
+    const partners = await recipients(tx, record, version > 1, now);
     if (partners.length > 0) {
       await tx.query(
         `INSERT INTO outbox (partner, record_seq, created_at)
@@ -120,27 +127,39 @@ export function createPublisher(deps: PublisherDeps): Publisher {
   /**
    * Partners whose MRA in force covers the record, and partners that were sent an earlier version of the
    * operator: they must hear of a suspension or withdrawal even if the operator has since left their scope.
+   * A `withdrawn` record goes only to partners that held the operator: the others have no benefits to end,
+   * and an operator that withdrew its consent must not reach a partner that never had its details.
+   * Sorted, so that a replay (which reads the rows back) answers exactly what the first call answered.
    */
   async function recipients(
     tx: Sql,
-    aeoId: string,
-    programme: HomeOperator['programme'],
-    roles: HomeOperator['operator']['roles'],
+    record: AeoStatusRecord,
+    hadEarlier: boolean,
     now: Date,
-  ) {
-    const earlier = await tx.query<{ partner: string }>(
-      'SELECT DISTINCT o.partner FROM outbox o JOIN home_record h ON h.seq = o.record_seq WHERE h.aeo_id = $1',
-      [aeoId],
-    );
+  ): Promise<string[]> {
+    // A first version has no earlier one to look up: saves a query per operator on a register import.
+    const earlier = hadEarlier
+      ? await tx.query<{ partner: string }>(
+          'SELECT DISTINCT o.partner FROM outbox o JOIN home_record h ON h.seq = o.record_seq WHERE h.aeo_id = $1',
+          [record.operator.aeoId],
+        )
+      : [];
     const held = new Set(earlier.map((r) => r.partner));
+    const covers = (p: Partner) =>
+      record.status !== 'withdrawn' && mraCovers(p.mra, record.programme, record.operator.roles, now);
     return deps.config.partners
-      .filter((p) => held.has(p.adminId) || mraCovers(p.mra, programme, roles, now))
-      .map((p) => p.adminId);
+      .filter((p) => held.has(p.adminId) || covers(p))
+      .map((p) => p.adminId)
+      .sort();
   }
 
-  async function replay(tx: Sql, input: DecisionInput, recordId: string | null): Promise<PublishResult> {
-    if (recordId === null)
-      return { decisionId: input.decisionId, aeoId: input.aeoId, record: null, replayed: true };
+  async function replay(
+    tx: Sql,
+    decisionId: string,
+    aeoId: string,
+    recordId: string | null,
+  ): Promise<PublishResult> {
+    if (recordId === null) return { decisionId, aeoId, record: null, replayed: true };
     const rows = await tx.query<{ version: string; status: string; partner: string | null }>(
       `SELECT h.version::text, h.status, o.partner FROM home_record h LEFT JOIN outbox o ON o.record_seq = h.seq
         WHERE h.record_id = $1 ORDER BY o.partner`,
@@ -149,28 +168,57 @@ export function createPublisher(deps: PublisherDeps): Publisher {
     const first = rows[0]!;
     const partners = rows.flatMap((r) => (r.partner === null ? [] : [r.partner]));
     return {
-      decisionId: input.decisionId,
-      aeoId: input.aeoId,
+      decisionId,
+      aeoId,
       record: { recordId, version: Number(first.version), status: first.status, partners },
       replayed: true,
     };
   }
 
-  async function decideMany(inputs: readonly DecisionInput[]): Promise<PublishResult[]> {
+  async function inOneTransaction<T>(
+    inputs: readonly DecisionInput[],
+    each: (tx: Sql, input: DecisionInput, now: Date) => Promise<T>,
+    published: (out: T) => boolean,
+  ): Promise<T[]> {
     const now = clock();
     const results = await deps.store.transaction(async (tx) => {
       await tx.query('SELECT pg_advisory_xact_lock($1)', [PUBLISH_LOCK]);
-      const out: PublishResult[] = [];
-      for (const input of inputs) out.push(await applyOne(tx, input, now));
+      const out: T[] = [];
+      for (const input of inputs) out.push(await each(tx, input, now));
       return out;
     });
-    if (results.some((r) => r.record !== null && r.record.partners.length > 0 && !r.replayed))
-      deps.onPublished?.();
+    if (results.some(published)) deps.onPublished?.();
     return results;
+  }
+
+  const wroteOutbox = (r: PublishResult) => r.record !== null && r.record.partners.length > 0 && !r.replayed;
+
+  function decideMany(inputs: readonly DecisionInput[]): Promise<PublishResult[]> {
+    return inOneTransaction(inputs, applyOne, wroteOutbox);
+  }
+
+  function decideEach(inputs: readonly DecisionInput[]): Promise<DecisionOutcome[]> {
+    return inOneTransaction(
+      inputs,
+      async (tx, input, now): Promise<DecisionOutcome> => {
+        try {
+          return { ok: true, result: await applyOne(tx, input, now) };
+        } catch (error) {
+          // applyOne raises its refusals (GatewayError below 500) before it writes anything, so catching one
+          // leaves the transaction as if this decision had not been in the chunk. Anything else (the store,
+          // signing) is not about this line alone and rolls the chunk back.
+          if (error instanceof GatewayError && error.status < 500)
+            return { ok: false, code: error.code, detail: error.message };
+          throw error;
+        }
+      },
+      (o) => o.ok && wroteOutbox(o.result),
+    );
   }
 
   return {
     decideMany,
+    decideEach,
     async decide(input) {
       const [result] = await decideMany([input]);
       return result!;

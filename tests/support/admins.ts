@@ -2,7 +2,7 @@
  * Development administrations for tests: real certificates made by the set-up code, real configuration files
  * loaded by the real loader, and the CA keys kept so tests can issue odd certificates under a real anchor.
  */
-import { createPrivateKey, type KeyObject } from 'node:crypto';
+import { createPrivateKey, type KeyObject, randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -53,6 +53,9 @@ export function makeAdmins(ids: readonly string[], options: AdminsOptions = {}):
   );
   for (const d of devs) createDevAdministration(d.adminId, d.certDir, {});
   const admins = new Map<string, TestAdmin>();
+  // Queues of their own: test files run in parallel on one Redis, and a worker must never take another
+  // file's jobs.
+  const queuePrefix = `test-${randomBytes(6).toString('hex')}`;
   for (const d of devs) {
     const raw = devConfig(
       d,
@@ -61,6 +64,7 @@ export function makeAdmins(ids: readonly string[], options: AdminsOptions = {}):
     );
     raw.server = { ...raw.server, port: 0 };
     raw.api = { host: '127.0.0.1', port: 0 };
+    raw.redis = { ...raw.redis, prefix: `${queuePrefix}-${d.adminId}` };
     options.edit?.(d.adminId, raw);
     const configPath = join(dir, `${d.adminId}.yaml`);
     writeConfig(configPath, raw);

@@ -18,7 +18,11 @@ export function registerWellKnownRoute(app: FastifyInstance, config: GatewayConf
       adminId: config.home.adminId,
       protocol: 'mra-exchange/1',
       algorithms: [...ALLOWED_ALGORITHMS],
-      endpoints: { records: `${base}/mra/v1/records` },
+      endpoints: {
+        records: `${base}/mra/v1/records`,
+        feed: `${base}/mra/v1/feed`,
+        snapshot: `${base}/mra/v1/snapshot`,
+      },
       keys: { keys: publicKeys },
     };
   });

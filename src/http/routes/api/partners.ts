@@ -1,0 +1,69 @@
+/**
+ * Pulling and reconciliation for the gateway's operators: run a partner's feed catch-up or reconciliation
+ * now (admin scope), and read the reconciliation reports (admin or monitoring scope). Each handler makes one
+ * call into the flow.
+ */
+import type { FastifyInstance } from 'fastify';
+import { GatewayError } from '../../../errors.ts';
+import type { PartnerSync } from '../../../inbound/partner-sync.ts';
+
+interface PartnerParams {
+  adminId: string;
+}
+
+const params = {
+  type: 'object',
+  required: ['adminId'],
+  properties: { adminId: { type: 'string', pattern: '^[A-Z]{2}$' } },
+} as const;
+
+// These POSTs carry no body: the route accepts one sent without a media type, besides application/json.
+const noBody = { mediaTypes: [/^$/] };
+
+/** `POST /partners/:adminId/pull` and `POST /partners/:adminId/reconcile`. */
+export function registerPartnerSyncRoutes(app: FastifyInstance, sync: PartnerSync): void {
+  app.post<{ Params: PartnerParams }>(
+    '/partners/:adminId/pull',
+    { config: noBody, schema: { params } },
+    async (request) => sync.pull(request.params.adminId),
+  );
+  app.post<{ Params: PartnerParams }>(
+    '/partners/:adminId/reconcile',
+    { config: noBody, schema: { params } },
+    async (request) => sync.reconcile(request.params.adminId),
+  );
+}
+
+interface ReportsQuery {
+  partner?: string;
+  limit?: string;
+}
+
+/** `GET /reconciliation?partner=&limit=`: the latest reports, newest first. */
+export function registerReconciliationRoutes(app: FastifyInstance, sync: PartnerSync): void {
+  app.get<{ Querystring: ReportsQuery }>(
+    '/reconciliation',
+    {
+      attachValidation: true,
+      schema: {
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            partner: { type: 'string', pattern: '^[A-Z]{2}$' },
+            limit: { type: 'string', pattern: '^[0-9]{1,4}$' },
+          },
+        },
+      },
+    },
+    async (request) => {
+      if (request.validationError) {
+        throw new GatewayError('BAD_REQUEST', `the ${request.validationError.message}`);
+      }
+      const limit = request.query.limit === undefined ? 20 : Number(request.query.limit);
+      if (limit < 1 || limit > 500) throw new GatewayError('BAD_REQUEST', 'limit must be from 1 to 500');
+      const { partner } = request.query;
+      return { reports: await sync.reports(partner === undefined ? { limit } : { partner, limit }) };
+    },
+  );
+}

@@ -1,0 +1,131 @@
+/**
+ * The scheduled side of pulling: every `outbound.pullIntervalMs` each partner's feed is pulled from its last
+ * cursor, every `outbound.reconcileIntervalMs` each partner's snapshot is compared with what is held (0
+ * disables either). Both can also be run once, by the admin API and by tests.
+ *
+ * One run per partner at a time in this process: a second request while one runs shares its result, so
+ * a timer and an admin call never pull the same page twice over. Replicas may still overlap; that costs
+ * `duplicate` outcomes, never a wrong state.
+ */
+import type { Logger } from 'pino';
+import type { GatewayConfig, Partner } from '../config/types.ts';
+import { GatewayError } from '../errors.ts';
+import type { Store } from '../store/types.ts';
+import { createPartnerFetcher } from './partner-fetch.ts';
+import { createPuller, type PullReport } from './pull.ts';
+import type { InboundService } from './receive.ts';
+import { createReconciler, type ReconciliationReport } from './reconcile.ts';
+
+export type { PullReport, ReconciliationReport };
+
+export interface PartnerSync {
+  pull(adminId: string): Promise<PullReport>;
+  pullAll(): Promise<PullReport[]>;
+  reconcile(adminId: string): Promise<ReconciliationReport>;
+  reconcileAll(): Promise<ReconciliationReport[]>;
+  /** Stored reconciliation reports, newest first. */
+  reports(filter: { partner?: string; limit: number }): Promise<ReconciliationReport[]>;
+  /** Starts the timers the configuration asks for. */
+  start(): void;
+  /** Stops the timers, waits for runs in progress, closes the partner connections. */
+  close(): Promise<void>;
+}
+
+export interface PartnerSyncDeps {
+  config: GatewayConfig;
+  store: Store;
+  inbound: InboundService;
+  log: Logger;
+  clock?: () => Date;
+}
+
+export function createPartnerSync(deps: PartnerSyncDeps): PartnerSync {
+  const clock = deps.clock ?? (() => new Date());
+  const fetcher = createPartnerFetcher(deps.config);
+  const puller = createPuller({ ...deps, fetcher, clock });
+  const reconciler = createReconciler({ ...deps, fetcher, clock });
+  const pulling = new Map<string, Promise<PullReport>>();
+  const reconciling = new Map<string, Promise<ReconciliationReport>>();
+  const timers: Timer[] = [];
+
+  function partnerOf(adminId: string): Partner {
+    const partner = deps.config.partners.find((p) => p.adminId === adminId);
+    if (partner === undefined) throw new GatewayError('NOT_FOUND', `no partner ${adminId} is configured`);
+    return partner;
+  }
+
+  function once<T>(running: Map<string, Promise<T>>, adminId: string, run: () => Promise<T>): Promise<T> {
+    const inFlight = running.get(adminId);
+    if (inFlight !== undefined) return inFlight;
+    const started = run().finally(() => running.delete(adminId));
+    running.set(adminId, started);
+    return started;
+  }
+
+  const sync: PartnerSync = {
+    async pull(adminId) {
+      const partner = partnerOf(adminId);
+      return once(pulling, adminId, () => puller.pull(partner));
+    },
+    pullAll: () => Promise.all(deps.config.partners.map((p) => sync.pull(p.adminId))),
+    async reconcile(adminId) {
+      const partner = partnerOf(adminId);
+      return once(reconciling, adminId, () => reconciler.reconcile(partner));
+    },
+    reconcileAll: () => Promise.all(deps.config.partners.map((p) => sync.reconcile(p.adminId))),
+    reports: (filter) => reconciler.reports(filter),
+    start() {
+      const { pullIntervalMs, reconcileIntervalMs } = deps.config.outbound;
+      if (timers.length > 0) return;
+      if (pullIntervalMs > 0) timers.push(every(pullIntervalMs, sync.pullAll, 'pull', deps.log));
+      if (reconcileIntervalMs > 0) {
+        timers.push(every(reconcileIntervalMs, sync.reconcileAll, 'reconcile', deps.log));
+      }
+    },
+    async close() {
+      await Promise.all(timers.map((t) => t.stop()));
+      timers.length = 0;
+      await Promise.allSettled([...pulling.values(), ...reconciling.values()]);
+      await fetcher.close();
+    },
+  };
+  return sync;
+}
+
+interface Timer {
+  stop(): Promise<void>;
+}
+
+/**
+ * Runs `task` every `ms`, the next run counted from the end of the last, so runs never overlap. The first
+ * run also waits one interval, so that starting, or restarting in a loop, never sends a burst of requests to
+ * every partner; the admin API runs one at once when needed. Unreferenced timers: they never keep the process
+ * alive on their own.
+ */
+function every(ms: number, task: () => Promise<unknown>, name: string, log: Logger): Timer {
+  let stopped = false;
+  let running: Promise<void> | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  const schedule = () => {
+    timer = setTimeout(() => {
+      running = task()
+        .then(
+          () => undefined,
+          (error: unknown) => log.error({ err: error, task: name }, 'scheduled task failed'),
+        )
+        .finally(() => {
+          running = undefined;
+          if (!stopped) schedule();
+        });
+    }, ms);
+    timer.unref();
+  };
+  schedule();
+  return {
+    async stop() {
+      stopped = true;
+      clearTimeout(timer);
+      await running;
+    },
+  };
+}

@@ -1,0 +1,111 @@
+/**
+ * Outbound delivery, second half of publishing: the relay (outbox → jobs) and one worker per partner (jobs →
+ * partner → receipt), on Redis. It starts with the gateway when Redis is reachable and refuses to start on a
+ * Redis that evicts keys (THREATS.md 55). When Redis is down at start or goes away later, the gateway runs on
+ * (inbound, publishing and the API only need PostgreSQL), readiness says `redis: false`, and delivery resumes
+ * when Redis is back, from the outbox (THREATS.md 53, 54).
+ */
+import type { Logger } from 'pino';
+import type { GatewayConfig } from '../config/types.ts';
+import { createQueueRuntime } from '../queue/runtime.ts';
+import { messageOf } from '../queue/timeout.ts';
+import type { Store } from '../store/types.ts';
+import { retryDelayMs } from './backoff.ts';
+import { createDeliverer } from './deliver.ts';
+import { createRelay } from './relay.ts';
+
+export interface Delivery {
+  /** Moves newly committed outbox rows now rather than at the next relay tick. */
+  wake(): void;
+  /** True when delivery runs and Redis answers. */
+  ready(): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+export interface DeliveryDeps {
+  config: GatewayConfig;
+  store: Store;
+  log: Logger;
+}
+
+type State = 'waiting' | 'running' | 'refused' | 'closed';
+
+export async function startDelivery(deps: DeliveryDeps): Promise<Delivery> {
+  const { config, store } = deps;
+  const log = deps.log.child({ component: 'delivery' });
+  const runtime = createQueueRuntime(config.redis, {
+    log,
+    attempts: config.outbound.attempts,
+    closeGraceMs: config.outbound.requestTimeoutMs + 2 * config.redis.commandTimeoutMs,
+  });
+  const deliverer = createDeliverer({ config, store, log });
+  let state: State = 'waiting';
+  const relay = createRelay({
+    config,
+    store,
+    producer: runtime.delivery,
+    usable: () => state === 'running' && runtime.connected(),
+    log,
+  });
+  let workersStarted = false;
+
+  /** Checks the policy on every connection (a restarted Redis may come back configured otherwise). */
+  async function activate(): Promise<void> {
+    await runtime.checkPolicy();
+    if (state === 'closed') return;
+    if (!workersStarted) {
+      workersStarted = true;
+      for (const partner of config.partners) {
+        runtime.startDeliveryWorker(
+          partner.adminId,
+          (job, meta) => deliverer.handle(job, meta),
+          () => relay.wake(),
+          (attemptsMade) => retryDelayMs(attemptsMade, config.outbound),
+        );
+      }
+    }
+    state = 'running';
+    relay.wake();
+  }
+
+  const onReady = () => {
+    if (state === 'closed') return;
+    activate().catch((error: unknown) => {
+      if (state === 'closed') return;
+      state = 'refused';
+      log.error({ err: messageOf(error) }, 'Redis refused; outbound delivery stopped until it is fixed');
+    });
+  };
+  if (await runtime.connect(config.redis.commandTimeoutMs)) {
+    try {
+      await activate();
+    } catch (error) {
+      await runtime.close();
+      await deliverer.close();
+      throw error;
+    }
+  } else {
+    log.warn('Redis is not reachable; outbound delivery waits for it, inbound and publishing go on');
+  }
+  runtime.onReady(onReady);
+  // Redis may have come up between the failed first connection and the listener above.
+  if (state === 'waiting' && runtime.connected()) onReady();
+  relay.start();
+
+  let closing: Promise<void> | undefined;
+  return {
+    wake: () => relay.wake(),
+    async ready() {
+      return state === 'running' && (await runtime.ping());
+    },
+    close() {
+      closing ??= (async () => {
+        state = 'closed';
+        await relay.stop();
+        await runtime.close();
+        await deliverer.close();
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,158 @@
+/**
+ * Bulk import of the national register: lines (JSON lines or CSV, already split and parsed) → the strict
+ * decision schema → the publisher, in chunks of one transaction each. One bad line never sinks the import:
+ * it is counted, and kept with its line number and reason. Progress is written after every chunk, so another
+ * request can follow a large import while it runs.
+ */
+import { createHash } from 'node:crypto';
+import { GatewayError } from '../errors.ts';
+import type { Store } from '../store/types.ts';
+import { validateAgainst } from '../validation.ts';
+import type { DecisionInput } from './decision.ts';
+import type { ImportLine, ImportLineCode } from './import-lines.ts';
+import {
+  beginImport,
+  type ImportCounts,
+  type ImportFormat,
+  type ImportProgress,
+  listImports,
+  MAX_KEPT_ERRORS,
+  readImport,
+  saveProgress,
+  zeroCounts,
+} from './import-progress.ts';
+import type { Publisher } from './publish.ts';
+
+/**
+ * Decisions per transaction. Large enough that a million-line register is a few thousand commits, small
+ * enough that a chunk holds the publishing lock (and delays decisions from the API) for well under a second.
+ */
+export const IMPORT_CHUNK = 500;
+
+export interface ImportRequest {
+  importId: string;
+  format: ImportFormat;
+  lines: AsyncIterable<ImportLine>;
+}
+
+export interface RegisterImporter {
+  run(request: ImportRequest): Promise<ImportProgress>;
+  get(importId: string): Promise<ImportProgress | undefined>;
+  list(limit: number): Promise<ImportProgress[]>;
+}
+
+export interface ImporterDeps {
+  store: Store;
+  publisher: Publisher;
+  clock?: () => Date;
+}
+
+export function createRegisterImporter(deps: ImporterDeps): RegisterImporter {
+  const clock = deps.clock ?? (() => new Date());
+  const { store, publisher } = deps;
+
+  async function run({ importId, format, lines }: ImportRequest): Promise<ImportProgress> {
+    await beginImport(store, importId, format, clock());
+    const counts = zeroCounts();
+    const reject = (line: number, code: ImportLineCode, detail: string) => {
+      counts.linesRead += 1;
+      counts.rejected += 1;
+      if (counts.errors.length < MAX_KEPT_ERRORS) counts.errors.push({ line, code, detail });
+    };
+    let chunk: { line: number; input: DecisionInput }[] = [];
+    let unsaved = 0;
+
+    const flush = async () => {
+      if (chunk.length > 0) {
+        const outcomes = await publisher.decideEach(chunk.map((c) => c.input));
+        for (const [i, o] of outcomes.entries()) {
+          if (!o.ok) {
+            reject(chunk[i]!.line, o.code, o.detail);
+            continue;
+          }
+          counts.linesRead += 1;
+          if (o.result.replayed) counts.replayed += 1;
+          else counts.applied += 1;
+          if (o.result.record !== null && !o.result.replayed) counts.published += 1;
+        }
+        chunk = [];
+        // Rules refused at commit time come after parse errors of later lines: keep the list in file order.
+        counts.errors.sort((a, b) => a.line - b.line);
+      }
+      await saveProgress(store, importId, counts, clock());
+      unsaved = 0;
+    };
+
+    try {
+      for await (const l of lines) {
+        unsaved += 1;
+        if ('code' in l) reject(l.line, l.code, l.detail);
+        else {
+          const value = withDecisionId(l.value, importId, l.line);
+          const checked = validateAgainst('decision', value);
+          if (checked.ok) chunk.push({ line: l.line, input: value as unknown as DecisionInput });
+          else reject(l.line, 'BODY_INVALID', `decision ${checked.errors.join('; ')}`);
+        }
+        if (chunk.length >= IMPORT_CHUNK || unsaved >= IMPORT_CHUNK) await flush();
+      }
+      await flush();
+    } catch (error) {
+      await fail(importId, counts, chunk.length > 0 ? flush : undefined, error);
+      throw error instanceof GatewayError
+        ? new GatewayError(error.code, `import ${importId}: ${error.message}`, { cause: error })
+        : error;
+    }
+    await saveProgress(store, importId, counts, clock(), { state: 'finished' });
+    return (await readImport(store, importId))!;
+  }
+
+  /**
+   * The body ended early, was too large or its CSV header was wrong: what was read is still applied (a re-run
+   * replays it), then the import is marked failed. When the store itself failed, this may fail too; the
+   * import then stays `running` until it is stale, and a re-run picks it up.
+   */
+  async function fail(
+    importId: string,
+    counts: ImportCounts,
+    flush: (() => Promise<void>) | undefined,
+    error: unknown,
+  ): Promise<void> {
+    const failure = error instanceof Error ? error.message : String(error);
+    try {
+      await flush?.();
+      await saveProgress(store, importId, counts, clock(), { state: 'failed', failure });
+    } catch {
+      // Already failing: the first error is the one to report.
+    }
+  }
+
+  return {
+    run,
+    get: (importId) => readImport(store, importId),
+    list: (limit) => listImports(store, limit),
+  };
+}
+
+/**
+ * A line without a decisionId gets one derived from the import id and its line number (a name-based UUID,
+ * RFC 9562 version 5), so that running the same import again replays each line instead of publishing twice.
+ */
+function withDecisionId(
+  value: Record<string, unknown>,
+  importId: string,
+  line: number,
+): Record<string, unknown> {
+  if (Object.hasOwn(value, 'decisionId')) return value;
+  return { decisionId: nameBasedUuid(importId, `line ${line}`), ...value };
+}
+
+export function nameBasedUuid(namespace: string, name: string): string {
+  const hash = createHash('sha1')
+    .update(Buffer.from(namespace.replaceAll('-', ''), 'hex'))
+    .update(name, 'utf8')
+    .digest();
+  hash[6] = (hash[6]! & 0x0f) | 0x50;
+  hash[8] = (hash[8]! & 0x3f) | 0x80;
+  const hex = hash.subarray(0, 16).toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}

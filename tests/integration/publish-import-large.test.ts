@@ -1,0 +1,159 @@
+/**
+ * A large register import on PostgreSQL: 20,000 JSON lines from a generated stream. The stream stops halfway
+ * until another request sees the import's progress, which only works if the gateway applies lines as they
+ * arrive rather than reading the whole body first; meanwhile the same import is refused (409) and a single
+ * decision through the API still goes through. A body that breaks off leaves a failed import whose lines up
+ * to the break are applied; running it again completes it and publishes nothing twice.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeAdmins, type TestAdmins } from '../support/admins.ts';
+import { expectProblem, startTestGateway, type TestGateway } from '../support/gateway.ts';
+import {
+  certifyBody,
+  decide,
+  freshAeoId,
+  type ImportProgressBody,
+  importProgress,
+  postImport,
+  publishCounts,
+  withApiClients,
+} from '../support/publishing.ts';
+
+const TOTAL = 20_000;
+/** Every line with this index modulo 1000 is invalid (a lowercase aeoId). */
+const BAD_AT = 999;
+
+let admins: TestAdmins;
+let pe: TestGateway;
+beforeAll(async () => {
+  admins = makeAdmins(['PE', 'CL', 'AR'], { edit: (_id, raw) => withApiClients(raw) });
+  pe = await startTestGateway(admins.get('PE').config, 'postgres');
+});
+afterAll(async () => {
+  await pe?.close();
+  admins?.cleanup();
+});
+
+/** Line i of a generated register: one operator in ten consents (publishing costs more than recording). */
+function lineOf(i: number, prefix: string): string {
+  const aeoId = `${prefix}${String(i).padStart(6, '0')}`;
+  const body = certifyBody(i % 1000 === BAD_AT ? aeoId.toLowerCase() : aeoId, { consent: i % 10 === 0 });
+  return `${JSON.stringify(body)}\n`;
+}
+
+async function until<T>(read: () => Promise<T>, done: (v: T) => boolean, timeoutMs = 20_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await read();
+    if (done(v)) return v;
+    if (Date.now() > end) throw new Error(`gave up waiting; last: ${JSON.stringify(v).slice(0, 300)}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+describe('a large import', () => {
+  it('shows its progress to another request while the body is still streaming', async () => {
+    const importId = crypto.randomUUID();
+    const prefix = freshAeoId('PX');
+    const seen: { midway?: ImportProgressBody; conflict?: number; decisionMs?: number } = {};
+    async function* register(): AsyncGenerator<string> {
+      for (let i = 0; i < TOTAL; i += 100) {
+        if (i === TOTAL / 2) {
+          // Half sent: wait until the gateway reports lines applied, then check it still serves others.
+          seen.midway = await until(
+            () => importProgress(pe, importId),
+            (p) => p.state === 'running' && p.linesRead >= 5_000,
+          );
+          const again = await postImport(pe, lineOf(0, prefix), { importId });
+          expectProblem(again, 409, 'CONFLICT');
+          seen.conflict = again.status;
+          const t0 = Date.now();
+          await decide(pe, certifyBody(freshAeoId()));
+          seen.decisionMs = Date.now() - t0;
+        }
+        let chunk = '';
+        for (let j = i; j < i + 100; j += 1) chunk += lineOf(j, prefix);
+        yield chunk;
+      }
+    }
+    const before = await publishCounts(pe.store);
+    const started = Date.now();
+    const res = await postImport(pe, register(), { importId });
+    const elapsed = Date.now() - started;
+    expect(res.status, res.text.slice(0, 500)).toBe(201);
+
+    expect(seen.midway).toMatchObject({ state: 'running', finishedAt: null });
+    expect(seen.midway!.linesRead).toBeLessThanOrEqual(TOTAL / 2);
+    expect(seen.conflict).toBe(409);
+    expect(seen.decisionMs).toBeLessThan(5_000);
+
+    const bad = TOTAL / 1000;
+    const consenting = Array.from({ length: TOTAL }, (_, i) => i).filter(
+      (i) => i % 10 === 0 && i % 1000 !== BAD_AT,
+    ).length;
+    const done = JSON.parse(res.text) as ImportProgressBody;
+    expect(done).toMatchObject({
+      state: 'finished',
+      linesRead: TOTAL,
+      applied: TOTAL - bad,
+      rejected: bad,
+      published: consenting,
+    });
+    expect(done.errors.map((e) => e.line)).toEqual(
+      Array.from({ length: bad }, (_, k) => k * 1000 + BAD_AT + 1),
+    );
+    expect(done.errors.every((e) => e.code === 'BODY_INVALID' && /\/aeoId/.test(e.detail))).toBe(true);
+    expect(await importProgress(pe, importId)).toEqual({ ...done, updatedAt: expect.any(String) });
+    const after = await publishCounts(pe.store);
+    expect(after.home_operator! - before.home_operator!).toBe(TOTAL - bad + 1);
+    expect(after.home_record! - before.home_record!).toBe(consenting + 1);
+    console.info(`register import: ${TOTAL} lines in ${elapsed} ms`);
+  }, 60_000);
+
+  it('keeps what a broken-off body delivered, and completes when run again', async () => {
+    const importId = crypto.randomUUID();
+    const prefix = freshAeoId('PB');
+    const lines = 3_000;
+    async function* brokenOff(): AsyncGenerator<string> {
+      for (let i = 0; i < 2_000; i += 100) {
+        let chunk = '';
+        for (let j = i; j < i + 100; j += 1) chunk += lineOf(j, prefix);
+        yield chunk;
+      }
+      // Let the gateway take in what was sent before the connection breaks.
+      await until(
+        () => importProgress(pe, importId),
+        (p) => p.linesRead >= 1_500,
+      );
+      throw new Error('the national system went away');
+    }
+    await expect(postImport(pe, brokenOff(), { importId })).rejects.toThrow();
+    const failed = await until(
+      () => importProgress(pe, importId),
+      (p) => p.state !== 'running',
+    );
+    expect(failed).toMatchObject({ state: 'failed', failure: expect.stringMatching(/ended early/) });
+    expect(failed.linesRead).toBeGreaterThanOrEqual(1_500);
+    expect(failed.linesRead).toBeLessThanOrEqual(2_000);
+
+    const before = await publishCounts(pe.store);
+    let full = '';
+    for (let i = 0; i < lines; i += 1) full += lineOf(i, prefix);
+    const res = await postImport(pe, full, { importId });
+    expect(res.status).toBe(200);
+    const done = JSON.parse(res.text) as ImportProgressBody;
+    const applied = failed.applied;
+    expect(done).toMatchObject({
+      state: 'finished',
+      runs: 2,
+      linesRead: lines,
+      replayed: applied,
+      rejected: 3,
+    });
+    expect(done.applied).toBe(lines - 3 - applied);
+    const after = await publishCounts(pe.store);
+    // Only the lines the first run never reached were added.
+    expect(after.home_decision! - before.home_decision!).toBe(done.applied);
+    expect(after.home_operator! - before.home_operator!).toBe(done.applied);
+  }, 60_000);
+});
