@@ -1,9 +1,12 @@
 /**
  * The demo exchange: two administrations (PE and CL), each with its own development PKI, gateway and embedded
- * store, talking over HTTPS with mutual TLS on loopback. PE sends signed AEO status records to CL and CL to
- * PE; each keeps the other's signed receipts. Then a retry (duplicates) and a forged record (rejected).
+ * store, talking over HTTPS with mutual TLS on loopback. Each national AEO system records decisions at its
+ * gateway; they reach the partner signed, and each side keeps the other's signed receipts and reconciles its
+ * snapshot (demo-decisions.ts). Then the protocol's edges by hand: a batch sent twice (duplicates) and a
+ * forged record (rejected).
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { loadConfig } from '../config/load.ts';
@@ -12,6 +15,7 @@ import { type Gateway, startGateway } from '../gateway.ts';
 import { createLogger } from '../log.ts';
 import { createPartnerClient, type SendResult } from '../outbound/partner-client.ts';
 import { signRecord } from '../outbound/sign-record.ts';
+import { type DemoClient, exchangeDecisions } from './demo-decisions.ts';
 import { sampleRecord } from './samples.ts';
 import { type DevAdministration, devConfig, writeConfig } from './setup.ts';
 
@@ -24,6 +28,9 @@ export interface DemoOptions {
 export async function runDemo(options: DemoOptions): Promise<{ ok: boolean; gateways: Gateway[] }> {
   const dir = resolve(options.dir);
   mkdirSync(dir, { recursive: true });
+  // Each run starts from empty stores (certificates are kept): the hand-sent batches at the end would
+  // otherwise show up as drift in the next run's reconciliation, as they should.
+  rmSync(join(dir, 'data'), { recursive: true, force: true });
   const say = options.print;
   const admins: DevAdministration[] = [];
   for (const [adminId, name] of [
@@ -37,18 +44,37 @@ export async function runDemo(options: DemoOptions): Promise<{ ok: boolean; gate
   }
   say(`certificates: ${admins.map((a) => a.certDir).join(', ')}`);
 
+  // The token of the demo's national AEO system and operator; only its SHA-256 goes into the configuration.
+  const token = randomBytes(32).toString('base64url');
   const gateways: Gateway[] = [];
   for (const self of admins) {
     const path = join(dir, `${self.adminId}.yaml`);
     const others = admins.filter((a) => a !== self);
-    writeConfig(path, devConfig(self, others, { mtls: true, dataDir: join(dir, 'data', self.adminId) }));
-    const config = loadConfig(path, { env: { LOG_LEVEL: 'warn' } });
+    const raw = devConfig(self, others, { mtls: true, dataDir: join(dir, 'data', self.adminId) });
+    raw.apiClients = [
+      {
+        id: 'demo',
+        tokenSha256: createHash('sha256').update(token).digest('hex'),
+        scopes: ['publish', 'admin', 'monitoring'],
+      },
+    ];
+    raw.redis = { prefix: `mra-demo-${self.adminId}`, commandTimeoutMs: 1_000 };
+    raw.outbound = { backoffMs: 200, maxBackoffMs: 2_000, relayIntervalMs: 200, pullIntervalMs: 0 };
+    writeConfig(path, raw);
+    const config = loadConfig(path);
     gateways.push(await startGateway(config, { log: createLogger('warn') }));
-    say(`gateway ${self.adminId} listening on ${gateways.at(-1)!.url} (config ${path}, mTLS on)`);
+    const g = gateways.at(-1)!;
+    say(`gateway ${self.adminId}: partners on ${g.url} (mTLS), API on ${g.apiUrl} (config ${path})`);
   }
 
   let ok = true;
   const [pe, cl] = gateways as [Gateway, Gateway];
+  const clients: [DemoClient, DemoClient] = [
+    { gateway: pe, token },
+    { gateway: cl, token },
+  ];
+  ok = (await exchangeDecisions(clients[0], clients[1], say)) && ok;
+  ok = (await exchangeDecisions(clients[1], clients[0], say)) && ok;
   ok = (await exchange(pe, cl, say)) && ok;
   ok = (await exchange(cl, pe, say)) && ok;
   for (const g of gateways) {
@@ -59,7 +85,8 @@ export async function runDemo(options: DemoOptions): Promise<{ ok: boolean; gate
       `${g.config.home.adminId} holds ${held?.operators} foreign operators and has signed ${held?.receipts} receipts`,
     );
   }
-  if (!options.keepRunning) await Promise.all(gateways.map((g) => g.close()));
+  if (options.keepRunning) say(`API token of the demo (scopes publish, admin, monitoring): ${token}`);
+  else await Promise.all(gateways.map((g) => g.close()));
   say(ok ? 'demo exchange: OK' : 'demo exchange: FAILED');
   return { ok, gateways };
 }

@@ -53,12 +53,13 @@ export function createQueueRuntime(settings: RedisSettings, options: QueueRuntim
     log,
   });
   let up = false;
+  let closing = false;
   producer.on('ready', () => {
     if (!up) log.info({ redis: redact(settings.url) }, 'Redis connected');
     up = true;
   });
   producer.on('close', () => {
-    if (up) log.warn({ redis: redact(settings.url) }, 'Redis connection lost; reconnecting');
+    if (up && !closing) log.warn({ redis: redact(settings.url) }, 'Redis connection lost; reconnecting');
     up = false;
   });
 
@@ -85,6 +86,7 @@ export function createQueueRuntime(settings: RedisSettings, options: QueueRuntim
       );
     },
     async close() {
+      closing = true;
       producer.removeAllListeners('ready');
       await Promise.all(workers.map((w) => w.close(options.closeGraceMs)));
       await delivery.close();

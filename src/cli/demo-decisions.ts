@@ -1,0 +1,127 @@
+/**
+ * The main job of the demo: each administration's national AEO system records decisions at its own gateway
+ * (the internal API), the gateway signs and pushes them to the partner through the delivery queue, and the
+ * partner's gateway applies them and answers with signed receipts that the sender keeps. When Redis is not
+ * running, the partner catches up from the sender's feed instead, as it would after any outage.
+ */
+import { randomUUID } from 'node:crypto';
+import { request } from 'undici';
+import type { Gateway } from '../gateway.ts';
+
+export interface DemoClient {
+  gateway: Gateway;
+  token: string;
+}
+
+async function api(
+  client: DemoClient,
+  method: 'GET' | 'POST',
+  path: string,
+  body?: unknown,
+): Promise<unknown> {
+  const response = await request(`${client.gateway.apiUrl}/api/v1${path}`, {
+    method,
+    headers: {
+      authorization: `Bearer ${client.token}`,
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const text = await response.body.text();
+  if (response.statusCode >= 300)
+    throw new Error(`${method} ${path}: HTTP ${response.statusCode} ${text.slice(0, 300)}`);
+  return JSON.parse(text) as unknown;
+}
+
+function certify(home: string, n: number) {
+  const aeoId = `${home}DEMO${String(n).padStart(5, '0')}`;
+  return {
+    decisionId: randomUUID(),
+    aeoId,
+    decision: 'certify',
+    consent: true,
+    programme: 'AEO-F',
+    certifiedOn: '2025-06-01',
+    operator: {
+      identifiers: [{ scheme: 'TIN', value: `${aeoId}T` }],
+      name: `Demo operator ${n} of ${home}`,
+      address: { street: `Calle ${n}`, city: home === 'PE' ? 'Lima' : 'Santiago', country: home },
+      roles: ['exporter', 'importer'],
+      enterpriseSize: n % 2 === 0 ? 'small' : 'large',
+    },
+  };
+}
+
+/** Publishes decisions at `from` and waits until `to` holds their latest versions. Returns false on failure. */
+export async function exchangeDecisions(
+  from: DemoClient,
+  to: DemoClient,
+  say: (line: string) => void,
+): Promise<boolean> {
+  const home = from.gateway.config.home.adminId;
+  const partner = to.gateway.config.home.adminId;
+  const base = Math.floor(Date.now() / 1000) % 90_000;
+  const decisions = [certify(home, base), certify(home, base + 1), certify(home, base + 2)];
+  for (const d of decisions) await api(from, 'POST', '/decisions', d);
+  const suspended = {
+    decisionId: randomUUID(),
+    aeoId: decisions[1]!.aeoId,
+    decision: 'suspend',
+    suspendedUntil: '2027-03-31',
+  };
+  await api(from, 'POST', '/decisions', suspended);
+  say(
+    `${home}: national AEO system recorded 3 certifications and 1 suspension (4 signed records for ${partner})`,
+  );
+
+  const expected = new Map(decisions.map((d) => [d.aeoId, d.aeoId === suspended.aeoId ? 2 : 1]));
+  const started = Date.now();
+  let held = await waitHeld(to.gateway, home, expected, 8_000);
+  if (held) {
+    say(`${home} → ${partner}: pushed and applied in ${Date.now() - started} ms`);
+  } else {
+    say(`${home} → ${partner}: not pushed (is Redis running?); ${partner} pulls ${home}'s feed instead`);
+    await api(to, 'POST', `/partners/${home}/pull`);
+    held = await waitHeld(to.gateway, home, expected, 5_000);
+  }
+  if (!held) {
+    say(`${home} → ${partner}: FAILED, ${partner} does not hold every record`);
+    return false;
+  }
+  const [receipts] = await from.gateway.store.query<{ receipts: string; delivered: string }>(
+    `SELECT (SELECT count(*) FROM outbound_receipt WHERE partner = $1)::text AS receipts,
+            (SELECT count(*) FROM outbox WHERE partner = $1 AND state = 'delivered')::text AS delivered`,
+    [partner],
+  );
+  say(
+    `${home} keeps ${receipts?.receipts} signed receipts from ${partner}; ${receipts?.delivered} deliveries confirmed`,
+  );
+  const report = (await api(to, 'POST', `/partners/${home}/reconcile`)) as {
+    inSync: boolean;
+    localCount: number;
+  };
+  say(
+    `${partner} reconciles with ${home}'s snapshot: ${report.inSync ? 'in sync' : 'DRIFT'} (${report.localCount} operators)`,
+  );
+  return report.inSync;
+}
+
+async function waitHeld(
+  g: Gateway,
+  issuer: string,
+  expected: Map<string, number>,
+  timeoutMs: number,
+): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const rows = await g.store.query<{ aeo_id: string; version: string }>(
+      `SELECT aeo_id, version::text FROM operator_state
+        WHERE issuer = $1 AND aeo_id IN (SELECT jsonb_array_elements_text($2::jsonb))`,
+      [issuer, JSON.stringify([...expected.keys()])],
+    );
+    if (rows.length === expected.size && rows.every((r) => Number(r.version) >= expected.get(r.aeo_id)!))
+      return true;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return false;
+}
