@@ -109,7 +109,7 @@ export function createReconciler(deps: ReconcileDeps) {
   async function reports(filter: { partner?: string; limit: number }): Promise<ReconciliationReport[]> {
     const rows = await deps.store.query<ReportRow>(
       `SELECT id::text, partner, at, partner_digest, local_digest, partner_count, local_count, in_sync, detail
-         FROM reconciliation WHERE ($1::text IS NULL OR partner = $1) ORDER BY id DESC LIMIT $2`,
+         FROM reconciliation WHERE ($1::text IS NULL OR partner = $1) ORDER BY reconciliation.id DESC LIMIT $2`,
       [filter.partner ?? null, filter.limit],
     );
     return rows.map((r) => ({

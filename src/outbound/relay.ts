@@ -84,7 +84,7 @@ export function createRelay(deps: RelayDeps): Relay {
     const rows = await tx.query<{ id: string }>(
       `SELECT id::text AS id FROM outbox
         WHERE partner = $1 AND enqueued_at IS NULL AND state <> 'delivered' AND state <> 'dead'
-        ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED`,
+        ORDER BY outbox.id LIMIT $2 FOR UPDATE SKIP LOCKED`,
       [partner, config.outbound.batchSize],
     );
     if (rows.length === 0) return undefined;
