@@ -7,6 +7,7 @@ import { serverFactoryFor } from './http/server.ts';
 import { createPartnerSync, type PartnerSync } from './inbound/partner-sync.ts';
 import { createInboundService } from './inbound/receive.ts';
 import { createLogger } from './log.ts';
+import { type LookupService, startLookup } from './lookup/service.ts';
 import { startDelivery } from './outbound/delivery.ts';
 import { createDeliveryStatus } from './outbound/delivery-status.ts';
 import { createPublisher } from './outbound/publish.ts';
@@ -40,10 +41,23 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
   const log = options.log ?? createLogger(config.logLevel);
   const store = options.store ?? (await openStore(config.storage));
   const clock = options.clock ? { clock: options.clock } : {};
-  const inbound = createInboundService({ config, store, log, ...clock });
+  // The read model starts after inbound is made; a batch committed before then is in what it loads.
+  let lookup: LookupService | undefined;
+  const inbound = createInboundService({
+    config,
+    store,
+    log,
+    ...clock,
+    onCommitted: (change) => lookup?.committed(change),
+  });
   // Before any listener: a Redis that evicts keys stops the start here (THREATS.md 55); one that is down
   // does not (THREATS.md 53).
   const delivery = await startDelivery({ config, store, log }).catch(async (error: unknown) => {
+    if (options.store === undefined) await store.close();
+    throw error;
+  });
+  lookup = await startLookup({ config, store, log }).catch(async (error: unknown) => {
+    await delivery.close();
     if (options.store === undefined) await store.close();
     throw error;
   });
@@ -59,6 +73,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     sync,
     deliveries,
     queueReady: () => delivery.ready(),
+    lookup,
     ...clock,
   };
 
@@ -94,7 +109,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
       closing ??= (async () => {
         await Promise.all([app.close(), apiApp.close(), sync.close()]);
         // After the listeners: no request can publish any more; the worker finishes its batch (THREATS.md 65).
-        await delivery.close();
+        await Promise.all([delivery.close(), lookup?.close()]);
         if (options.store === undefined) await store.close();
       })();
       return closing;

@@ -45,7 +45,8 @@ export function requireScope(
   app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
     const client = findApiClient(clients, request.headers.authorization);
     if (client === undefined) {
-      if (request.partner !== undefined) {
+      // A partner identified by its certificate or by its request token (PROTOCOL.md) is known, and refused.
+      if (request.partner !== undefined || /^MRA /.test(request.headers.authorization ?? '')) {
         return sendProblem(reply, problemOf('FORBIDDEN', 'partner gateways have no access to this route'));
       }
       void reply.header('www-authenticate', 'Bearer');

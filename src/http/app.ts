@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import type { GatewayConfig } from '../config/types.ts';
 import type { PartnerSync } from '../inbound/partner-sync.ts';
 import type { InboundService } from '../inbound/receive.ts';
+import type { Answerer } from '../lookup/answer.ts';
 import { createDeliveryStatus, type DeliveryStatus } from '../outbound/delivery-status.ts';
 import type { Publisher } from '../outbound/publish.ts';
 import { createRegisterImporter } from '../outbound/register-import.ts';
@@ -20,6 +21,7 @@ import { problemOf, sendProblem } from './problem.ts';
 import { registerDecisionRoutes } from './routes/api/decisions.ts';
 import { registerDeliveryStatusRoutes, registerReplayRoute } from './routes/api/deliveries.ts';
 import { registerImportRoutes } from './routes/api/imports.ts';
+import { registerOperatorRoutes } from './routes/api/operators.ts';
 import { registerPartnerSyncRoutes, registerReconciliationRoutes } from './routes/api/partners.ts';
 import { registerFeedRoutes } from './routes/feed.ts';
 import { registerHealthRoutes } from './routes/health.ts';
@@ -41,6 +43,8 @@ export interface AppDeps {
   deliveries?: DeliveryStatus;
   /** Whether outbound delivery runs and Redis answers, for readiness; not reported when absent. */
   queueReady?: () => Promise<boolean>;
+  /** Border lookups from the read model; their routes are registered only when given. */
+  lookup?: Answerer;
   /** Creates the node server (TLS, timeouts); omitted in inject-only tests. */
   serverFactory?: FastifyServerFactory;
 }
@@ -116,6 +120,13 @@ export async function buildApiApp(deps: AppDeps): Promise<FastifyInstance> {
         requireScope(admin, config.apiClients, 'admin');
         registerReplayRoute(admin, deliveries);
       });
+      const lookup = deps.lookup;
+      if (lookup !== undefined) {
+        await api.register(async (border) => {
+          requireScope(border, config.apiClients, 'border');
+          registerOperatorRoutes(border, lookup, deps.clock ?? (() => new Date()));
+        });
+      }
       const sync = deps.sync;
       if (sync !== undefined) {
         await api.register(async (admin) => {

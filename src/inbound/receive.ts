@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import type { GatewayConfig, Partner } from '../config/types.ts';
 import { type ChainCache, createChainCache } from '../crypto/chain.ts';
 import type { Store } from '../store/types.ts';
+import { changeOf, type InboundChange } from './change.ts';
 import { decide } from './decide.ts';
 import { loadHeld, lockBatch, writeDecisions } from './evidence.ts';
 import { type Candidate, judgeBatch } from './judge.ts';
@@ -29,6 +30,8 @@ export interface InboundDeps {
   store: Store;
   log: Logger;
   clock?: () => Date;
+  /** Told of every committed batch, after the commit (the lookup read model); must not throw. */
+  onCommitted?: (change: InboundChange) => void;
 }
 
 export interface InboundService {
@@ -70,11 +73,12 @@ export function createInboundService(deps: InboundDeps): InboundService {
         { receiptId: receipt.receiptId, sender, receivedAt: now, receiptJws },
         decisions,
       );
-      return { receipt, receiptJws };
+      return { receipt, receiptJws, decisions };
     });
+    deps.onCommitted?.(changeOf(sender, now, result.decisions));
 
     logOutcomes(deps.log, result.receipt);
-    return result;
+    return { receipt: result.receipt, receiptJws: result.receiptJws };
   }
 
   return { receive, chainCache };

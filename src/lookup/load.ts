@@ -1,0 +1,135 @@
+/**
+ * Fills the read model from PostgreSQL: everything at start, in keyset pages so a million operators never sit
+ * in one result, and the versions received since a time after a gap in the change events. Only accepted
+ * evidence rows are history (a superseded version never became state, THREATS.md 42). The fields a lookup
+ * needs are read from the stored JWS payload by PostgreSQL itself, so only a few columns cross the wire.
+ */
+import type { Programme, Role } from '../config/types.ts';
+import type { AeoStatus } from '../inbound/record.ts';
+import type { Sql } from '../store/types.ts';
+import type { ReadModel, VersionInput } from './read-model.ts';
+
+export const PAGE_SIZE = 10_000;
+
+interface VersionRow {
+  issuer: string;
+  aeo_id: string;
+  version: string;
+  record_id: string;
+  jws_digest: string;
+  received_ms: number | string;
+  status: AeoStatus;
+  status_since: string;
+  programme: Programme;
+  roles: Role[] | string;
+}
+
+// The payload segment of the compact JWS, base64url → JSON, decoded in the database.
+const PAYLOAD = `convert_from(decode(rpad(translate(split_part(r.jws, '.', 2), '-_', '+/'),
+  ((length(split_part(r.jws, '.', 2)) + 3) / 4) * 4, '='), 'base64'), 'UTF8')::jsonb`;
+
+const VERSION_COLUMNS = `r.issuer, r.aeo_id, r.version::text AS version, r.record_id::text AS record_id, r.jws_digest,
+  floor(extract(epoch FROM r.received_at) * 1000)::float8 AS received_ms,
+  p.doc->>'status' AS status, p.doc->>'statusSince' AS status_since, p.doc->>'programme' AS programme,
+  (p.doc->'operator'->'roles')::text AS roles`;
+
+function inputOf(row: VersionRow): VersionInput {
+  return {
+    issuer: row.issuer,
+    aeoId: row.aeo_id,
+    version: Number(row.version),
+    recordId: row.record_id,
+    digest: row.jws_digest,
+    receivedAt: Number(row.received_ms),
+    status: row.status,
+    statusSince: row.status_since,
+    programme: row.programme,
+    roles: typeof row.roles === 'string' ? (JSON.parse(row.roles) as Role[]) : row.roles,
+  };
+}
+
+/** Loads every accepted version, every identifier and each partner's latest contact. */
+export async function loadAll(sql: Sql, model: ReadModel, pageSize = PAGE_SIZE): Promise<void> {
+  let after: [string, string, string] = ['', '', '-1'];
+  for (;;) {
+    const rows = await sql.query<VersionRow>(
+      `SELECT ${VERSION_COLUMNS} FROM inbound_record r CROSS JOIN LATERAL (SELECT ${PAYLOAD} AS doc) p
+        WHERE r.outcome = 'accepted' AND (r.issuer, r.aeo_id, r.version) > ($1, $2, $3::bigint)
+        ORDER BY r.issuer, r.aeo_id, r.version LIMIT $4`,
+      [...after, pageSize],
+    );
+    for (const row of rows) model.apply(inputOf(row));
+    const last = rows.at(-1);
+    if (last === undefined || rows.length < pageSize) break;
+    after = [last.issuer, last.aeo_id, last.version];
+  }
+  let afterId: [string, string, string, string] = ['', '', '', ''];
+  let batch: IdentifierRow[] = [];
+  for (;;) {
+    const rows = await sql.query<IdentifierRow>(
+      `SELECT issuer, aeo_id, scheme, value FROM operator_identifier
+        WHERE (issuer, aeo_id, scheme, value) > ($1, $2, $3, $4)
+        ORDER BY issuer, aeo_id, scheme, value LIMIT $5`,
+      [...afterId, pageSize],
+    );
+    // An operator's identifiers may straddle two pages: set them only once all of its rows are in.
+    batch.push(...rows);
+    const last = rows.at(-1);
+    const complete = last === undefined || rows.length < pageSize;
+    const keep = complete ? [] : batch.filter((r) => r.issuer === last.issuer && r.aeo_id === last.aeo_id);
+    applyIdentifiers(model, batch.slice(0, batch.length - keep.length));
+    batch = keep;
+    if (complete) break;
+    afterId = [last.issuer, last.aeo_id, last.scheme, last.value];
+  }
+  await loadPartnerContact(sql, model);
+}
+
+/** Loads the versions received at or after `since` (epoch ms) and the identifiers of their operators. */
+export async function loadSince(sql: Sql, model: ReadModel, since: number): Promise<number> {
+  const rows = await sql.query<VersionRow>(
+    `SELECT ${VERSION_COLUMNS} FROM inbound_record r CROSS JOIN LATERAL (SELECT ${PAYLOAD} AS doc) p
+      WHERE r.outcome = 'accepted' AND r.received_at >= $1 ORDER BY r.received_at`,
+    [new Date(since).toISOString()],
+  );
+  for (const row of rows) model.apply(inputOf(row));
+  const operators = [...new Set(rows.map((r) => JSON.stringify([r.issuer, r.aeo_id])))];
+  if (operators.length > 0) {
+    const ids = await sql.query<IdentifierRow>(
+      `SELECT issuer, aeo_id, scheme, value FROM operator_identifier WHERE (issuer, aeo_id) IN
+         (SELECT x->>0, x->>1 FROM jsonb_array_elements($1::jsonb) AS x)`,
+      [`[${operators.join(',')}]`],
+    );
+    applyIdentifiers(model, ids);
+  }
+  await loadPartnerContact(sql, model);
+  return rows.length;
+}
+
+interface IdentifierRow {
+  issuer: string;
+  aeo_id: string;
+  scheme: string;
+  value: string;
+}
+
+function applyIdentifiers(model: ReadModel, rows: readonly IdentifierRow[]): void {
+  const byOperator = new Map<string, IdentifierRow[]>();
+  for (const r of rows) {
+    const key = `${r.issuer}\u0000${r.aeo_id}`;
+    const list = byOperator.get(key);
+    if (list === undefined) byOperator.set(key, [r]);
+    else list.push(r);
+  }
+  for (const list of byOperator.values()) {
+    model.setIdentifiers(list[0]!.issuer, list[0]!.aeo_id, list);
+  }
+}
+
+async function loadPartnerContact(sql: Sql, model: ReadModel): Promise<void> {
+  const rows = await sql.query<{ sender: string; last_ms: number | string }>(
+    `SELECT sender, floor(extract(epoch FROM max(received_at)) * 1000)::float8 AS last_ms
+       FROM inbound_receipt WHERE sender IS NOT NULL GROUP BY sender`,
+  );
+  for (const r of rows) model.sawPartner(r.sender, Number(r.last_ms));
+}
