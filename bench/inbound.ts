@@ -21,42 +21,31 @@
  * records beforehand (not timed), posts them with the sending administration's client and verifies every
  * receipt. Everything stays on loopback.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { Worker } from 'node:worker_threads';
 import pg from 'pg';
 import { sampleRecord } from '../src/cli/samples.ts';
 import { type DevAdministration, devConfig, writeConfig } from '../src/cli/setup.ts';
 import { loadConfig } from '../src/config/load.ts';
 import type { GatewayConfig } from '../src/config/types.ts';
 import { createDevAdministration } from '../src/crypto/dev-ca.ts';
-import { createPartnerClient, type PartnerClient } from '../src/outbound/partner-client.ts';
+import { createPartnerClient } from '../src/outbound/partner-client.ts';
 import { signRecord } from '../src/outbound/sign-record.ts';
+import { cleanups } from './lib/cleanup.ts';
+import { cpuDelta, cpuSample } from './lib/cpu.ts';
+import { createDatabase } from './lib/database.ts';
+import { fmt } from './lib/format.ts';
+import { freePort, type GatewayProcess, spawnGateway, waitReady } from './lib/gateway-process.ts';
+import { measureRawVerify } from './lib/raw-verify.ts';
 
 const BATCH_SIZE = 500;
 const MAX_POSTED_BATCHES = 20;
 /** No new batch is posted after this much of the timed phase. */
 const TIMED_PHASE_LIMIT_MS = 60_000;
-const READY_TIMEOUT_MS = 30_000;
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 type StoreKind = 'postgres' | 'embedded';
-
-/** What must be undone if the run is interrupted: the gateway process, the database, the temporary folder. */
-const cleanups = new Set<() => unknown>();
-
-function onInterrupt(signal: NodeJS.Signals): void {
-  console.error(`bench: ${signal}, cleaning up`);
-  Promise.allSettled([...cleanups].map(async (undo) => undo())).finally(() => process.exit(130));
-}
-process.once('SIGINT', onInterrupt);
-process.once('SIGTERM', onInterrupt);
 
 interface Options {
   batches: number;
@@ -116,93 +105,6 @@ function readOptions(): Options {
 }
 
 // ---------------------------------------------------------------------------------------------------------
-// Raw verification rate: node:crypto, one worker thread per core, each verifying the same ES256 signature.
-
-const VERIFY_WORKER = `
-const { parentPort, workerData } = require('node:worker_threads');
-const { createPublicKey, verify } = require('node:crypto');
-const { readFileSync } = require('node:fs');
-// CPU seconds this thread has run (Linux); NaN elsewhere.
-const cpuSeconds = () => {
-  try {
-    const stat = readFileSync('/proc/thread-self/stat', 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(f[11]) + Number(f[12])) / 100;
-  } catch {
-    return NaN;
-  }
-};
-const key = createPublicKey({ key: Buffer.from(workerData.spki), format: 'der', type: 'spki' });
-const data = Buffer.from(workerData.data);
-const signature = Buffer.from(workerData.signature);
-const options = { key, dsaEncoding: 'ieee-p1363' };
-if (!verify('sha256', data, options, signature)) throw new Error('the fixed signature does not verify');
-for (let i = 0; i < 2000; i++) verify('sha256', data, options, signature);
-parentPort.once('message', () => {
-  const cpuStart = cpuSeconds();
-  const start = performance.now();
-  const end = start + workerData.ms;
-  let count = 0;
-  let now = start;
-  while (now < end) {
-    for (let i = 0; i < 32; i++) verify('sha256', data, options, signature);
-    count += 32;
-    now = performance.now();
-  }
-  parentPort.postMessage({ count, ms: now - start, cpu: cpuSeconds() - cpuStart });
-});
-parentPort.postMessage('ready');
-`;
-
-interface RawVerify {
-  threads: number;
-  perSecond: number;
-  /** Verifications per CPU second the threads actually got (NaN where /proc is missing). */
-  perCpuSecond: number;
-}
-
-/** `signed` is one real record: the rate is measured on the same signing input length as the inbound path. */
-async function measureRawVerify(signed: string, spki: Uint8Array, seconds: number): Promise<RawVerify> {
-  const lastDot = signed.lastIndexOf('.');
-  const data = Buffer.from(signed.slice(0, lastDot), 'ascii');
-  const signature = Buffer.from(signed.slice(lastDot + 1), 'base64url');
-  const threads = os.availableParallelism();
-  const workers = Array.from(
-    { length: threads },
-    () =>
-      new Worker(VERIFY_WORKER, { eval: true, workerData: { spki, data, signature, ms: seconds * 1000 } }),
-  );
-  try {
-    await Promise.all(
-      workers.map(
-        (w) =>
-          new Promise<void>((resolve, reject) => {
-            w.once('message', () => resolve());
-            w.once('error', reject);
-          }),
-      ),
-    );
-    const results = workers.map(
-      (w) =>
-        new Promise<{ count: number; ms: number; cpu: number }>((resolve, reject) => {
-          w.once('message', resolve);
-          w.once('error', reject);
-        }),
-    );
-    for (const w of workers) w.postMessage('go');
-    const done = await Promise.all(results);
-    const count = done.reduce((sum, r) => sum + r.count, 0);
-    return {
-      threads,
-      perSecond: done.reduce((sum, r) => sum + (r.count * 1000) / r.ms, 0),
-      perCpuSecond: count / done.reduce((sum, r) => sum + r.cpu, 0),
-    };
-  } finally {
-    await Promise.all(workers.map((w) => w.terminate()));
-  }
-}
-
-// ---------------------------------------------------------------------------------------------------------
 // Administrations, database, gateway process.
 
 interface Admins {
@@ -225,67 +127,6 @@ async function makeAdmins(mtls: boolean): Promise<Admins & { sender: GatewayConf
   return { dir, pe, cl, sender: loadConfig(path, { env: { LOG_LEVEL: 'warn' } }) };
 }
 
-interface Database {
-  url: string;
-  serverVersion: string;
-  /** The server's processes that work for this database, when the server runs on this machine. */
-  serverPids(): Promise<{ pid: number; shared: boolean }[]>;
-  drop(): Promise<void>;
-}
-
-async function createDatabase(serverUrl: string): Promise<Database> {
-  const name = `mra_bench_${process.pid}_${randomBytes(4).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: serverUrl });
-  await admin.connect();
-  let serverVersion: string;
-  try {
-    const [row] = (await admin.query<{ server_version: string }>('SHOW server_version')).rows;
-    serverVersion = row?.server_version ?? 'unknown';
-    await admin.query(`CREATE DATABASE ${name}`);
-  } finally {
-    await admin.end();
-  }
-  const url = new URL(serverUrl);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    serverVersion,
-    async serverPids() {
-      if (!['127.0.0.1', 'localhost', '::1', '[::1]'].includes(url.hostname)) return [];
-      const c = new pg.Client({ connectionString: serverUrl });
-      await c.connect();
-      try {
-        // This database's backends (the gateway's connections, autovacuum) and the server's shared processes
-        // (WAL writer, checkpointer); other databases' backends are left out. The postmaster is not listed.
-        const rows = (
-          await c.query<{ pid: number; shared: boolean }>(
-            `SELECT pid, datname IS NULL AS shared FROM pg_stat_activity
-              WHERE pid <> pg_backend_pid() AND (datname = $1 OR datname IS NULL)`,
-            [name],
-          )
-        ).rows;
-        return rows;
-      } finally {
-        await c.end();
-      }
-    },
-    async drop() {
-      const c = new pg.Client({ connectionString: serverUrl });
-      await c.connect();
-      try {
-        await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      } finally {
-        await c.end();
-      }
-    },
-  };
-}
-
-interface GatewayProcess {
-  child: ChildProcess;
-  stop(): Promise<void>;
-}
-
 function startReceiver(
   admins: Admins,
   kind: StoreKind,
@@ -295,126 +136,7 @@ function startReceiver(
   const { cl, pe, dir } = admins;
   const path = join(dir, `CL-${kind}.yaml`);
   writeConfig(path, devConfig(cl, [pe], { mtls: options.mtls, dataDir: join(dir, 'data', `CL-${kind}`) }));
-  const env: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: 'warn' };
-  delete env.DATABASE_URL;
-  if (databaseUrl !== undefined) env.DATABASE_URL = databaseUrl;
-  const profile =
-    options.cpuProfDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', options.cpuProfDir];
-  const child = spawn(process.execPath, [...profile, 'src/cli/main.ts', 'serve', '--config', path], {
-    cwd: ROOT,
-    env,
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  return {
-    child,
-    async stop() {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-      await exited;
-      clearTimeout(timer);
-    },
-  };
-}
-
-async function waitReady(client: PartnerClient, child: ChildProcess): Promise<void> {
-  const deadline = Date.now() + READY_TIMEOUT_MS;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`the receiving gateway exited with code ${child.exitCode}`);
-    try {
-      const { status } = await client.getJson('/.well-known/mra-gateway');
-      if (status === 200) return;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) throw new Error('the receiving gateway did not start in time');
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address !== null ? address.port : 0));
-    });
-  });
-}
-
-// ---------------------------------------------------------------------------------------------------------
-// Where the CPU goes during the timed phase, from /proc (Linux, with the database server on this machine):
-// the gateway's main thread, its libuv pool (WebCrypto verification runs there), V8's helpers (GC), the
-// PostgreSQL processes, and this process (the sending client).
-
-type CpuSample = Map<string, number>;
-
-const CLOCK_TICK_S = 0.01;
-
-function threadTicks(pid: number, into: CpuSample, prefix: string): void {
-  const dir = `/proc/${pid}/task`;
-  if (!existsSync(dir)) return;
-  for (const tid of readdirSync(dir)) {
-    try {
-      const stat = readFileSync(`${dir}/${tid}/stat`, 'utf8');
-      // comm may hold spaces; the fields after it are fixed: utime is the 14th, stime the 15th.
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      const ticks = Number(fields[11]) + Number(fields[12]);
-      const comm = readFileSync(`${dir}/${tid}/comm`, 'utf8').trim();
-      const group = comm === 'libuv-worker' ? 'libuv pool' : comm === 'MainThread' ? 'main thread' : 'other';
-      const key = `${prefix} ${group}`;
-      into.set(key, (into.get(key) ?? 0) + ticks);
-    } catch {
-      // the thread ended between the listing and the read
-    }
-  }
-}
-
-/** Busy time of the whole machine (every process), from the first line of /proc/stat. */
-function machineTicks(into: CpuSample): void {
-  const [first] = readFileSync('/proc/stat', 'utf8').split('\n', 1);
-  const f = (first ?? '').trim().split(/\s+/).slice(1).map(Number);
-  // user nice system idle iowait irq softirq steal: busy is all but idle and iowait.
-  const busy = (f[0] ?? 0) + (f[1] ?? 0) + (f[2] ?? 0) + (f[5] ?? 0) + (f[6] ?? 0) + (f[7] ?? 0);
-  into.set(MACHINE, busy);
-}
-
-const MACHINE = 'machine';
-
-async function cpuSample(gatewayPid: number | undefined, database: Database | undefined): Promise<CpuSample> {
-  const sample: CpuSample = new Map();
-  if (process.platform !== 'linux') return sample;
-  machineTicks(sample);
-  if (gatewayPid !== undefined) threadTicks(gatewayPid, sample, 'gateway');
-  threadTicks(process.pid, sample, 'bench client');
-  if (database !== undefined) {
-    for (const { pid, shared } of await database.serverPids()) {
-      threadTicks(pid, sample, shared ? 'postgresql shared' : 'postgresql backends');
-    }
-  }
-  return sample;
-}
-
-/** CPU seconds by process and thread group, then what the rest of the machine used in the same time. */
-function cpuDelta(before: CpuSample, after: CpuSample): [string, number][] {
-  const keys = new Set([...before.keys(), ...after.keys()]);
-  keys.delete(MACHINE);
-  const merged = new Map<string, number>();
-  for (const k of keys) {
-    // PostgreSQL's processes are summed whole, whatever their threads are called.
-    const name = k.startsWith('postgresql backends')
-      ? 'postgresql backends'
-      : k.startsWith('postgresql shared')
-        ? 'postgresql shared (WAL writer, checkpointer)'
-        : k;
-    const delta = ((after.get(k) ?? 0) - (before.get(k) ?? 0)) * CLOCK_TICK_S;
-    merged.set(name, (merged.get(name) ?? 0) + delta);
-  }
-  const accounted = [...merged.values()].reduce((sum, t) => sum + t, 0);
-  const machine = ((after.get(MACHINE) ?? 0) - (before.get(MACHINE) ?? 0)) * CLOCK_TICK_S;
-  if (before.has(MACHINE)) merged.set('other processes', Math.max(0, machine - accounted));
-  return [...merged].filter(([, seconds]) => seconds > 0.005);
+  return spawnGateway(path, { databaseUrl, cpuProfDir: options.cpuProfDir });
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -467,7 +189,10 @@ async function runInbound(
   });
   try {
     const [warmUp, ...timed] = await signBatches(admins.sender, options.batches + 1);
-    await waitReady(client, gateway.child);
+    await waitReady(gateway.child, 'receiving gateway', async () => {
+      const { status } = await client.getJson('/.well-known/mra-gateway');
+      return status === 200;
+    });
 
     const send = async (records: string[]) => {
       const result = await client.sendRecords(records);
@@ -481,7 +206,10 @@ async function runInbound(
     let accepted = 0;
     let sent = 0;
     const latencies: number[] = [];
-    const cpuBefore = await cpuSample(gateway.child.pid, database);
+    const cpuBefore = await cpuSample(
+      [{ pid: gateway.child.pid, label: 'gateway' }],
+      database ? [database] : [],
+    );
     const start = performance.now();
     const lane = async () => {
       while (next < timed.length && performance.now() - start < TIMED_PHASE_LIMIT_MS) {
@@ -495,7 +223,10 @@ async function runInbound(
     };
     await Promise.all(Array.from({ length: options.concurrency }, lane));
     const seconds = (performance.now() - start) / 1000;
-    const cpu = cpuDelta(cpuBefore, await cpuSample(gateway.child.pid, database));
+    const cpu = cpuDelta(
+      cpuBefore,
+      await cpuSample([{ pid: gateway.child.pid, label: 'gateway' }], database ? [database] : []),
+    );
 
     let storedRows: number | undefined;
     if (database) {
@@ -536,8 +267,6 @@ async function runInbound(
 }
 
 // ---------------------------------------------------------------------------------------------------------
-
-const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 
 async function main(): Promise<void> {
   const options = readOptions();

@@ -1,0 +1,79 @@
+/** A gateway as it is deployed: its own process (`src/cli/main.ts serve`), on loopback. */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const READY_TIMEOUT_MS = 30_000;
+
+export interface GatewayProcess {
+  child: ChildProcess;
+  stop(): Promise<void>;
+}
+
+export interface SpawnOptions {
+  /** PostgreSQL database of the gateway; the embedded store when absent. */
+  databaseUrl?: string | undefined;
+  /** Write a V8 CPU profile into this folder when the process ends. */
+  cpuProfDir?: string | undefined;
+  /** Added to the environment (LOG_LEVEL is `warn` unless given). */
+  env?: Record<string, string>;
+}
+
+export function spawnGateway(configPath: string, options: SpawnOptions = {}): GatewayProcess {
+  const env: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: 'warn', ...options.env };
+  delete env.DATABASE_URL;
+  if (options.databaseUrl !== undefined) env.DATABASE_URL = options.databaseUrl;
+  const profile =
+    options.cpuProfDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', options.cpuProfDir];
+  const child = spawn(process.execPath, [...profile, 'src/cli/main.ts', 'serve', '--config', configPath], {
+    cwd: ROOT,
+    env,
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  return stoppable(child);
+}
+
+/** SIGTERM, then SIGKILL after 10 s; resolves once the process has exited. */
+export function stoppable(child: ChildProcess): GatewayProcess {
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  return {
+    child,
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+/** Polls `probe` every 100 ms until it answers true; fails when the process exits or after 30 s. */
+export async function waitReady(
+  child: ChildProcess,
+  what: string,
+  probe: () => Promise<boolean>,
+): Promise<void> {
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`the ${what} exited with code ${child.exitCode}`);
+    try {
+      if (await probe()) return;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) throw new Error(`the ${what} did not start in time`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address !== null ? address.port : 0));
+    });
+  });
+}
