@@ -8,6 +8,7 @@ import { createPartnerSync, type PartnerSync } from './inbound/partner-sync.ts';
 import { createInboundService } from './inbound/receive.ts';
 import { createLogger } from './log.ts';
 import { type LookupService, startLookup } from './lookup/service.ts';
+import { type Notifications, notifyWithin, startNotifications } from './notifications/service.ts';
 import { startDelivery } from './outbound/delivery.ts';
 import { createDeliveryStatus } from './outbound/delivery-status.ts';
 import { createPublisher } from './outbound/publish.ts';
@@ -43,12 +44,17 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
   const clock = options.clock ? { clock: options.clock } : {};
   // The read model starts after inbound is made; a batch committed before then is in what it loads.
   let lookup: LookupService | undefined;
+  let notifications: Notifications | undefined;
   const inbound = createInboundService({
     config,
     store,
     log,
     ...clock,
-    onCommitted: (change) => lookup?.committed(change),
+    onCommitted: (change) => {
+      lookup?.committed(change);
+      if (change.changes.length > 0) notifications?.wake();
+    },
+    inTransaction: notifyWithin(config),
   });
   // Before any listener: a Redis that evicts keys stops the start here (THREATS.md 55); one that is down
   // does not (THREATS.md 53).
@@ -58,6 +64,11 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
   });
   lookup = await startLookup({ config, store, log }).catch(async (error: unknown) => {
     await delivery.close();
+    if (options.store === undefined) await store.close();
+    throw error;
+  });
+  notifications = await startNotifications({ config, store, log, ...clock }).catch(async (error: unknown) => {
+    await Promise.all([delivery.close(), lookup?.close()]);
     if (options.store === undefined) await store.close();
     throw error;
   });
@@ -109,7 +120,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
       closing ??= (async () => {
         await Promise.all([app.close(), apiApp.close(), sync.close()]);
         // After the listeners: no request can publish any more; the worker finishes its batch (THREATS.md 65).
-        await Promise.all([delivery.close(), lookup?.close()]);
+        await Promise.all([delivery.close(), lookup?.close(), notifications?.close()]);
         if (options.store === undefined) await store.close();
       })();
       return closing;

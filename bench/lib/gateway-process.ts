@@ -18,6 +18,10 @@ export interface SpawnOptions {
   cpuProfDir?: string | undefined;
   /** Added to the environment (LOG_LEVEL is `warn` unless given). */
   env?: Record<string, string>;
+  /** 'pipe' to read the gateway's log lines from `child.stdout`; inherited by default. */
+  stdout?: 'inherit' | 'pipe';
+  /** Extra node options, e.g. `--report-on-signal` to read the heap from a diagnostic report. */
+  nodeArgs?: readonly string[];
 }
 
 export function spawnGateway(configPath: string, options: SpawnOptions = {}): GatewayProcess {
@@ -26,11 +30,15 @@ export function spawnGateway(configPath: string, options: SpawnOptions = {}): Ga
   if (options.databaseUrl !== undefined) env.DATABASE_URL = options.databaseUrl;
   const profile =
     options.cpuProfDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', options.cpuProfDir];
-  const child = spawn(process.execPath, [...profile, 'src/cli/main.ts', 'serve', '--config', configPath], {
-    cwd: ROOT,
-    env,
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
+  const child = spawn(
+    process.execPath,
+    [...(options.nodeArgs ?? []), ...profile, 'src/cli/main.ts', 'serve', '--config', configPath],
+    {
+      cwd: ROOT,
+      env,
+      stdio: ['ignore', options.stdout ?? 'inherit', 'inherit'],
+    },
+  );
   return stoppable(child);
 }
 
@@ -48,13 +56,14 @@ export function stoppable(child: ChildProcess): GatewayProcess {
   };
 }
 
-/** Polls `probe` every 100 ms until it answers true; fails when the process exits or after 30 s. */
+/** Polls `probe` every 100 ms until it answers true; fails when the process exits or after 30 s (or `timeoutMs`). */
 export async function waitReady(
   child: ChildProcess,
   what: string,
   probe: () => Promise<boolean>,
+  timeoutMs = READY_TIMEOUT_MS,
 ): Promise<void> {
-  const deadline = Date.now() + READY_TIMEOUT_MS;
+  const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`the ${what} exited with code ${child.exitCode}`);
     try {

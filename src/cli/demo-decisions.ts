@@ -77,6 +77,7 @@ export async function exchangeDecisions(
   const expected = new Map(decisions.map((d) => [d.aeoId, d.aeoId === suspended.aeoId ? 2 : 1]));
   const started = Date.now();
   let held = await waitHeld(to.gateway, home, expected, 8_000);
+  const pushed = held;
   if (held) {
     say(`${home} → ${partner}: pushed and applied in ${Date.now() - started} ms`);
   } else {
@@ -88,11 +89,20 @@ export async function exchangeDecisions(
     say(`${home} → ${partner}: FAILED, ${partner} does not hold every record`);
     return false;
   }
-  const [receipts] = await from.gateway.store.query<{ receipts: string; delivered: string }>(
-    `SELECT (SELECT count(*) FROM outbound_receipt WHERE partner = $1)::text AS receipts,
-            (SELECT count(*) FROM outbox WHERE partner = $1 AND state = 'delivered')::text AS delivered`,
-    [partner],
-  );
+  // The partner commits before the sender has verified its receipt: give the sender a moment to record it.
+  const readReceipts = async () =>
+    (
+      await from.gateway.store.query<{ receipts: string; delivered: string }>(
+        `SELECT (SELECT count(*) FROM outbound_receipt WHERE partner = $1)::text AS receipts,
+                (SELECT count(*) FROM outbox WHERE partner = $1 AND state = 'delivered')::text AS delivered`,
+        [partner],
+      )
+    )[0];
+  let receipts = await readReceipts();
+  for (let i = 0; pushed && i < 50 && Number(receipts?.delivered) < 4; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    receipts = await readReceipts();
+  }
   say(
     `${home} keeps ${receipts?.receipts} signed receipts from ${partner}; ${receipts?.delivered} deliveries confirmed`,
   );

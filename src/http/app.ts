@@ -9,6 +9,8 @@ import type { GatewayConfig } from '../config/types.ts';
 import type { PartnerSync } from '../inbound/partner-sync.ts';
 import type { InboundService } from '../inbound/receive.ts';
 import type { Answerer } from '../lookup/answer.ts';
+import { createFeedback } from '../lookup/feedback.ts';
+import { createSubscriptions } from '../notifications/subscriptions.ts';
 import { createDeliveryStatus, type DeliveryStatus } from '../outbound/delivery-status.ts';
 import type { Publisher } from '../outbound/publish.ts';
 import { createRegisterImporter } from '../outbound/register-import.ts';
@@ -20,9 +22,11 @@ import { createPeerIdentifier } from './peer.ts';
 import { problemOf, sendProblem } from './problem.ts';
 import { registerDecisionRoutes } from './routes/api/decisions.ts';
 import { registerDeliveryStatusRoutes, registerReplayRoute } from './routes/api/deliveries.ts';
+import { registerFeedbackRoute, registerFeedbackSummaryRoute } from './routes/api/feedback.ts';
 import { registerImportRoutes } from './routes/api/imports.ts';
 import { registerOperatorRoutes } from './routes/api/operators.ts';
 import { registerPartnerSyncRoutes, registerReconciliationRoutes } from './routes/api/partners.ts';
+import { registerSubscriptionRoutes } from './routes/api/subscriptions.ts';
 import { registerFeedRoutes } from './routes/feed.ts';
 import { registerHealthRoutes } from './routes/health.ts';
 import { registerRecordsRoute } from './routes/records.ts';
@@ -127,6 +131,20 @@ export async function buildApiApp(deps: AppDeps): Promise<FastifyInstance> {
           registerOperatorRoutes(border, lookup, deps.clock ?? (() => new Date()));
         });
       }
+      // Border systems' feedback on benefits applied or refused, and its summary for monitoring reviews.
+      const feedback = createFeedback({ sql: deps.store, partners: config.partners, clock: deps.clock });
+      await api.register(async (border) => {
+        requireScope(border, config.apiClients, 'border');
+        registerFeedbackRoute(border, feedback);
+      });
+      await api.register(async (monitoring) => {
+        requireScope(monitoring, config.apiClients, 'monitoring');
+        registerFeedbackSummaryRoute(monitoring, feedback);
+      });
+      await api.register(async (border) => {
+        requireScope(border, config.apiClients, 'border');
+        registerSubscriptionRoutes(border, createSubscriptions(deps.store, deps.clock));
+      });
       const sync = deps.sync;
       if (sync !== undefined) {
         await api.register(async (admin) => {

@@ -7,9 +7,9 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { GatewayConfig, Partner } from '../config/types.ts';
 import { type ChainCache, createChainCache } from '../crypto/chain.ts';
-import type { Store } from '../store/types.ts';
+import type { Sql, Store } from '../store/types.ts';
 import { changeOf, type InboundChange } from './change.ts';
-import { decide } from './decide.ts';
+import { type Decision, decide } from './decide.ts';
 import { loadHeld, lockBatch, writeDecisions } from './evidence.ts';
 import { type Candidate, judgeBatch } from './judge.ts';
 import { type Receipt, resultOf, signReceipt } from './receipt.ts';
@@ -32,6 +32,8 @@ export interface InboundDeps {
   clock?: () => Date;
   /** Told of every committed batch, after the commit (the lookup read model); must not throw. */
   onCommitted?: (change: InboundChange) => void;
+  /** Runs inside the batch's transaction, before the current state is replaced (notification rows, I1). */
+  inTransaction?: (tx: Sql, decisions: readonly Decision[], receivedAt: Date) => Promise<void>;
 }
 
 export interface InboundService {
@@ -68,6 +70,7 @@ export function createInboundService(deps: InboundDeps): InboundService {
         results: decisions.map(resultOf),
       };
       const receiptJws = await signReceipt(receipt, signer);
+      await deps.inTransaction?.(tx, decisions, now);
       await writeDecisions(
         tx,
         { receiptId: receipt.receiptId, sender, receivedAt: now, receiptJws },

@@ -76,6 +76,10 @@ export function openPostgres(options: PostgresOptions): Store {
       } catch (error) {
         throw translate(error);
       }
+      // A checked-out client has no listener of the pool's: a server that goes away between two statements
+      // would otherwise be an uncaught 'error' event. The statement in flight fails on its own.
+      const onError = () => {};
+      client.on('error', onError);
       const tx: Sql = {
         query: (text, params) => run(client, text, params),
         exec: async (script) => {
@@ -95,6 +99,7 @@ export function openPostgres(options: PostgresOptions): Store {
         });
         throw translate(error);
       } finally {
+        client.off('error', onError);
         client.release(broken);
       }
     },

@@ -21,7 +21,7 @@ import { signAll } from './records.ts';
 const token = () => randomBytes(32).toString('base64url');
 const sha256 = (s: string) => createHash('sha256').update(s, 'utf8').digest('hex');
 
-export const TOKENS = { border: token(), national: token(), admin: token() } as const;
+export const TOKENS = { border: token(), national: token(), admin: token(), monitoring: token() } as const;
 
 export interface Replica {
   gateway: Gateway;
@@ -40,15 +40,18 @@ export interface LookupSetup {
   close(): Promise<void>;
 }
 
-export async function makeLookupSetup(options: { redisUrl?: string } = {}): Promise<LookupSetup> {
+export async function makeLookupSetup(
+  options: { redisUrl?: string; outbound?: Record<string, number> } = {},
+): Promise<LookupSetup> {
   const admins = makeAdmins(['PE', 'CL'], {
     edit: (_id, raw) => {
       raw.apiClients = [
         { id: 'risk-engine', tokenSha256: sha256(TOKENS.border), scopes: ['border'] },
         { id: 'national-aeo', tokenSha256: sha256(TOKENS.national), scopes: ['publish'] },
         { id: 'operators', tokenSha256: sha256(TOKENS.admin), scopes: ['admin'] },
+        { id: 'monitoring', tokenSha256: sha256(TOKENS.monitoring), scopes: ['monitoring'] },
       ];
-      raw.outbound = { ...raw.outbound, pullIntervalMs: 0, reconcileIntervalMs: 0 };
+      raw.outbound = { ...raw.outbound, pullIntervalMs: 0, reconcileIntervalMs: 0, ...options.outbound };
     },
   });
   const loaded = admins.get('PE').config;

@@ -12,11 +12,11 @@ import type { Answerer, LookupAnswer, OperatorQuery } from '../../../lookup/answ
 
 export const MAX_BATCH = 3_000;
 
-const ADMIN_ID = { type: 'string', pattern: '^[A-Z]{2}$' } as const;
-const AEO_ID = { type: 'string', pattern: '^[A-Z0-9][A-Z0-9./-]{2,34}$' } as const;
+export const ADMIN_ID = { type: 'string', pattern: '^[A-Z]{2}$' } as const;
+export const AEO_ID = { type: 'string', pattern: '^[A-Z0-9][A-Z0-9./-]{2,34}$' } as const;
 const SCHEME = { type: 'string', pattern: '^[A-Z][A-Z0-9_-]{1,15}$' } as const;
 const VALUE = { type: 'string', pattern: '^[A-Z0-9][A-Z0-9./-]{0,63}$' } as const;
-const AS_OF = {
+export const AS_OF = {
   type: 'string',
   pattern: '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,3})?(Z|[+-]\\d{2}:\\d{2})$',
 } as const;

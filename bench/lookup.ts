@@ -1,0 +1,282 @@
+/**
+ * Border lookups with a million foreign operators loaded, against a bare fastify hello-world route measured in
+ * the same run on the same machine (PRODUCT.md, "Speed"): single lookups at 50 connections (aim: at least 0.8 of
+ * the baseline's requests/s, p99 under 5 ms), a 3,000-identifier batch (aim: under 10 ms), and the read model's
+ * memory (aim: under 1 GiB).
+ *
+ *   npm run bench:lookup                              1,000,000 operators, 10 s per throughput measurement
+ *   npm run bench:lookup -- --operators 100000 --seconds 5
+ *
+ * Options (argument, else environment variable):
+ *   --operators N   BENCH_OPERATORS   foreign operators loaded, 1,000 to 2,000,000 (default 1,000,000)
+ *   --seconds S     BENCH_SECONDS     duration of each throughput measurement, 2 to 60 (default 10)
+ *   --batches B     BENCH_BATCHES     timed 3,000-identifier batch requests, 10 to 500 (default 100)
+ *   BENCH_PG_URL    the PostgreSQL server (default postgres://postgres@127.0.0.1:5432/postgres); a fresh database
+ *                   is created for the run and dropped at the end
+ *
+ * The receiving gateway (CL) and the baseline each run as their own process on loopback; load comes from
+ * autocannon in this process. The operators are generated in the database (bench/lib/foreign-operators.ts).
+ */
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { request } from 'undici';
+import { sampleRecord } from '../src/cli/samples.ts';
+import { type DevAdministration, devConfig, writeConfig } from '../src/cli/setup.ts';
+import { loadConfig } from '../src/config/load.ts';
+import { createDevAdministration } from '../src/crypto/dev-ca.ts';
+import { signRecord } from '../src/outbound/sign-record.ts';
+import { cleanups, undoNow } from './lib/cleanup.ts';
+import { createDatabase } from './lib/database.ts';
+import { aeoIdOf, fillOperators, tinOf } from './lib/foreign-operators.ts';
+import { fmt } from './lib/format.ts';
+import {
+  freePort,
+  type GatewayProcess,
+  ROOT,
+  spawnGateway,
+  stoppable,
+  waitReady,
+} from './lib/gateway-process.ts';
+import { cannon, heapUsedBytes, stats, type Throughput, vmRssBytes } from './lib/load-measure.ts';
+
+const TOKEN = 'bench-border-token-0123456789abcdef';
+const BATCH = 3_000;
+
+function readOptions() {
+  const { values } = parseArgs({
+    options: {
+      operators: { type: 'string' },
+      seconds: { type: 'string' },
+      batches: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    console.log('npm run bench:lookup -- [--operators N] [--seconds S] [--batches B]   (env: BENCH_PG_URL)');
+    process.exit(0);
+  }
+  const int = (name: string, text: string | undefined, fallback: number, min: number, max: number) => {
+    if (text === undefined || text === '') return fallback;
+    const n = Number(text);
+    if (!Number.isInteger(n) || n < min || n > max)
+      throw new Error(`${name} must be an integer ${min}..${max}`);
+    return n;
+  };
+  const env = process.env;
+  return {
+    operators: int('operators', values.operators ?? env.BENCH_OPERATORS, 1_000_000, 1_000, 2_000_000),
+    seconds: int('seconds', values.seconds ?? env.BENCH_SECONDS, 10, 2, 60),
+    batches: int('batches', values.batches ?? env.BENCH_BATCHES, 100, 10, 500),
+    pgUrl: env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres',
+  };
+}
+
+async function main(): Promise<void> {
+  const options = readOptions();
+  const started = Date.now();
+  const dir = mkdtempSync(join(os.tmpdir(), 'mra-bench-lookup-'));
+  cleanups.add(() => rmSync(dir, { recursive: true, force: true }));
+  const dev = async (adminId: string, name: string): Promise<DevAdministration> => {
+    const certDir = join(dir, 'certs', adminId);
+    createDevAdministration(adminId, certDir, {});
+    return { adminId, name, certDir, host: '127.0.0.1', port: await freePort(), apiPort: await freePort() };
+  };
+  const pe = await dev('PE', 'SUNAT Peru');
+  const cl = await dev('CL', 'Servicio Nacional de Aduanas Chile');
+  const pePath = join(dir, 'PE.yaml');
+  writeConfig(pePath, devConfig(pe, [cl], { mtls: false, dataDir: join(dir, 'data', 'PE') }));
+  const signer = loadConfig(pePath, { env: { LOG_LEVEL: 'warn' } }).home.signers[0]!;
+  const record = sampleRecord('PE', 0);
+  const template = { record, jws: await signRecord(record, signer) };
+
+  const clPath = join(dir, 'CL.yaml');
+  const raw = devConfig(cl, [pe], { mtls: false, dataDir: join(dir, 'data', 'CL') });
+  const sha = createHash('sha256').update(TOKEN).digest('hex');
+  raw.apiClients = [{ id: 'bench-border', tokenSha256: sha, scopes: ['border'] }];
+  // The default limit (600 a minute per client address) would answer most of the load with 429: the maximum.
+  raw.server = { ...raw.server, rateLimitPerMinute: 1_000_000 };
+  writeConfig(clPath, raw);
+  const apiUrl = `http://127.0.0.1:${cl.apiPort}`;
+  const reports = join(dir, 'reports');
+  mkdirSync(reports);
+  const nodeArgs = ['--report-on-signal', `--report-directory=${reports}`, '--report-compact'];
+
+  const database = await createDatabase(options.pgUrl);
+  cleanups.add(database.drop);
+  const ready = (g: GatewayProcess, timeoutMs: number) =>
+    waitReady(
+      g.child,
+      'gateway',
+      async () => (await request(`${apiUrl}/health/live`)).statusCode === 200,
+      timeoutMs,
+    );
+
+  // 1. The same gateway on the empty database: migrates it, and gives the memory before any operator.
+  const empty = spawnGateway(clPath, { databaseUrl: database.url, nodeArgs });
+  cleanups.add(empty.stop);
+  await ready(empty, 30_000);
+  await new Promise((r) => setTimeout(r, 1_000));
+  const emptyMemory = { rss: vmRssBytes(empty.child.pid), heap: await heapUsedBytes(empty.child, reports) };
+  await undoNow(empty.stop);
+
+  // 2. The operators, generated in the database.
+  const fillStart = Date.now();
+  let shown = 0;
+  await fillOperators(database.url, options.operators, template, (done) => {
+    if (done - shown >= options.operators / 10 || done === options.operators) {
+      shown = done;
+      console.error(
+        `bench: ${fmt(done)} operators in the database (${((Date.now() - fillStart) / 1000).toFixed(0)} s)`,
+      );
+    }
+  });
+  const fillSeconds = (Date.now() - fillStart) / 1000;
+
+  // 3. The gateway again, loading them into its read model before it listens.
+  const loadStart = Date.now();
+  const gateway = spawnGateway(clPath, { databaseUrl: database.url, nodeArgs });
+  cleanups.add(gateway.stop);
+  await ready(gateway, 600_000);
+  const loadSeconds = (Date.now() - loadStart) / 1000;
+  await new Promise((r) => setTimeout(r, 1_000));
+  const loadedMemory = {
+    rss: vmRssBytes(gateway.child.pid),
+    heap: await heapUsedBytes(gateway.child, reports),
+  };
+
+  const helloPort = await freePort();
+  const hello = stoppable(
+    spawn(process.execPath, ['bench/lib/hello-server.ts', String(helloPort)], {
+      cwd: ROOT,
+      stdio: 'inherit',
+    }),
+  );
+  cleanups.add(hello.stop);
+  const helloUrl = `http://127.0.0.1:${helloPort}/hello`;
+  await waitReady(
+    hello.child,
+    'hello-world server',
+    async () => (await request(helloUrl)).statusCode === 200,
+  );
+
+  const randomOperator = () => 1 + Math.floor(Math.random() * options.operators);
+  const lookupPath = () => `/api/v1/operators/PE/${aeoIdOf('PE', randomOperator())}`;
+  const probe = await request(`${apiUrl}${lookupPath()}`, { headers: { authorization: `Bearer ${TOKEN}` } });
+  const probeAnswer = (await probe.body.json()) as { operator?: unknown };
+  if (probe.statusCode !== 200 || probeAnswer.operator === undefined)
+    throw new Error('a lookup found no operator');
+
+  // 4. Throughput: warm both up, then baseline and gateway twice each, alternating; the means are compared.
+  await cannon(helloUrl, 2, TOKEN);
+  await cannon(apiUrl, 2, TOKEN, lookupPath);
+  const runs = { hello: [] as Throughput[], lookup: [] as Throughput[] };
+  for (let i = 0; i < 2; i += 1) {
+    runs.hello.push(await cannon(helloUrl, options.seconds, TOKEN));
+    runs.lookup.push(await cannon(apiUrl, options.seconds, TOKEN, lookupPath));
+  }
+  const mean = (list: Throughput[], k: keyof Throughput) => list.reduce((s, t) => s + t[k], 0) / list.length;
+
+  // 5. Batches of 3,000 identifiers, one at a time: two thirds by (issuer, aeoId), one third by TIN.
+  const batchBody = () =>
+    JSON.stringify({
+      items: Array.from({ length: BATCH }, (_, i) => {
+        const n = randomOperator();
+        return i % 3 === 2
+          ? { scheme: 'TIN', value: tinOf('PE', n), country: 'PE' }
+          : { issuer: 'PE', aeoId: aeoIdOf('PE', n) };
+      }),
+    });
+  const bodies = Array.from({ length: options.batches + 10 }, batchBody);
+  const batchMs: number[] = [];
+  for (const [i, body] of bodies.entries()) {
+    const t0 = performance.now();
+    const res = await request(`${apiUrl}/api/v1/operators/lookup`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+      body,
+    });
+    const answers = ((await res.body.json()) as { answers: unknown[] }).answers;
+    if (res.statusCode !== 200 || answers.length !== BATCH) throw new Error(`batch: HTTP ${res.statusCode}`);
+    if (i >= 10) batchMs.push(performance.now() - t0);
+  }
+  const batch = stats(batchMs);
+  const afterRss = vmRssBytes(gateway.child.pid);
+  await undoNow(hello.stop);
+  await undoNow(gateway.stop);
+  await undoNow(database.drop);
+
+  const cpus = os.cpus();
+  const mib = (b: number) => `${(b / 2 ** 20).toFixed(0)} MiB`;
+  const line = (label: string, value: string) => console.log(`${label.padEnd(34)} ${value}`);
+  const helloRps = mean(runs.hello, 'perSecond');
+  const lookupRps = mean(runs.lookup, 'perSecond');
+  console.log('MRA gateway lookup benchmark');
+  line(
+    'machine',
+    `${cpus.length} cores, ${cpus[0]?.model ?? 'unknown CPU'}, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB`,
+  );
+  line('node / postgresql', `${process.version} / ${database.serverVersion}`);
+  line(
+    'operators',
+    `${fmt(options.operators)} (generated in ${fillSeconds.toFixed(0)} s; gateway ready in ${loadSeconds.toFixed(1)} s)`,
+  );
+  for (const [name, list] of Object.entries(runs)) {
+    for (const [i, t] of list.entries()) {
+      line(
+        `${name} run ${i + 1}`,
+        `${fmt(t.perSecond)} req/s, p50 ${t.p50} ms, p99 ${t.p99} ms, non-2xx ${t.non2xx}, errors ${t.errors}`,
+      );
+    }
+  }
+  line('hello-world baseline (mean)', `${fmt(helloRps)} req/s, p99 ${mean(runs.hello, 'p99').toFixed(1)} ms`);
+  line(
+    'single lookups (mean)',
+    `${fmt(lookupRps)} req/s, p50 ${mean(runs.lookup, 'p50').toFixed(1)} ms, p99 ${mean(runs.lookup, 'p99').toFixed(1)} ms`,
+  );
+  line('ratio', `${(lookupRps / helloRps).toFixed(3)} (aim >= 0.8; p99 aim < 5 ms)`);
+  line(
+    `batch of ${fmt(BATCH)} (${batchMs.length} timed)`,
+    `p50 ${batch.p50.toFixed(1)} ms, p99 ${batch.p99.toFixed(1)} ms, max ${batch.max.toFixed(1)} ms (aim < 10 ms)`,
+  );
+  line(
+    'gateway RSS empty / loaded',
+    `${mib(emptyMemory.rss)} / ${mib(loadedMemory.rss)}; after the load runs ${mib(afterRss)}`,
+  );
+  line('gateway JS heap empty / loaded', `${mib(emptyMemory.heap)} / ${mib(loadedMemory.heap)}`);
+  line(
+    'read model memory (RSS delta)',
+    `${mib(loadedMemory.rss - emptyMemory.rss)} (aim < 1024 MiB); heap delta ${mib(loadedMemory.heap - emptyMemory.heap)}`,
+  );
+  line('wall time', `${((Date.now() - started) / 1000).toFixed(0)} s`);
+  console.log(
+    `result ${JSON.stringify({
+      operators: options.operators,
+      helloPerSecond: Math.round(helloRps),
+      lookupPerSecond: Math.round(lookupRps),
+      ratio: Number((lookupRps / helloRps).toFixed(3)),
+      lookupP99Ms: mean(runs.lookup, 'p99'),
+      batchP50Ms: Number(batch.p50.toFixed(1)),
+      batchP99Ms: Number(batch.p99.toFixed(1)),
+      readModelRssMiB: Math.round((loadedMemory.rss - emptyMemory.rss) / 2 ** 20),
+      readModelHeapMiB: Math.round((loadedMemory.heap - emptyMemory.heap) / 2 ** 20),
+    })}`,
+  );
+  if ([...runs.lookup, ...runs.hello].some((t) => t.non2xx > 0 || t.errors > 0)) {
+    console.error('bench: some requests failed');
+    process.exitCode = 1;
+  }
+}
+
+main()
+  .catch((error: unknown) => {
+    console.error(`bench: ${error instanceof Error ? error.message : String(error)}`);
+    process.exitCode = 1;
+  })
+  .finally(async () => {
+    const { undoAll } = await import('./lib/cleanup.ts');
+    await undoAll();
+  });

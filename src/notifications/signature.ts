@@ -1,0 +1,29 @@
+/**
+ * Standard Webhooks signing (standardwebhooks.com): the secret is `whsec_` + base64 of random bytes, the HMAC
+ * key is those bytes, and `webhook-signature` is `v1,` + base64 HMAC-SHA256 of `id.timestamp.body`, the
+ * timestamp in Unix seconds. A receiver verifies with any Standard Webhooks library.
+ */
+import { createHmac, randomBytes } from 'node:crypto';
+
+const PREFIX = 'whsec_';
+
+/** A new signing secret: 32 random bytes. */
+export function newSecret(): string {
+  return `${PREFIX}${randomBytes(32).toString('base64')}`;
+}
+
+export function signatureOf(secret: string, id: string, timestamp: number, body: string): string {
+  const key = Buffer.from(secret.startsWith(PREFIX) ? secret.slice(PREFIX.length) : secret, 'base64');
+  return `v1,${createHmac('sha256', key).update(`${id}.${timestamp}.${body}`, 'utf8').digest('base64')}`;
+}
+
+/** The headers of one delivery attempt; `id` stays the same across attempts so receivers can deduplicate. */
+export function webhookHeaders(secret: string, id: string, body: string, at: Date): Record<string, string> {
+  const timestamp = Math.floor(at.getTime() / 1_000);
+  return {
+    'content-type': 'application/json',
+    'webhook-id': id,
+    'webhook-timestamp': String(timestamp),
+    'webhook-signature': signatureOf(secret, id, timestamp, body),
+  };
+}

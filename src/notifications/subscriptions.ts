@@ -1,0 +1,146 @@
+/**
+ * Border systems' webhook subscriptions: each belongs to the API client that made it, which alone sees and
+ * deletes it. The signing secret is returned once, at creation.
+ */
+import { randomUUID } from 'node:crypto';
+import { GatewayError } from '../errors.ts';
+import type { Store } from '../store/types.ts';
+import type { EventType } from './events.ts';
+import { newSecret } from './signature.ts';
+
+export interface Subscription {
+  id: string;
+  url: string;
+  issuers: string[];
+  events: EventType[];
+  createdAt: string;
+}
+
+export const NOTIFICATION_STATES = ['pending', 'retrying', 'delivered', 'dead'] as const;
+export type NotificationState = (typeof NOTIFICATION_STATES)[number];
+
+export interface NotificationDelivery {
+  id: number;
+  eventId: string;
+  type: string;
+  issuer: string;
+  aeoId: string | null;
+  version: number | null;
+  state: NotificationState;
+  attempts: number;
+  lastError: string | null;
+  createdAt: string;
+  deliveredAt: string | null;
+}
+
+export interface Subscriptions {
+  create(
+    client: string,
+    input: { url: string; issuers?: string[]; events?: EventType[] },
+  ): Promise<Subscription & { secret: string }>;
+  list(client: string): Promise<Subscription[]>;
+  /** False when the client has no such subscription. */
+  remove(client: string, id: string): Promise<boolean>;
+  /** Undefined when the client has no such subscription. */
+  deliveries(
+    client: string,
+    id: string,
+    state?: NotificationState,
+    limit?: number,
+  ): Promise<NotificationDelivery[] | undefined>;
+}
+
+/** Only http and https, with a host and no credentials in the URL (they would be logged and stored). */
+export function checkWebhookUrl(text: string): string {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new GatewayError('BODY_INVALID', 'url is not an absolute URL');
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new GatewayError('BODY_INVALID', `url scheme ${url.protocol} is not http or https`);
+  }
+  if (url.username !== '' || url.password !== '') {
+    throw new GatewayError('BODY_INVALID', 'url must not carry credentials');
+  }
+  return url.toString();
+}
+
+type Row = { id: string; url: string; issuers: string[]; events: EventType[]; created_at: Date };
+const subscriptionOf = (r: Row): Subscription => ({
+  id: r.id,
+  url: r.url,
+  issuers: r.issuers,
+  events: r.events,
+  createdAt: new Date(r.created_at).toISOString(),
+});
+
+export function createSubscriptions(store: Store, clock: () => Date = () => new Date()): Subscriptions {
+  return {
+    async create(client, input) {
+      const url = checkWebhookUrl(input.url);
+      const secret = newSecret();
+      const [row] = await store.query<Row>(
+        `INSERT INTO webhook_subscription (id, api_client, url, issuers, events, secret, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id::text, url, issuers, events, created_at`,
+        [randomUUID(), client, url, input.issuers ?? [], input.events ?? [], secret, clock().toISOString()],
+      );
+      return { ...subscriptionOf(row!), secret };
+    },
+    async list(client) {
+      const rows = await store.query<Row>(
+        `SELECT id::text, url, issuers, events, created_at FROM webhook_subscription
+          WHERE api_client = $1 ORDER BY created_at, id`,
+        [client],
+      );
+      return rows.map(subscriptionOf);
+    },
+    async remove(client, id) {
+      const rows = await store.query(
+        'DELETE FROM webhook_subscription WHERE id = $1 AND api_client = $2 RETURNING id',
+        [id, client],
+      );
+      return rows.length > 0;
+    },
+    async deliveries(client, id, state, limit = 100) {
+      const owned = await store.query(
+        'SELECT 1 FROM webhook_subscription WHERE id = $1 AND api_client = $2',
+        [id, client],
+      );
+      if (owned.length === 0) return undefined;
+      const rows = await store.query<{
+        id: string;
+        event_id: string;
+        type: string;
+        issuer: string;
+        aeo_id: string | null;
+        version: string | null;
+        state: NotificationState;
+        attempts: number;
+        last_error: string | null;
+        created_at: Date;
+        delivered_at: Date | null;
+      }>(
+        `SELECT id::text, event_id::text, type, issuer, aeo_id, version::text, state, attempts, last_error,
+                created_at, delivered_at
+           FROM notification WHERE subscription_id = $1 AND ($2::text IS NULL OR state = $2)
+          ORDER BY id LIMIT $3`,
+        [id, state ?? null, limit],
+      );
+      return rows.map((r) => ({
+        id: Number(r.id),
+        eventId: r.event_id,
+        type: r.type,
+        issuer: r.issuer,
+        aeoId: r.aeo_id,
+        version: r.version === null ? null : Number(r.version),
+        state: r.state,
+        attempts: Number(r.attempts),
+        lastError: r.last_error,
+        createdAt: new Date(r.created_at).toISOString(),
+        deliveredAt: r.delivered_at === null ? null : new Date(r.delivered_at).toISOString(),
+      }));
+    },
+  };
+}

@@ -1,0 +1,220 @@
+/**
+ * Webhook notifications to border systems, on real PostgreSQL, Redis and HTTP: a partner's suspension reaches
+ * a subscribed webhook once, signed (verified here from the Standard Webhooks specification), with the
+ * operator's version; a replayed batch notifies nothing; filters by issuer and event type hold; a receiver
+ * down and back gets the event once; an unreachable one ends in dead letters; MRA suspension at start.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expectProblem, httpRequest, postTo } from '../support/gateway.ts';
+import {
+  apiGet,
+  bearer,
+  type LookupSetup,
+  makeLookupSetup,
+  type Replica,
+  TOKENS,
+  within,
+} from '../support/lookup.ts';
+import { freshRecord, nextVersion } from '../support/records.ts';
+import {
+  type Received,
+  startReceiver,
+  verifyStandardWebhook,
+  type WebhookReceiver,
+} from '../support/webhook-receiver.ts';
+
+let setup: LookupSetup;
+let a: Replica;
+let receiver: WebhookReceiver;
+const secrets = new Map<string, string>();
+const ids = new Map<string, string>();
+
+async function subscribe(name: string, body: Record<string, unknown>): Promise<void> {
+  const res = await postTo(`${a.gateway.apiUrl}/api/v1/subscriptions`, body, {
+    headers: bearer(TOKENS.border),
+  });
+  expect(res.status, res.text).toBe(201);
+  const created = JSON.parse(res.text) as { id: string; secret: string };
+  expect(created.secret).toMatch(/^whsec_[A-Za-z0-9+/]{43}=$/);
+  secrets.set(name, created.secret);
+  ids.set(name, created.id);
+}
+
+type Event = {
+  type: string;
+  timestamp: string;
+  data: { aeoId?: string; version?: number; partner?: string };
+};
+const eventOf = (r: Received) => JSON.parse(r.body) as Event;
+const forOperator = (path: string, aeoId: string) =>
+  receiver.on(path).filter((r) => eventOf(r).data.aeoId === aeoId);
+
+beforeAll(async () => {
+  setup = await makeLookupSetup({ outbound: { backoffMs: 200, maxBackoffMs: 800, attempts: 4 } });
+  a = await setup.replica();
+  receiver = await startReceiver();
+  await subscribe('all', { url: receiver.url('/all') });
+  await subscribe('pe-only', { url: receiver.url('/pe-only'), issuers: ['PE'] });
+  await subscribe('stopped-only', {
+    url: receiver.url('/stopped-only'),
+    issuers: ['CL'],
+    events: ['benefits.stopped'],
+  });
+});
+
+afterAll(async () => {
+  await receiver?.stop();
+  await setup?.close();
+});
+
+describe('subscriptions', () => {
+  it('are refused to a publish token and to no token', async () => {
+    const url = `${a.gateway.apiUrl}/api/v1/subscriptions`;
+    const body = { url: receiver.url('/x') };
+    expectProblem(await postTo(url, body, { headers: bearer(TOKENS.national) }), 403, 'FORBIDDEN');
+    expectProblem(await postTo(url, body, { headers: bearer(TOKENS.admin) }), 403, 'FORBIDDEN');
+    expectProblem(await postTo(url, body), 401, 'UNAUTHORIZED');
+  });
+
+  it('take http and https URLs only, and known event types', async () => {
+    const url = `${a.gateway.apiUrl}/api/v1/subscriptions`;
+    const auth = { headers: bearer(TOKENS.border) };
+    expectProblem(await postTo(url, { url: 'ftp://127.0.0.1/x' }, auth), 400, 'BODY_INVALID');
+    expectProblem(await postTo(url, { url: 'not a url at all' }, auth), 400, 'BODY_INVALID');
+    expectProblem(
+      await postTo(url, { url: receiver.url('/x'), events: ['operator.deleted'] }, auth),
+      400,
+      'BODY_INVALID',
+    );
+  });
+
+  it('are listed without their secret, and deleted', async () => {
+    await subscribe('temp', { url: receiver.url('/temp') });
+    const listed = JSON.parse((await apiGet(a, '/subscriptions')).text) as {
+      subscriptions: Record<string, unknown>[];
+    };
+    expect(listed.subscriptions.map((s) => s.id)).toContain(ids.get('temp'));
+    expect(listed.subscriptions.every((s) => s.secret === undefined)).toBe(true);
+    const del = await httpRequest(`${a.gateway.apiUrl}/api/v1/subscriptions/${ids.get('temp')}`, {
+      method: 'DELETE',
+      headers: bearer(TOKENS.border),
+    });
+    expect(del.status).toBe(204);
+    const again = await httpRequest(`${a.gateway.apiUrl}/api/v1/subscriptions/${ids.get('temp')}`, {
+      method: 'DELETE',
+      headers: bearer(TOKENS.border),
+    });
+    expectProblem(again, 404, 'NOT_FOUND');
+  });
+});
+
+describe('a partner suspension', () => {
+  const v1 = freshRecord('CL', { statusSince: '2025-01-10' });
+  const v2 = nextVersion(v1, 2, { status: 'suspended', statusSince: '2025-06-01' });
+  const aeoId = v1.operator.aeoId;
+
+  it('reaches the webhook once, signed, with the version; filters hold', async () => {
+    expect((await setup.send(a, [v1])).results.map((r) => r.outcome)).toEqual(['accepted']);
+    await within('benefits.started', 5_000, async () => forOperator('/all', aeoId).length === 1);
+    const sent = await setup.send(a, [v2]);
+    expect(sent.results.map((r) => r.outcome)).toEqual(['accepted']);
+    await within('benefits.stopped', 5_000, async () => forOperator('/stopped-only', aeoId).length === 1);
+    await within('both events on /all', 5_000, async () => forOperator('/all', aeoId).length === 2);
+    // Time for a duplicate to show up, were there one.
+    await new Promise((r) => setTimeout(r, 1_500));
+
+    const all = forOperator('/all', aeoId);
+    expect(all.map((r) => [eventOf(r).type, eventOf(r).data.version])).toEqual([
+      ['benefits.started', 1],
+      ['benefits.stopped', 2],
+    ]);
+    for (const r of all) expect(verifyStandardWebhook(secrets.get('all')!, r)).toBe(true);
+    expect(verifyStandardWebhook(secrets.get('stopped-only')!, all[0]!)).toBe(false);
+    const stopped = forOperator('/stopped-only', aeoId);
+    expect(stopped).toHaveLength(1);
+    expect(verifyStandardWebhook(secrets.get('stopped-only')!, stopped[0]!)).toBe(true);
+    expect(eventOf(stopped[0]!)).toMatchObject({
+      type: 'benefits.stopped',
+      data: { issuer: 'CL', aeoId, version: 2, previousVersion: 1, status: 'suspended', recognised: false },
+    });
+    expect(receiver.on('/pe-only')).toHaveLength(0);
+    const ids1 = new Set(all.map((r) => r.headers['webhook-id']));
+    expect(ids1.size).toBe(2);
+  });
+
+  it('sent again, byte for byte, notifies nothing', async () => {
+    const before = receiver.received.length;
+    const rows = () => a.store.query<{ n: string }>('SELECT count(*)::text AS n FROM notification');
+    const [before1] = await rows();
+    const sent = await setup.send(a, [v2]);
+    expect(sent.results.map((r) => r.outcome)).toEqual(['duplicate']);
+    await new Promise((r) => setTimeout(r, 1_500));
+    const [after1] = await rows();
+    expect(after1?.n).toBe(before1?.n);
+    expect(receiver.received.length).toBe(before);
+  });
+});
+
+describe('a receiver down and back', () => {
+  it('gets the event once, after retries', async () => {
+    const down = await startReceiver();
+    await subscribe('down', { url: down.url('/down') });
+    await down.stop();
+    const v1 = freshRecord('CL');
+    await setup.send(a, [v1]);
+    const subId = ids.get('down')!;
+    await within('a failed attempt', 5_000, async () => {
+      const res = await apiGet(a, `/subscriptions/${subId}/deliveries?state=retrying`);
+      return (JSON.parse(res.text) as { deliveries: unknown[] }).deliveries.length === 1;
+    });
+    await down.start();
+    await within('delivery after the receiver is back', 10_000, async () => down.on('/down').length === 1);
+    await new Promise((r) => setTimeout(r, 1_000));
+    expect(down.on('/down')).toHaveLength(1);
+    expect(verifyStandardWebhook(secrets.get('down')!, down.on('/down')[0]!)).toBe(true);
+    const res = await apiGet(a, `/subscriptions/${subId}/deliveries?state=delivered`);
+    const { deliveries } = JSON.parse(res.text) as { deliveries: { attempts: number; version: number }[] };
+    expect(deliveries).toHaveLength(1);
+    expect(deliveries[0]!.attempts).toBeGreaterThan(1);
+    await down.stop();
+  });
+
+  it('that never comes back leaves a dead letter, visible to its subscriber only', async () => {
+    const gone = await startReceiver();
+    await subscribe('gone', { url: gone.url('/gone') });
+    await gone.stop();
+    await setup.send(a, [freshRecord('CL')]);
+    const subId = ids.get('gone')!;
+    await within('a dead letter', 15_000, async () => {
+      const res = await apiGet(a, `/subscriptions/${subId}/deliveries?state=dead`);
+      return (JSON.parse(res.text) as { deliveries: unknown[] }).deliveries.length === 1;
+    });
+    const res = await apiGet(a, `/subscriptions/${subId}/deliveries?state=dead`);
+    const [dead] = (JSON.parse(res.text) as { deliveries: { attempts: number; lastError: string }[] })
+      .deliveries;
+    expect(dead!.attempts).toBe(4);
+    expect(dead!.lastError).toMatch(/no answer/);
+    expectProblem(
+      await apiGet(a, `/subscriptions/${subId}/deliveries`, bearer(TOKENS.national)),
+      403,
+      'FORBIDDEN',
+    );
+  });
+});
+
+describe('an MRA suspended in the configuration', () => {
+  it('is notified once when a replica starts with it', async () => {
+    const b = await setup.replica({ status: 'suspended' });
+    try {
+      await within('mra.suspended', 5_000, async () =>
+        receiver.on('/all').some((r) => eventOf(r).type === 'mra.suspended'),
+      );
+      const events = receiver.on('/all').filter((r) => eventOf(r).type === 'mra.suspended');
+      expect(events).toHaveLength(1);
+      expect(eventOf(events[0]!).data).toMatchObject({ partner: 'CL' });
+      expect(verifyStandardWebhook(secrets.get('all')!, events[0]!)).toBe(true);
+    } finally {
+      await b.close();
+    }
+  });
+});
