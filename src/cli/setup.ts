@@ -6,6 +6,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import type { RawConfig, RawPartner } from '../config/raw.ts';
+import { ROLES } from '../config/types.ts';
 
 export interface DevAdministration {
   adminId: string;
@@ -25,18 +26,7 @@ export interface DevConfigOptions {
   mra?: Partial<RawPartner['mra']>;
 }
 
-export const ALL_ROLES: RawPartner['mra']['scope']['roles'] = [
-  'manufacturer',
-  'exporter',
-  'importer',
-  'customs-broker',
-  'carrier',
-  'freight-forwarder',
-  'consolidator',
-  'warehouse-operator',
-  'port-operator',
-  'terminal-operator',
-];
+export const ALL_ROLES: RawPartner['mra']['scope']['roles'] = [...ROLES];
 
 export function devConfig(
   self: DevAdministration,

@@ -1,18 +1,22 @@
 import type { KeyObject } from 'node:crypto';
 import type { ParsedCertificate, SigningAlgorithm, TrustStore } from '../crypto/types.ts';
 
-export type Programme = 'AEO-S' | 'AEO-C' | 'AEO-F';
-export type Role =
-  | 'manufacturer'
-  | 'exporter'
-  | 'importer'
-  | 'customs-broker'
-  | 'carrier'
-  | 'freight-forwarder'
-  | 'consolidator'
-  | 'warehouse-operator'
-  | 'port-operator'
-  | 'terminal-operator';
+/** AEO programmes and supply-chain roles of PROTOCOL.md; schemas/ lists the same values. */
+export const PROGRAMMES = ['AEO-S', 'AEO-C', 'AEO-F'] as const;
+export type Programme = (typeof PROGRAMMES)[number];
+export const ROLES = [
+  'manufacturer',
+  'exporter',
+  'importer',
+  'customs-broker',
+  'carrier',
+  'freight-forwarder',
+  'consolidator',
+  'warehouse-operator',
+  'port-operator',
+  'terminal-operator',
+] as const;
+export type Role = (typeof ROLES)[number];
 export type ApiScope = 'publish' | 'border' | 'admin' | 'monitoring';
 
 /** One certificate and key the home administration signs with. */

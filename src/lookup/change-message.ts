@@ -3,8 +3,10 @@
  * untrusted input before it touches the read model (THREATS.md 67, in spirit). A bad one is dropped and the
  * caller reloads from PostgreSQL instead.
  */
+
+import { PROGRAMMES, ROLES } from '../config/types.ts';
 import type { InboundChange, OperatorChange } from '../inbound/change.ts';
-import { PROGRAMMES, ROLES, STATUSES } from './read-model.ts';
+import { STATUSES } from './read-model.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const DATE = /^\d{4}-\d{2}-\d{2}$/;

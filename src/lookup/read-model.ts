@@ -4,23 +4,11 @@
  * under a gigabyte, so versions are not JS objects: they are rows of typed-array columns, linked per operator
  * from the highest version down; strings that repeat (issuer, status, programme, roles) are small codes.
  */
-import type { Programme, Role } from '../config/types.ts';
+import { PROGRAMMES, type Programme, ROLES, type Role } from '../config/types.ts';
 import type { AeoStatus } from '../inbound/record.ts';
 
 export const STATUSES: readonly AeoStatus[] = ['certified', 'suspended', 'revoked', 'withdrawn'];
-export const PROGRAMMES: readonly Programme[] = ['AEO-S', 'AEO-C', 'AEO-F'];
-export const ROLES: readonly Role[] = [
-  'manufacturer',
-  'exporter',
-  'importer',
-  'customs-broker',
-  'carrier',
-  'freight-forwarder',
-  'consolidator',
-  'warehouse-operator',
-  'port-operator',
-  'terminal-operator',
-];
+
 const DAY_MS = 86_400_000;
 
 /** One accepted version, as it enters the model (from PostgreSQL or from a change event). */

@@ -6,6 +6,7 @@
  * Rows whose job Redis lost (a restart without persistence, THREATS.md 54) are claimed again.
  */
 import type { Logger } from 'pino';
+import { createPassRunner } from '../pass-runner.ts';
 import type { NotificationQueue } from '../queue/notification-queue.ts';
 import { messageOf } from '../queue/timeout.ts';
 import type { Store } from '../store/types.ts';
@@ -26,10 +27,6 @@ export function createNotificationRelay(
   log: Logger,
   claimGraceMs: number,
 ): NotificationRelay {
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<void> | undefined;
-  let again = false;
-  let stopped = false;
   let lastRecovery = 0;
   let failing: string | undefined;
 
@@ -37,7 +34,7 @@ export function createNotificationRelay(
   async function recover(): Promise<void> {
     const rows = await store.query<{ id: string }>(
       `SELECT id::text FROM notification WHERE state IN ('pending', 'retrying') AND enqueued_at IS NOT NULL
-          AND enqueued_at < now() - make_interval(secs => $1 / 1000.0) ORDER BY id LIMIT $2`,
+          AND enqueued_at < now() - make_interval(secs => $1 / 1000.0) ORDER BY notification.id LIMIT $2`,
       [claimGraceMs, BATCH],
     );
     for (const { id } of rows) {
@@ -118,33 +115,11 @@ export function createNotificationRelay(
     }
   }
 
-  function wake(): void {
-    if (stopped) return;
-    if (running !== undefined) {
-      again = true;
-      return;
-    }
-    running = (async () => {
-      do {
-        again = false;
-        await pass();
-      } while (again && !stopped);
-    })().finally(() => {
-      running = undefined;
-    });
-  }
+  const runner = createPassRunner(pass);
 
   return {
-    wake,
-    start(intervalMs) {
-      timer ??= setInterval(wake, intervalMs);
-      timer.unref();
-      wake();
-    },
-    async stop() {
-      stopped = true;
-      clearInterval(timer);
-      await running;
-    },
+    wake: runner.wake,
+    start: (intervalMs) => runner.start(intervalMs),
+    stop: () => runner.stop(),
   };
 }

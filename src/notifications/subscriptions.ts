@@ -125,7 +125,7 @@ export function createSubscriptions(store: Store, clock: () => Date = () => new 
         `SELECT id::text, event_id::text, type, issuer, aeo_id, version::text, state, attempts, last_error,
                 created_at, delivered_at
            FROM notification WHERE subscription_id = $1 AND ($2::text IS NULL OR state = $2)
-          ORDER BY id LIMIT $3`,
+          ORDER BY notification.id LIMIT $3`,
         [id, state ?? null, limit],
       );
       return rows.map((r) => ({

@@ -11,6 +11,7 @@
  */
 import type { Logger } from 'pino';
 import type { GatewayConfig } from '../config/types.ts';
+import { createPassRunner } from '../pass-runner.ts';
 import { type DeliveryJob, deliveryJobId } from '../queue/jobs.ts';
 import type { DeliveryProducer } from '../queue/producer.ts';
 import { messageOf } from '../queue/timeout.ts';
@@ -41,10 +42,6 @@ export function createRelay(deps: RelayDeps): Relay {
   const { config, store, producer, log } = deps;
   // A claim younger than this whose job is not in Redis is taken as being added right now, not as lost.
   const claimGraceMs = 2 * config.redis.commandTimeoutMs + 1_000;
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<void> | undefined;
-  let again = false;
-  let stopped = false;
   // The last failure per partner, so an outage is logged when it starts and when it ends, not every tick.
   const failing = new Map<string, string>();
 
@@ -144,7 +141,7 @@ export function createRelay(deps: RelayDeps): Relay {
     }
     failing.delete('outbox');
     for (const partner of config.partners) {
-      if (stopped) return;
+      if (runner.stopped) return;
       const id = partner.adminId;
       if (!busy.has(id)) continue;
       try {
@@ -156,37 +153,15 @@ export function createRelay(deps: RelayDeps): Relay {
     }
   }
 
-  function wake(): void {
-    if (stopped) return;
-    if (running !== undefined) {
-      again = true;
-      return;
-    }
-    running = (async () => {
-      do {
-        again = false;
-        await pass();
-      } while (again && !stopped);
-    })().finally(() => {
-      running = undefined;
-    });
-  }
+  const runner = createPassRunner(pass);
 
   return {
-    wake,
+    wake: runner.wake,
     async runOnce() {
-      await running;
+      await runner.settled();
       await pass();
     },
-    start() {
-      timer ??= setInterval(wake, config.outbound.relayIntervalMs);
-      timer.unref();
-      wake();
-    },
-    async stop() {
-      stopped = true;
-      clearInterval(timer);
-      await running;
-    },
+    start: () => runner.start(config.outbound.relayIntervalMs),
+    stop: () => runner.stop(),
   };
 }
