@@ -8,6 +8,7 @@
 import type { FastifyInstance } from 'fastify';
 import { GatewayError } from '../../../errors.ts';
 import type { FeedbackService } from '../../../lookup/feedback.ts';
+import { instantOf } from '../../date-time.ts';
 import { ADMIN_ID, AEO_ID, AS_OF } from './operators.ts';
 
 export const MAX_FEEDBACK_ITEMS = 1_000;
@@ -49,21 +50,6 @@ const sizeCounts = {
   required: ['enterpriseSize', 'sme', 'applied', 'refused'],
   properties: { enterpriseSize: { type: 'string' }, sme: { type: ['boolean', 'null'] }, ...counts },
 } as const;
-
-/** The pattern admits "2026-02-30T…", which Date rolls over: refused, naming the member. */
-function instantOf(text: string, member: string): Date {
-  const at = new Date(text);
-  const day = text.slice(0, 10);
-  const valid =
-    !Number.isNaN(at.getTime()) &&
-    new Date(`${day}T00:00:00Z`).toISOString().slice(0, 10) === day &&
-    Number(text.slice(11, 13)) < 24 &&
-    Number(text.slice(14, 16)) < 60 &&
-    Number(text.slice(17, 19)) < 60;
-  if (!valid)
-    throw new GatewayError('BAD_REQUEST', `${member} ${text.slice(0, 40)} is not a valid date-time`);
-  return at;
-}
 
 export function registerFeedbackRoute(app: FastifyInstance, feedback: FeedbackService): void {
   app.post<{ Body: { items: ItemBody[] } }>(

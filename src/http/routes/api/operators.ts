@@ -7,8 +7,8 @@
  * "unknown" that a border system could mistake for a real answer.
  */
 import type { FastifyInstance } from 'fastify';
-import { GatewayError } from '../../../errors.ts';
 import type { Answerer, LookupAnswer, OperatorQuery } from '../../../lookup/answer.ts';
+import { instantOf } from '../../date-time.ts';
 
 export const MAX_BATCH = 3_000;
 
@@ -90,19 +90,9 @@ const answerSchema = {
   },
 } as const;
 
-/** The time asked for; now when absent. The pattern admits "2026-02-30T…", which Date rolls over: refused. */
+/** The time asked for; now when absent. */
 function asOfOf(asOf: string | undefined, clock: () => Date): Date {
-  if (asOf === undefined) return clock();
-  const at = new Date(asOf);
-  const day = asOf.slice(0, 10);
-  const valid =
-    !Number.isNaN(at.getTime()) &&
-    new Date(`${day}T00:00:00Z`).toISOString().slice(0, 10) === day &&
-    Number(asOf.slice(11, 13)) < 24 &&
-    Number(asOf.slice(14, 16)) < 60 &&
-    Number(asOf.slice(17, 19)) < 60;
-  if (!valid) throw new GatewayError('BAD_REQUEST', `asOf ${asOf.slice(0, 40)} is not a valid date-time`);
-  return at;
+  return asOf === undefined ? clock() : instantOf(asOf, 'asOf');
 }
 
 export function registerOperatorRoutes(app: FastifyInstance, lookup: Answerer, clock: () => Date): void {
