@@ -3,7 +3,7 @@
  * the gateway). Only the SHA-256 of a token is configured; each route group names the scope it needs, and
  * no token opens a partner route nor a partner certificate an API route (THREATS.md 52).
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { hash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ApiClient, ApiScope } from '../config/types.ts';
 import { problemOf, sendProblem } from './problem.ts';
@@ -17,17 +17,28 @@ declare module 'fastify' {
 
 const BEARER = /^Bearer ([A-Za-z0-9._~+/-]{16,512}=*)$/;
 
+const digests = new WeakMap<ApiClient, Buffer>();
+/** A client's configured digest as bytes, decoded once. */
+function digestOf(client: ApiClient): Buffer {
+  let digest = digests.get(client);
+  if (digest === undefined) {
+    digest = Buffer.from(client.tokenSha256, 'hex');
+    digests.set(client, digest);
+  }
+  return digest;
+}
+
 export function findApiClient(
   clients: readonly ApiClient[],
   authorization: string | undefined,
 ): ApiClient | undefined {
   const match = BEARER.exec(authorization ?? '');
   if (match === null) return undefined;
-  const digest = createHash('sha256').update(match[1]!).digest();
+  const digest = hash('sha256', match[1]!, 'buffer');
   // Compare against every client so the time taken says nothing about which digest came close.
   let found: ApiClient | undefined;
   for (const client of clients) {
-    if (timingSafeEqual(digest, Buffer.from(client.tokenSha256, 'hex'))) found = client;
+    if (timingSafeEqual(digest, digestOf(client))) found = client;
   }
   return found;
 }

@@ -4,8 +4,11 @@
  * under a gigabyte, so versions are not JS objects: they are rows of typed-array columns, linked per operator
  * from the highest version down; strings that repeat (issuer, status, programme, roles) are small codes.
  */
-import { PROGRAMMES, type Programme, ROLES, type Role } from '../config/types.ts';
+import { PROGRAMMES, type Programme, type Role } from '../config/types.ts';
 import type { AeoStatus } from '../inbound/record.ts';
+import { codeOf, dayString, grow, maskOfRoles, rolesOfMask, uuidOf } from './columns.ts';
+import { IdentifierIndex } from './identifier-index.ts';
+import { KeyIndex } from './key-index.ts';
 
 export const STATUSES: readonly AeoStatus[] = ['certified', 'suspended', 'revoked', 'withdrawn'];
 
@@ -40,9 +43,27 @@ export function effectiveFrom(statusSince: string, receivedAt: number): number {
   return Math.max(Date.parse(`${statusSince}T00:00:00Z`), receivedAt);
 }
 
+/** Bytes of a version row, and where each field sits (in units of the view that reads it). */
+const ROW = 88;
+const F64 = ROW / 8;
+const I32 = ROW / 4;
+const U16 = ROW / 2;
+const FROM = 0; // f64: effectiveFrom
+const RECEIVED = 1; // f64
+const VERSION = 2; // f64
+const NEXT = 6; // i32, bytes 24–27: the next lower version's row, -1 at the end
+const OP = 7; // i32: the operator's slot
+const SINCE_DAY = 8; // i32: statusSince in days since 1970-01-01
+const ROLES_AT = 18; // u16, bytes 36–37: mask of ROLES
+const STATUS = 38; // u8: index in STATUSES
+const PROGRAMME = 39; // u8: index in PROGRAMMES
+const RECORD_ID = 40; // 16 bytes
+const DIGEST = 56; // 32 bytes, to 88
+
 export class ReadModel {
-  private readonly slotOf = new Map<string, number>();
-  private readonly identifierIndex = new Map<string, number | number[]>();
+  /** Operator slots by (issuer code, aeoId); a slot is the operator's entry in this index. */
+  private readonly operators = new KeyIndex();
+  private readonly identifiers = new IdentifierIndex();
   private readonly issuers: string[] = [];
   private readonly issuerCode = new Map<string, number>();
   private readonly lastFrom = new Map<string, number>();
@@ -50,23 +71,13 @@ export class ReadModel {
   private opCount = 0;
   private opIssuer = new Uint16Array(1024);
   private opHead = new Int32Array(1024);
-  private readonly opAeoId: string[] = [];
-  /** The identifier keys of each operator, joined by \u0001: one string rather than an array per operator. */
-  private readonly opIdentifiers: string[] = [];
-  // Per version row.
+  // Per version row: one record of ROW bytes, so that the fields of a row share a cache line or two.
   private rows = 0;
   private cap = 1024;
-  private vOp = new Int32Array(this.cap);
-  private vNext = new Int32Array(this.cap);
-  private vVersion = new Float64Array(this.cap);
-  private vReceived = new Float64Array(this.cap);
-  private vFrom = new Float64Array(this.cap);
-  private vSinceDay = new Int32Array(this.cap);
-  private vStatus = new Uint8Array(this.cap);
-  private vProgramme = new Uint8Array(this.cap);
-  private vRoles = new Uint16Array(this.cap);
-  private vRecordId = new Uint8Array(this.cap * 16);
-  private vDigest = new Uint8Array(this.cap * 32);
+  private f64 = new Float64Array(this.cap * F64);
+  private i32 = new Int32Array(this.f64.buffer);
+  private u16 = new Uint16Array(this.f64.buffer);
+  private u8 = new Uint8Array(this.f64.buffer);
   /** Latest receivedAt of every version applied: the freshness a lookup reports. */
   lastChangeAt: number | undefined;
 
@@ -84,15 +95,15 @@ export class ReadModel {
     let prev = -1;
     let at = this.opHead[slot]!;
     // Versions are kept from the highest down; a version arriving out of order is linked in its place.
-    while (at >= 0 && this.vVersion[at]! > v.version) {
+    while (at >= 0 && this.f64[at * F64 + VERSION]! > v.version) {
       prev = at;
-      at = this.vNext[at]!;
+      at = this.i32[at * I32 + NEXT]!;
     }
-    if (at >= 0 && this.vVersion[at] === v.version) return false;
+    if (at >= 0 && this.f64[at * F64 + VERSION] === v.version) return false;
     const row = this.addRow(slot, v);
-    this.vNext[row] = at;
+    this.i32[row * I32 + NEXT] = at;
     if (prev < 0) this.opHead[slot] = row;
-    else this.vNext[prev] = row;
+    else this.i32[prev * I32 + NEXT] = row;
     if (this.lastChangeAt === undefined || v.receivedAt > this.lastChangeAt) this.lastChangeAt = v.receivedAt;
     return true;
   }
@@ -104,10 +115,7 @@ export class ReadModel {
     identifiers: readonly { scheme: string; value: string }[],
   ): void {
     const slot = this.slotFor(issuer, aeoId);
-    for (const key of splitKeys(this.opIdentifiers[slot]!)) this.unindex(key, slot);
-    const keys = [...new Set(identifiers.map((i) => identifierKey(i.scheme, i.value, issuer)))];
-    for (const key of keys) this.index(key, slot);
-    this.opIdentifiers[slot] = keys.join('\u0001');
+    this.identifiers.set(slot, this.opIssuer[slot]!, identifiers);
   }
 
   /** Records contact from a partner: any committed batch, accepted or not. */
@@ -120,16 +128,21 @@ export class ReadModel {
   }
 
   find(issuer: string, aeoId: string): number | undefined {
-    return this.slotOf.get(operatorKey(issuer, aeoId));
+    const code = this.issuerCode.get(issuer);
+    if (code === undefined) return undefined;
+    const slot = this.operators.find(code, aeoId);
+    return slot < 0 ? undefined : slot;
   }
 
   /** Operators known by an identifier; in every issuing country the model knows when none is given. */
   findByIdentifier(scheme: string, value: string, country: string | undefined): number[] {
-    const countries = country === undefined ? this.issuers : [country];
     const found: number[] = [];
-    for (const c of countries) {
-      const hit = this.identifierIndex.get(identifierKey(scheme, value, c));
-      if (hit !== undefined) found.push(...(typeof hit === 'number' ? [hit] : hit));
+    if (country === undefined) {
+      for (let code = 0; code < this.issuers.length; code += 1)
+        this.identifiers.slots(code, scheme, value, found);
+    } else {
+      const code = this.issuerCode.get(country);
+      if (code !== undefined) this.identifiers.slots(code, scheme, value, found);
     }
     return found;
   }
@@ -139,57 +152,103 @@ export class ReadModel {
   }
 
   aeoIdOf(slot: number): string {
-    return this.opAeoId[slot]!;
+    return this.operators.first(slot);
   }
 
   /** The highest version held of an operator. */
   latestVersion(slot: number): number | undefined {
     const head = this.opHead[slot]!;
-    return head < 0 ? undefined : this.vVersion[head];
+    return head < 0 ? undefined : this.f64[head * F64 + VERSION];
   }
 
-  /** The version in effect at `at` (epoch ms): the highest one whose effectiveFrom is not after it. */
-  versionAt(slot: number, at: number): OperatorVersion | undefined {
-    for (let row = this.opHead[slot]!; row >= 0; row = this.vNext[row]!) {
-      if (this.vFrom[row]! <= at) return this.read(row);
+  /** The row of the version in effect at `at` (epoch ms): the highest one whose effectiveFrom is not after it; -1 if none. */
+  rowAt(slot: number, at: number): number {
+    for (let row = this.opHead[slot]!; row >= 0; row = this.i32[row * I32 + NEXT]!) {
+      if (this.f64[row * F64 + FROM]! <= at) return row;
     }
-    return undefined;
+    return -1;
+  }
+
+  /** The version in effect at `at` (epoch ms). */
+  versionAt(slot: number, at: number): OperatorVersion | undefined {
+    const row = this.rowAt(slot, at);
+    return row < 0 ? undefined : this.read(row);
   }
 
   /** Every version of an operator, highest first. */
   history(slot: number): OperatorVersion[] {
     const out: OperatorVersion[] = [];
-    for (let row = this.opHead[slot]!; row >= 0; row = this.vNext[row]!) out.push(this.read(row));
+    for (let row = this.opHead[slot]!; row >= 0; row = this.i32[row * I32 + NEXT]!) out.push(this.read(row));
     return out;
   }
 
+  // A version row's fields, read one by one so that answers are written without building objects (answer.ts).
+  slotOfRow(row: number): number {
+    return this.i32[row * I32 + OP]!;
+  }
+  versionOf(row: number): number {
+    return this.f64[row * F64 + VERSION]!;
+  }
+  statusOf(row: number): AeoStatus {
+    return STATUSES[this.u8[row * ROW + STATUS]!]!;
+  }
+  programmeOf(row: number): Programme {
+    return PROGRAMMES[this.u8[row * ROW + PROGRAMME]!]!;
+  }
+  /** Bit i set: ROLES[i]. */
+  rolesMaskOf(row: number): number {
+    return this.u16[row * U16 + ROLES_AT]!;
+  }
+  /** statusSince as days since 1970-01-01. */
+  sinceDayOf(row: number): number {
+    return this.i32[row * I32 + SINCE_DAY]!;
+  }
+  receivedAtOf(row: number): number {
+    return this.f64[row * F64 + RECEIVED]!;
+  }
+  /** Every row's bytes; read at once, the buffer is replaced when it grows. */
+  get rowBytes(): Uint8Array {
+    return this.u8;
+  }
+  /** Where a row's record id (16 bytes) starts in rowBytes. */
+  recordIdAt(row: number): number {
+    return row * ROW + RECORD_ID;
+  }
+  /** Where a row's digest (32 bytes) starts in rowBytes. */
+  digestAt(row: number): number {
+    return row * ROW + DIGEST;
+  }
+  recordIdOf(row: number): string {
+    return uuidOf(this.u8, this.recordIdAt(row));
+  }
+  digestOf(row: number): string {
+    return Buffer.from(this.u8.buffer, this.digestAt(row), 32).toString('base64url');
+  }
+
   private read(row: number): OperatorVersion {
-    const slot = this.vOp[row]!;
-    const mask = this.vRoles[row]!;
+    const slot = this.slotOfRow(row);
     return {
       issuer: this.issuerOf(slot),
-      aeoId: this.opAeoId[slot]!,
-      version: this.vVersion[row]!,
-      recordId: uuidOf(this.vRecordId.subarray(row * 16, row * 16 + 16)),
-      digest: Buffer.from(this.vDigest.buffer, this.vDigest.byteOffset + row * 32, 32).toString('base64url'),
-      status: STATUSES[this.vStatus[row]!]!,
-      statusSince: new Date(this.vSinceDay[row]! * DAY_MS).toISOString().slice(0, 10),
-      programme: PROGRAMMES[this.vProgramme[row]!]!,
-      roles: ROLES.filter((_, i) => (mask & (1 << i)) !== 0),
-      receivedAt: this.vReceived[row]!,
+      aeoId: this.aeoIdOf(slot),
+      version: this.versionOf(row),
+      recordId: this.recordIdOf(row),
+      digest: this.digestOf(row),
+      status: this.statusOf(row),
+      statusSince: dayString(this.sinceDayOf(row)),
+      programme: this.programmeOf(row),
+      roles: rolesOfMask(this.rolesMaskOf(row)),
+      receivedAt: this.receivedAtOf(row),
     };
   }
 
   private slotFor(issuer: string, aeoId: string): number {
-    const key = operatorKey(issuer, aeoId);
-    const known = this.slotOf.get(key);
-    if (known !== undefined) return known;
     let code = this.issuerCode.get(issuer);
     if (code === undefined) {
       code = this.issuers.push(issuer) - 1;
       this.issuerCode.set(issuer, code);
     }
-    const slot = this.opCount;
+    const slot = this.operators.add(code, aeoId);
+    if (slot < this.opCount) return slot;
     if (slot === this.opHead.length) {
       this.opHead = grow(this.opHead, new Int32Array(slot * 2));
       this.opIssuer = grow(this.opIssuer, new Uint16Array(slot * 2));
@@ -197,9 +256,6 @@ export class ReadModel {
     this.opCount += 1;
     this.opIssuer[slot] = code;
     this.opHead[slot] = -1;
-    this.opAeoId.push(aeoId);
-    this.opIdentifiers.push('');
-    this.slotOf.set(key, slot);
     return slot;
   }
 
@@ -208,78 +264,24 @@ export class ReadModel {
     const row = this.rows;
     this.rows += 1;
     const sinceMs = Date.parse(`${v.statusSince}T00:00:00Z`);
-    this.vOp[row] = slot;
-    this.vVersion[row] = v.version;
-    this.vReceived[row] = v.receivedAt;
-    this.vFrom[row] = effectiveFrom(v.statusSince, v.receivedAt);
-    this.vSinceDay[row] = Math.floor(sinceMs / DAY_MS);
-    this.vStatus[row] = codeOf(STATUSES, v.status);
-    this.vProgramme[row] = codeOf(PROGRAMMES, v.programme);
-    let mask = 0;
-    for (const r of v.roles) mask |= 1 << codeOf(ROLES, r);
-    this.vRoles[row] = mask;
-    this.vRecordId.set(Buffer.from(v.recordId.replaceAll('-', ''), 'hex'), row * 16);
-    this.vDigest.set(Buffer.from(v.digest, 'base64url').subarray(0, 32), row * 32);
+    this.f64[row * F64 + FROM] = effectiveFrom(v.statusSince, v.receivedAt);
+    this.f64[row * F64 + RECEIVED] = v.receivedAt;
+    this.f64[row * F64 + VERSION] = v.version;
+    this.i32[row * I32 + OP] = slot;
+    this.i32[row * I32 + SINCE_DAY] = Math.floor(sinceMs / DAY_MS);
+    this.u16[row * U16 + ROLES_AT] = maskOfRoles(v.roles);
+    this.u8[row * ROW + STATUS] = codeOf(STATUSES, v.status);
+    this.u8[row * ROW + PROGRAMME] = codeOf(PROGRAMMES, v.programme);
+    this.u8.set(Buffer.from(v.recordId.replaceAll('-', ''), 'hex'), this.recordIdAt(row));
+    this.u8.set(Buffer.from(v.digest, 'base64url').subarray(0, 32), this.digestAt(row));
     return row;
   }
 
   private growRows(cap: number): void {
     this.cap = cap;
-    this.vOp = grow(this.vOp, new Int32Array(cap));
-    this.vNext = grow(this.vNext, new Int32Array(cap));
-    this.vVersion = grow(this.vVersion, new Float64Array(cap));
-    this.vReceived = grow(this.vReceived, new Float64Array(cap));
-    this.vFrom = grow(this.vFrom, new Float64Array(cap));
-    this.vSinceDay = grow(this.vSinceDay, new Int32Array(cap));
-    this.vStatus = grow(this.vStatus, new Uint8Array(cap));
-    this.vProgramme = grow(this.vProgramme, new Uint8Array(cap));
-    this.vRoles = grow(this.vRoles, new Uint16Array(cap));
-    this.vRecordId = grow(this.vRecordId, new Uint8Array(cap * 16));
-    this.vDigest = grow(this.vDigest, new Uint8Array(cap * 32));
+    this.f64 = grow(this.f64, new Float64Array(cap * F64));
+    this.i32 = new Int32Array(this.f64.buffer);
+    this.u16 = new Uint16Array(this.f64.buffer);
+    this.u8 = new Uint8Array(this.f64.buffer);
   }
-
-  private index(key: string, slot: number): void {
-    const hit = this.identifierIndex.get(key);
-    if (hit === undefined) this.identifierIndex.set(key, slot);
-    else if (typeof hit === 'number') {
-      if (hit !== slot) this.identifierIndex.set(key, [hit, slot]);
-    } else if (!hit.includes(slot)) hit.push(slot);
-  }
-
-  private unindex(key: string, slot: number): void {
-    const hit = this.identifierIndex.get(key);
-    if (hit === slot) this.identifierIndex.delete(key);
-    else if (Array.isArray(hit)) {
-      const rest = hit.filter((s) => s !== slot);
-      this.identifierIndex.set(key, rest.length === 1 ? rest[0]! : rest);
-    }
-  }
-}
-
-function operatorKey(issuer: string, aeoId: string): string {
-  return `${issuer}\u0000${aeoId}`;
-}
-
-function identifierKey(scheme: string, value: string, country: string): string {
-  return `${scheme}\u0000${value}\u0000${country}`;
-}
-
-function splitKeys(joined: string): string[] {
-  return joined === '' ? [] : joined.split('\u0001');
-}
-
-function codeOf<T>(list: readonly T[], value: T): number {
-  const code = list.indexOf(value);
-  if (code < 0) throw new Error(`not a known code: ${String(value)}`);
-  return code;
-}
-
-function grow<T extends Float64Array | Int32Array | Uint8Array | Uint16Array>(from: T, to: T): T {
-  to.set(from);
-  return to;
-}
-
-function uuidOf(bytes: Uint8Array): string {
-  const h = Buffer.from(bytes).toString('hex');
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
 }

@@ -98,6 +98,8 @@ export async function startLookup(options: LookupOptions): Promise<LookupService
   return {
     model,
     answer: answerer.answer,
+    answerJson: answerer.answerJson,
+    batchJson: answerer.batchJson,
     committed(change) {
       // Applied before the response leaves, so this replica answers with what it has just acknowledged.
       // The batch is committed: a failure here must not turn its receipt into an error; a reload repairs it.

@@ -1,0 +1,70 @@
+/**
+ * The JSON Schema of a lookup answer (answer.ts writes it; docs/lookup.md describes it). Tests hold every
+ * answer the writer produces to it; it is also the reference for a border system's own validation.
+ */
+const str = { type: 'string' } as const;
+const roles = { type: 'array', items: str } as const;
+export const answerSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['query', 'asOf', 'recognised', 'benefits', 'freshness'],
+  // A reason exactly when not recognised.
+  if: { properties: { recognised: { const: true } } },
+  // biome-ignore lint/suspicious/noThenProperty: JSON Schema's if/then/else
+  then: { properties: { reason: false } },
+  else: { required: ['reason'] },
+  properties: {
+    query: {
+      type: 'object',
+      additionalProperties: false,
+      properties: { issuer: str, aeoId: str, scheme: str, value: str, country: str },
+    },
+    asOf: str,
+    recognised: { type: 'boolean' },
+    reason: { enum: ['unknown', 'suspended', 'revoked', 'withdrawn', 'mra-not-in-force', 'out-of-scope'] },
+    operator: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['issuer', 'aeoId', 'version', 'status', 'statusSince', 'programme', 'roles'],
+      properties: {
+        issuer: str,
+        aeoId: str,
+        version: { type: 'integer' },
+        status: str,
+        statusSince: str,
+        programme: str,
+        roles,
+      },
+    },
+    mra: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['id', 'partner', 'status', 'inForce'],
+      properties: { id: str, partner: str, status: str, inForce: { type: 'boolean' } },
+    },
+    benefits: {
+      type: 'array',
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['id', 'description', 'roles'],
+        properties: { id: str, description: str, roles },
+      },
+    },
+    evidence: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['recordId', 'digest', 'receivedAt'],
+      properties: { recordId: str, digest: str, receivedAt: str },
+    },
+    freshness: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['partnerLastReceivedAt', 'readModelLastChangeAt'],
+      properties: {
+        partnerLastReceivedAt: { type: ['string', 'null'] },
+        readModelLastChangeAt: { type: ['string', 'null'] },
+      },
+    },
+  },
+} as const;
