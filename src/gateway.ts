@@ -84,6 +84,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     sync,
     deliveries,
     queueReady: () => delivery.ready(),
+    notificationsWake: () => notifications?.wake(),
     lookup,
     ...clock,
   };

@@ -47,6 +47,8 @@ export interface AppDeps {
   deliveries?: DeliveryStatus;
   /** Whether outbound delivery runs and Redis answers, for readiness; not reported when absent. */
   queueReady?: () => Promise<boolean>;
+  /** Wakes the notification relay (after a replay of dead letters); its tick picks them up when absent. */
+  notificationsWake?: () => void;
   /** Border lookups from the read model; their routes are registered only when given. */
   lookup?: Answerer;
   /** Creates the node server (TLS, timeouts); omitted in inject-only tests. */
@@ -143,7 +145,10 @@ export async function buildApiApp(deps: AppDeps): Promise<FastifyInstance> {
       });
       await api.register(async (border) => {
         requireScope(border, config.apiClients, 'border');
-        registerSubscriptionRoutes(border, createSubscriptions(deps.store, deps.clock));
+        registerSubscriptionRoutes(
+          border,
+          createSubscriptions(deps.store, deps.clock, deps.notificationsWake),
+        );
       });
       const sync = deps.sync;
       if (sync !== undefined) {

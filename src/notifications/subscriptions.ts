@@ -48,6 +48,11 @@ export interface Subscriptions {
     state?: NotificationState,
     limit?: number,
   ): Promise<NotificationDelivery[] | undefined>;
+  /**
+   * Sends dead letters of a subscription again (all of them, or those of `ids`): attempts start from zero.
+   * Undefined when the client has no such subscription; the ids moved back to pending otherwise.
+   */
+  replay(client: string, id: string, ids?: readonly number[]): Promise<number[] | undefined>;
 }
 
 /** Only http and https, with a host and no credentials in the URL (they would be logged and stored). */
@@ -76,7 +81,15 @@ const subscriptionOf = (r: Row): Subscription => ({
   createdAt: new Date(r.created_at).toISOString(),
 });
 
-export function createSubscriptions(store: Store, clock: () => Date = () => new Date()): Subscriptions {
+/** `onReplayed` wakes the notification relay, so replayed rows leave at once rather than at its next tick. */
+export function createSubscriptions(
+  store: Store,
+  clock: () => Date = () => new Date(),
+  onReplayed: () => void = () => {},
+): Subscriptions {
+  const owns = async (client: string, id: string) =>
+    (await store.query('SELECT 1 FROM webhook_subscription WHERE id = $1 AND api_client = $2', [id, client]))
+      .length > 0;
   return {
     async create(client, input) {
       const url = checkWebhookUrl(input.url);
@@ -104,11 +117,7 @@ export function createSubscriptions(store: Store, clock: () => Date = () => new 
       return rows.length > 0;
     },
     async deliveries(client, id, state, limit = 100) {
-      const owned = await store.query(
-        'SELECT 1 FROM webhook_subscription WHERE id = $1 AND api_client = $2',
-        [id, client],
-      );
-      if (owned.length === 0) return undefined;
+      if (!(await owns(client, id))) return undefined;
       const rows = await store.query<{
         id: string;
         event_id: string;
@@ -141,6 +150,21 @@ export function createSubscriptions(store: Store, clock: () => Date = () => new 
         createdAt: new Date(r.created_at).toISOString(),
         deliveredAt: r.delivered_at === null ? null : new Date(r.delivered_at).toISOString(),
       }));
+    },
+    async replay(client, id, ids) {
+      if (!(await owns(client, id))) return undefined;
+      // The state test makes a replay happen once: a second one finds the rows pending or delivered. A row
+      // replayed behind newer events of the same operator goes out after them; its version says it is older.
+      const rows = await store.query<{ id: string }>(
+        `UPDATE notification SET state = 'pending', attempts = 0, enqueued_at = NULL, job_id = NULL
+          WHERE subscription_id = $1 AND state = 'dead'
+            AND ($2::jsonb IS NULL OR id IN (SELECT (jsonb_array_elements_text($2::jsonb))::bigint))
+          RETURNING id::text`,
+        [id, ids === undefined ? null : JSON.stringify(ids.map(String))],
+      );
+      const replayed = rows.map((r) => Number(r.id)).sort((x, y) => x - y);
+      if (replayed.length > 0) onReplayed();
+      return replayed;
     },
   };
 }

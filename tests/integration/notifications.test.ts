@@ -2,8 +2,10 @@
  * Webhook notifications to border systems, on real PostgreSQL, Redis and HTTP: a partner's suspension reaches
  * a subscribed webhook once, signed (verified here from the Standard Webhooks specification), with the
  * operator's version; a replayed batch notifies nothing; filters by issuer and event type hold; a receiver
- * down and back gets the event once; an unreachable one ends in dead letters; MRA suspension at start.
+ * down and back gets the event once; an unreachable one ends in dead letters, which its subscriber replays;
+ * MRA suspension at start.
  */
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectProblem, httpRequest, postTo } from '../support/gateway.ts';
 import {
@@ -199,6 +201,30 @@ describe('a receiver down and back', () => {
       403,
       'FORBIDDEN',
     );
+
+    // Back, and replayed by its subscriber: delivered once, signed, with the same webhook-id; a second replay
+    // finds nothing dead.
+    const deadRow = JSON.parse(res.text) as { deliveries: { id: number; eventId: string }[] };
+    const replay = (body: Record<string, unknown>, token: string = TOKENS.border, id = subId) =>
+      postTo(`${a.gateway.apiUrl}/api/v1/subscriptions/${id}/deliveries/replay`, body, {
+        headers: bearer(token),
+      });
+    expectProblem(await replay({}, TOKENS.national), 403, 'FORBIDDEN');
+    expectProblem(await replay({}, TOKENS.border, randomUUID()), 404, 'NOT_FOUND');
+    expectProblem(await replay({ ids: [] }), 400, 'BODY_INVALID');
+    await gone.start();
+    const first = await replay({ ids: [deadRow.deliveries[0]!.id] });
+    expect(first.status, first.text).toBe(200);
+    expect(JSON.parse(first.text)).toEqual({ replayed: [deadRow.deliveries[0]!.id] });
+    await within('the replayed dead letter delivered', 10_000, async () => gone.on('/gone').length === 1);
+    const [delivered] = gone.on('/gone');
+    expect(verifyStandardWebhook(secrets.get('gone')!, delivered!)).toBe(true);
+    expect(delivered!.headers['webhook-id']).toBe(deadRow.deliveries[0]!.eventId);
+    const again = await replay({});
+    expect(JSON.parse(again.text)).toEqual({ replayed: [] });
+    await new Promise((r) => setTimeout(r, 1_000));
+    expect(gone.on('/gone')).toHaveLength(1);
+    await gone.stop();
   });
 });
 

@@ -4,6 +4,7 @@
  *   GET    /api/v1/subscriptions
  *   DELETE /api/v1/subscriptions/:id
  *   GET    /api/v1/subscriptions/:id/deliveries?state=&limit=
+ *   POST   /api/v1/subscriptions/:id/deliveries/replay { ids? }   → 200 { replayed }; dead letters sent again
  */
 import type { FastifyInstance } from 'fastify';
 import { GatewayError } from '../../../errors.ts';
@@ -159,6 +160,34 @@ export function registerSubscriptionRoutes(app: FastifyInstance, subscriptions: 
       if (deliveries === undefined)
         throw new GatewayError('NOT_FOUND', 'no subscription of yours has this id');
       return { deliveries };
+    },
+  );
+
+  app.post<{ Params: { id: string }; Body: { ids?: number[] } }>(
+    '/subscriptions/:id/deliveries/replay',
+    {
+      schema: {
+        params: idParams,
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            ids: { type: 'array', minItems: 1, maxItems: 1_000, items: { type: 'integer', minimum: 1 } },
+          },
+        },
+        response: {
+          200: {
+            type: 'object',
+            required: ['replayed'],
+            properties: { replayed: { type: 'array', items: { type: 'integer' } } },
+          },
+        },
+      },
+    },
+    async (request) => {
+      const replayed = await subscriptions.replay(clientOf(request), request.params.id, request.body.ids);
+      if (replayed === undefined) throw new GatewayError('NOT_FOUND', 'no subscription of yours has this id');
+      return { replayed };
     },
   );
 }
