@@ -89,19 +89,31 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     ...clock,
   };
 
-  const app = await buildPartnerApp({
-    ...deps,
-    serverFactory: serverFactoryFor(config.server, config.partners),
-  });
-  const apiApp = await buildApiApp({
-    ...deps,
-    serverFactory: serverFactoryFor(
-      { ...config.server, tls: config.api.tls, mtls: false, requestTimeoutMs: config.api.requestTimeoutMs },
-      [],
-    ),
-  });
-  const url = await listen(app, config.server.host, config.server.port, config.server.tls !== undefined);
-  const apiUrl = await listen(apiApp, config.api.host, config.api.port, config.api.tls !== undefined);
+  const background = async () => {
+    await Promise.all([delivery.close(), lookup?.close(), notifications?.close()]);
+    if (options.store === undefined) await store.close();
+  };
+  let app: FastifyInstance | undefined;
+  let apiApp: FastifyInstance | undefined;
+  let url: string;
+  let apiUrl: string;
+  try {
+    app = await buildPartnerApp({ ...deps, serverFactory: serverFactoryFor(config.server, config.partners) });
+    apiApp = await buildApiApp({
+      ...deps,
+      serverFactory: serverFactoryFor(
+        { ...config.server, tls: config.api.tls, mtls: false, requestTimeoutMs: config.api.requestTimeoutMs },
+        [],
+      ),
+    });
+    url = await listen(app, config.server.host, config.server.port, config.server.tls !== undefined);
+    apiUrl = await listen(apiApp, config.api.host, config.api.port, config.api.tls !== undefined);
+  } catch (error) {
+    // A port taken, a certificate unreadable: nothing started is left running behind the error.
+    await Promise.all([app?.close(), apiApp?.close()]);
+    await background();
+    throw error;
+  }
   log.info(
     { adminId: config.home.adminId, url, apiUrl, store: store.kind, mtls: config.server.mtls },
     'gateway listening',
@@ -121,8 +133,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
       closing ??= (async () => {
         await Promise.all([app.close(), apiApp.close(), sync.close()]);
         // After the listeners: no request can publish any more; the worker finishes its batch (THREATS.md 65).
-        await Promise.all([delivery.close(), lookup?.close(), notifications?.close()]);
-        if (options.store === undefined) await store.close();
+        await background();
       })();
       return closing;
     },
