@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { GatewayConfig } from './config/types.ts';
 import { type AppDeps, buildApiApp, buildPartnerApp } from './http/app.ts';
+import { openHoldingListener } from './http/holding.ts';
 import { serverFactoryFor } from './http/server.ts';
 import { createPartnerSync, type PartnerSync } from './inbound/partner-sync.ts';
 import { createInboundService } from './inbound/receive.ts';
@@ -12,7 +13,7 @@ import { type Notifications, notifyWithin, startNotifications } from './notifica
 import { startDelivery } from './outbound/delivery.ts';
 import { createDeliveryStatus } from './outbound/delivery-status.ts';
 import { createPublisher } from './outbound/publish.ts';
-import { openStore } from './store/open.ts';
+import { openStoreWaiting } from './store/open-waiting.ts';
 import type { Store } from './store/types.ts';
 
 export interface Gateway {
@@ -36,11 +37,20 @@ export interface StartOptions {
   /** An already opened store (tests share one); otherwise the configured store is opened and migrated. */
   store?: Store;
   clock?: () => Date;
+  /** First delay between attempts to reach the database at start (default 500 ms, doubling to 5 s). */
+  storeRetryMs?: number;
 }
 
 export async function startGateway(config: GatewayConfig, options: StartOptions = {}): Promise<Gateway> {
   const log = options.log ?? createLogger(config.logLevel);
-  const store = options.store ?? (await openStore(config.storage));
+  // PostgreSQL may come up after the gateway: wait for it, alive and not ready on the API listener.
+  const store =
+    options.store ??
+    (await openStoreWaiting(config.storage, {
+      log,
+      onWaiting: () => openHoldingListener(config, log),
+      ...(options.storeRetryMs === undefined ? {} : { firstDelayMs: options.storeRetryMs }),
+    }));
   const clock = options.clock ? { clock: options.clock } : {};
   // The read model starts after inbound is made; a batch committed before then is in what it loads.
   let lookup: LookupService | undefined;

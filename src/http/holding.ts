@@ -1,0 +1,36 @@
+/**
+ * What the internal API listener answers while the gateway waits for its database at start (THREATS.md 68):
+ * alive, not ready, and a 503 problem document with Retry-After for everything else. Closed once the database
+ * answers and before the gateway's own listeners open.
+ */
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { GatewayConfig } from '../config/types.ts';
+import { problemOf, sendProblem } from './problem.ts';
+import { serverFactoryFor } from './server.ts';
+
+export const WAITING_RETRY_AFTER_SECONDS = 5;
+
+export async function openHoldingListener(config: GatewayConfig, log: Logger): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: log as FastifyBaseLogger,
+    disableRequestLogging: true,
+    serverFactory: serverFactoryFor(
+      { ...config.server, tls: config.api.tls, mtls: false, requestTimeoutMs: config.api.requestTimeoutMs },
+      [],
+    ),
+  });
+  app.get('/health/live', async () => ({ status: 'ok' }));
+  app.get('/health/ready', async (_request, reply) =>
+    reply.code(503).send({ status: 'not-ready', database: false }),
+  );
+  app.setNotFoundHandler((_request, reply) =>
+    sendProblem(
+      reply,
+      problemOf('STORE_UNAVAILABLE', 'the gateway is waiting for its database'),
+      WAITING_RETRY_AFTER_SECONDS,
+    ),
+  );
+  await app.listen({ host: config.api.host, port: config.api.port });
+  return app;
+}

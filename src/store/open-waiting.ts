@@ -1,0 +1,46 @@
+/**
+ * Opening the configured store at start when the database may come up later than the gateway (THREATS.md 68):
+ * while PostgreSQL is unreachable the gateway waits, retrying with a growing delay, says so once per distinct
+ * cause, and does not exit. Any other failure (a wrong password, a missing database, a failed migration)
+ * stops the start at once: waiting would not mend it.
+ */
+import type { Logger } from 'pino';
+import type { StorageSettings } from '../config/types.ts';
+import { openStore } from './open.ts';
+import { isUnavailable } from './postgres.ts';
+import type { Store } from './types.ts';
+
+export interface WaitOptions {
+  log: Logger;
+  /** Called once, at the first failure to reach the database; its result is closed when the store opens. */
+  onWaiting?: () => Promise<{ close(): Promise<unknown> }>;
+  firstDelayMs?: number;
+  maxDelayMs?: number;
+}
+
+export async function openStoreWaiting(settings: StorageSettings, options: WaitOptions): Promise<Store> {
+  const { log } = options;
+  let delay = options.firstDelayMs ?? 500;
+  let waiting: { close(): Promise<unknown> } | undefined;
+  let lastCause: string | undefined;
+  try {
+    for (;;) {
+      try {
+        const store = await openStore(settings);
+        if (lastCause !== undefined) log.info('database reachable; starting');
+        return store;
+      } catch (error) {
+        if (!isUnavailable(error)) throw error;
+        const cause = error instanceof Error ? error.message : String(error);
+        if (cause !== lastCause)
+          log.warn({ err: cause, retryInMs: delay }, 'database not reachable; waiting');
+        lastCause = cause;
+        waiting ??= await options.onWaiting?.();
+      }
+      await new Promise((r) => setTimeout(r, delay));
+      delay = Math.min(options.maxDelayMs ?? 5_000, delay * 2);
+    }
+  } finally {
+    await waiting?.close();
+  }
+}
