@@ -1,8 +1,10 @@
 /**
  * Fills the read model from PostgreSQL: everything at start, in keyset pages so a million operators never sit
  * in one result, and the versions received since a time after a gap in the change events. Only accepted
- * evidence rows are history (a superseded version never became state, THREATS.md 42). The fields a lookup
- * needs are read from the stored JWS payload by PostgreSQL itself, so only a few columns cross the wire.
+ * evidence rows are history (a superseded version never became state, THREATS.md 42). At start, each
+ * operator's current version comes from the columns of `operator_state` (written from the same record when it
+ * was accepted); only older versions have their fields read from the stored JWS payload, which PostgreSQL
+ * decodes itself so that only a few columns cross the wire. Decoding every payload took minutes at a million.
  */
 import type { Programme, Role } from '../config/types.ts';
 import type { AeoStatus } from '../inbound/record.ts';
@@ -48,13 +50,34 @@ function inputOf(row: VersionRow): VersionInput {
   };
 }
 
+const CURRENT_COLUMNS = `s.issuer, s.aeo_id, s.version::text AS version, s.record_id::text AS record_id, r.jws_digest,
+  floor(extract(epoch FROM r.received_at) * 1000)::float8 AS received_ms, s.status,
+  to_char(s.status_since, 'YYYY-MM-DD') AS status_since, s.programme, to_jsonb(s.roles)::text AS roles`;
+
 /** Loads every accepted version, every identifier and each partner's latest contact. */
 export async function loadAll(sql: Sql, model: ReadModel, pageSize = PAGE_SIZE): Promise<void> {
+  // Current versions, from operator_state's columns.
+  let at: [string, string] = ['', ''];
+  for (;;) {
+    const rows = await sql.query<VersionRow>(
+      `SELECT ${CURRENT_COLUMNS} FROM operator_state s JOIN inbound_record r ON r.record_id = s.record_id
+        WHERE (s.issuer, s.aeo_id) > ($1, $2) ORDER BY s.issuer, s.aeo_id LIMIT $3`,
+      [...at, pageSize],
+    );
+    for (const row of rows) model.apply(inputOf(row));
+    const last = rows.at(-1);
+    if (last === undefined || rows.length < pageSize) break;
+    at = [last.issuer, last.aeo_id];
+  }
+  // Older accepted versions, decoded from their payloads.
   let after: [string, string, string] = ['', '', '-1'];
   for (;;) {
     const rows = await sql.query<VersionRow>(
-      `SELECT ${VERSION_COLUMNS} FROM inbound_record r CROSS JOIN LATERAL (SELECT ${PAYLOAD} AS doc) p
-        WHERE r.outcome = 'accepted' AND (r.issuer, r.aeo_id, r.version) > ($1, $2, $3::bigint)
+      `SELECT ${VERSION_COLUMNS}
+         FROM inbound_record r JOIN operator_state s ON s.issuer = r.issuer AND s.aeo_id = r.aeo_id
+        CROSS JOIN LATERAL (SELECT ${PAYLOAD} AS doc) p
+        WHERE r.outcome = 'accepted' AND r.version < s.version
+          AND (r.issuer, r.aeo_id, r.version) > ($1, $2, $3::bigint)
         ORDER BY r.issuer, r.aeo_id, r.version LIMIT $4`,
       [...after, pageSize],
     );

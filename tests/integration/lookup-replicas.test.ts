@@ -6,6 +6,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AeoStatusRecord } from '../../src/inbound/record.ts';
 import type { LookupAnswer } from '../../src/lookup/answer.ts';
+import { loadAll } from '../../src/lookup/load.ts';
+import { ReadModel } from '../../src/lookup/read-model.ts';
 import {
   apiGet,
   type LookupSetup,
@@ -131,6 +133,18 @@ describe('lookups across two replicas', () => {
     expect(fromC.status).toBe(200);
     expect(JSON.parse(fromC.text)).toEqual(JSON.parse(fromA.text));
     expect(JSON.parse(fromC.text)).toMatchObject({ reason: 'suspended', operator: { aeoId } });
+    // Current versions come from operator_state, older ones from their payloads, a page at a time: the same
+    // history whatever the page size.
+    const [paged, whole] = [new ReadModel(), new ReadModel()];
+    await loadAll(c.store, paged, 1);
+    await loadAll(c.store, whole);
+    const historyOf = (m: ReadModel) => m.history(m.find('CL', aeoId)!);
+    expect(historyOf(whole).map((v) => [v.version, v.status])).toEqual([
+      [3, 'certified'],
+      [2, 'suspended'],
+      [1, 'certified'],
+    ]);
+    expect(historyOf(paged)).toEqual(historyOf(whole));
     await c.close();
   });
 });
