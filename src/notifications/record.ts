@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { GatewayConfig, Programme, Role } from '../config/types.ts';
 import type { Decision } from '../inbound/decide.ts';
 import type { AeoStatus } from '../inbound/record.ts';
+import { effectiveFrom } from '../lookup/read-model.ts';
 import type { Sql, Store } from '../store/types.ts';
 import { benefitEventOf, type EventType, mraEventOf, recognitionOf, type VersionFacts } from './events.ts';
 
@@ -18,6 +19,8 @@ export interface NotificationEvent {
   version: number | null;
   orderKey: string;
   payload: Record<string, unknown>;
+  /** When the event takes effect, if later than the commit: the row is held until then. */
+  deliverAfter?: Date;
 }
 
 type Accepted = Extract<Decision, { result: 'accepted' | 'superseded' }>;
@@ -76,8 +79,11 @@ export async function inboundEvents(
       programme: r.programme,
       roles: r.operator.roles,
     };
-    const now = recognitionOf(partner, facts, at);
-    const type = benefitEventOf(recognitionOf(partner, previous, at), now);
+    // Judged when the version takes effect, as the lookup answer changes then: a suspension dated next Monday
+    // is heard of on Monday, with the MRA as it stands that day.
+    const effective = new Date(effectiveFrom(r.statusSince, at.getTime()));
+    const now = recognitionOf(partner, facts, effective);
+    const type = benefitEventOf(recognitionOf(partner, previous, effective), now);
     if (type === undefined) continue;
     events.push({
       eventId: randomUUID(),
@@ -100,6 +106,7 @@ export async function inboundEvents(
         mra: partner?.mra.id ?? null,
         evidence: { recordId: r.recordId, digest: d.digest },
       },
+      ...(effective > at ? { deliverAfter: effective } : {}),
     });
   }
   return events;
@@ -113,10 +120,11 @@ export async function writeNotifications(
 ): Promise<void> {
   if (events.length === 0) return;
   await tx.query(
-    `INSERT INTO notification (event_id, subscription_id, type, issuer, aeo_id, version, order_key, payload, created_at)
-     SELECT e.event_id, s.id, e.type, e.issuer, e.aeo_id, e.version, e.order_key, e.payload, $2
+    `INSERT INTO notification (event_id, subscription_id, type, issuer, aeo_id, version, order_key, payload,
+                               created_at, deliver_after)
+     SELECT e.event_id, s.id, e.type, e.issuer, e.aeo_id, e.version, e.order_key, e.payload, $2, e.deliver_after
        FROM jsonb_to_recordset($1::jsonb) AS e(event_id uuid, type text, issuer text, aeo_id text, version bigint,
-              order_key text, payload jsonb, seq int)
+              order_key text, payload jsonb, seq int, deliver_after timestamptz)
        JOIN webhook_subscription s
          ON (cardinality(s.issuers) = 0 OR e.issuer = ANY (s.issuers))
         AND (cardinality(s.events) = 0 OR e.type = ANY (s.events))
@@ -132,6 +140,7 @@ export async function writeNotifications(
           order_key: e.orderKey,
           payload: e.payload,
           seq,
+          deliver_after: e.deliverAfter?.toISOString() ?? null,
         })),
       ),
       at.toISOString(),

@@ -26,6 +26,8 @@ export function createNotificationRelay(
   queue: NotificationQueue,
   log: Logger,
   claimGraceMs: number,
+  /** Decides which held rows are due; the wall clock in production. */
+  clock: () => Date = () => new Date(),
 ): NotificationRelay {
   let lastRecovery = 0;
   let failing: string | undefined;
@@ -55,7 +57,9 @@ export function createNotificationRelay(
   async function claim(): Promise<number[]> {
     // An idle gateway costs one indexed query a tick, not a transaction.
     const [open] = await store.query<{ any: boolean }>(
-      `SELECT EXISTS (SELECT 1 FROM notification WHERE state IN ('pending', 'retrying') AND enqueued_at IS NULL) AS any`,
+      `SELECT EXISTS (SELECT 1 FROM notification WHERE state IN ('pending', 'retrying') AND enqueued_at IS NULL
+          AND (deliver_after IS NULL OR deliver_after <= $1)) AS any`,
+      [clock().toISOString()],
     );
     if (open?.any !== true) return [];
     return store.transaction(async (tx) => {
@@ -63,13 +67,19 @@ export function createNotificationRelay(
         RELAY_LOCK,
       ]);
       if (!lock?.ok) return [];
+      // Per operator and subscription, one open row at a time: rows due at once in id order (version order),
+      // then held rows by due time. A held row never keeps back one due at once, so a version that takes
+      // effect today is not kept behind one dated next week (whose lower version its consumer then drops).
       const rows = await tx.query<{ id: string }>(
         `SELECT n.id::text FROM notification n
           WHERE n.state IN ('pending', 'retrying') AND n.enqueued_at IS NULL
+            AND (n.deliver_after IS NULL OR n.deliver_after <= $2)
             AND NOT EXISTS (SELECT 1 FROM notification p WHERE p.subscription_id = n.subscription_id
-                              AND p.order_key = n.order_key AND p.id < n.id AND p.state IN ('pending', 'retrying'))
+                              AND p.order_key = n.order_key AND p.state IN ('pending', 'retrying')
+                              AND (coalesce(p.deliver_after, '-infinity'), p.id)
+                                < (coalesce(n.deliver_after, '-infinity'), n.id))
           ORDER BY n.id LIMIT $1 FOR UPDATE SKIP LOCKED`,
-        [BATCH],
+        [BATCH, clock().toISOString()],
       );
       if (rows.length === 0) return [];
       await tx.query(

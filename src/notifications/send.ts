@@ -31,7 +31,10 @@ interface OpenNotification {
   secret: string;
 }
 
-/** The body a receiver gets, Standard Webhooks style: the type, when the event happened, and its data. */
+/**
+ * The body a receiver gets, Standard Webhooks style: the type, when the event happened (the commit, or the
+ * instant a later-dated version took effect), and its data.
+ */
 export function bodyOf(row: Pick<OpenNotification, 'type' | 'created_at' | 'payload'>): string {
   return JSON.stringify({
     type: row.type,
@@ -44,7 +47,8 @@ export function createSender(deps: SendDeps) {
   const { store, settings, log } = deps;
   return async function send(job: NotificationJob): Promise<JobVerdict> {
     const [row] = await store.query<OpenNotification>(
-      `SELECT n.event_id::text, n.type, n.payload, n.attempts, n.created_at, s.url, s.secret
+      `SELECT n.event_id::text, n.type, n.payload, n.attempts,
+              coalesce(n.deliver_after, n.created_at) AS created_at, s.url, s.secret
          FROM notification n JOIN webhook_subscription s ON s.id = n.subscription_id
         WHERE n.id = $1 AND n.state IN ('pending', 'retrying')`,
       [job.id],

@@ -43,7 +43,13 @@ export async function startNotifications(deps: {
   if (!(await queue.connect(config.redis.commandTimeoutMs))) {
     log.warn('Redis is not reachable; notifications wait in PostgreSQL until it is back');
   }
-  const relay = createNotificationRelay(store, queue, log, 2 * config.redis.commandTimeoutMs + 1_000);
+  const relay = createNotificationRelay(
+    store,
+    queue,
+    log,
+    2 * config.redis.commandTimeoutMs + 1_000,
+    deps.clock,
+  );
   const send = createSender({ store, settings, log });
   queue.startWorker({
     handle: send,

@@ -12,6 +12,7 @@ import {
   apiGet,
   bearer,
   type LookupSetup,
+  lookupOne,
   makeLookupSetup,
   type Replica,
   TOKENS,
@@ -154,6 +155,64 @@ describe('a partner suspension', () => {
     const [after1] = await rows();
     expect(after1?.n).toBe(before1?.n);
     expect(receiver.received.length).toBe(before);
+  });
+});
+
+describe('a version that takes effect later', () => {
+  const day = (offset: number) => new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10);
+  const v1 = freshRecord('CL', { statusSince: '2025-01-10' });
+  const v2 = nextVersion(v1, 2, { status: 'suspended', statusSince: day(2) });
+  const aeoId = v1.operator.aeoId;
+
+  it('is notified on its day, not at receipt, as the lookup answer changes then', async () => {
+    await setup.send(a, [v1]);
+    await within('benefits.started', 5_000, async () => forOperator('/all', aeoId).length === 1);
+    expect((await setup.send(a, [v2])).results.map((r) => r.outcome)).toEqual(['accepted']);
+    const [held] = await a.store.query<{ due: string; state: string }>(
+      `SELECT to_char(deliver_after AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS') AS due, state
+         FROM notification WHERE aeo_id = $1 AND version = 2 AND subscription_id = $2`,
+      [aeoId, ids.get('all')],
+    );
+    expect(held).toEqual({ due: `${day(2)}T00:00:00`, state: 'pending' });
+    await new Promise((r) => setTimeout(r, 1_500));
+    expect(forOperator('/all', aeoId)).toHaveLength(1);
+    expect((await lookupOne(a, 'CL', aeoId)).recognised).toBe(true);
+
+    // A replica living on that day sends it; the event says when it took effect.
+    const later = await setup.replica(undefined, () => new Date(Date.now() + 2 * 86_400_000 + 3_600_000));
+    try {
+      await within('benefits.stopped on its day', 5_000, async () => forOperator('/all', aeoId).length === 2);
+      const stopped = forOperator('/all', aeoId)[1]!;
+      expect(verifyStandardWebhook(secrets.get('all')!, stopped)).toBe(true);
+      expect(eventOf(stopped)).toMatchObject({
+        type: 'benefits.stopped',
+        timestamp: `${day(2)}T00:00:00.000Z`,
+        data: { aeoId, version: 2, previousVersion: 1, status: 'suspended', recognised: false },
+      });
+      expect((await lookupOne(later, 'CL', aeoId)).reason).toBe('suspended');
+    } finally {
+      await later.close();
+    }
+  });
+
+  it('holds back nothing that takes effect at once behind it', async () => {
+    const w1 = freshRecord('CL', { statusSince: '2025-01-10' });
+    const w2 = nextVersion(w1, 2, { status: 'suspended', statusSince: day(3) });
+    const w3 = nextVersion(w1, 3, { statusSince: '2025-02-01' });
+    const w = w1.operator.aeoId;
+    await setup.send(a, [w1]);
+    await within('w1 started', 5_000, async () => forOperator('/all', w).length === 1);
+    await setup.send(a, [w2]);
+    await setup.send(a, [w3]);
+    // w3 follows a held w2 in the state, so it is judged against w2 and goes out at once; w2 goes out on its
+    // day with the lower version, which a consumer drops.
+    await within('w3 while w2 is held', 5_000, async () => forOperator('/all', w).length === 2);
+    expect(forOperator('/all', w).map((r) => eventOf(r).data.version)).toEqual([1, 3]);
+    const [held] = await a.store.query<{ state: string }>(
+      'SELECT state FROM notification WHERE aeo_id = $1 AND version = 2 AND subscription_id = $2',
+      [w, ids.get('all')],
+    );
+    expect(held?.state).toBe('pending');
   });
 });
 

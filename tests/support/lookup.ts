@@ -33,8 +33,11 @@ export interface LookupSetup {
   admins: TestAdmins;
   config: GatewayConfig;
   db: TestDatabase;
-  /** Starts a replica of PE on the shared database; `mra` amends the MRA with CL (a changed agreement). */
-  replica(mra?: Partial<Mra>): Promise<Replica>;
+  /**
+   * Starts a replica of PE on the shared database; `mra` amends the MRA with CL (a changed agreement); `clock`
+   * runs it at another time (a replica that lives on the day a later-dated version takes effect).
+   */
+  replica(mra?: Partial<Mra>, clock?: () => Date): Promise<Replica>;
   /** Signs `records` as CL and posts them to `replica`'s /mra/v1/records; fails on anything but 200. */
   send(replica: Replica, records: readonly AeoStatusRecord[]): Promise<SentBatch>;
   close(): Promise<void>;
@@ -66,13 +69,17 @@ export async function makeLookupSetup(
     admins,
     config,
     db,
-    async replica(mra) {
+    async replica(mra, clock) {
       const store = await openStore({ kind: 'postgres', databaseUrl: db.url });
       const amended: GatewayConfig =
         mra === undefined
           ? config
           : { ...config, partners: config.partners.map((p) => ({ ...p, mra: { ...p.mra, ...mra } })) };
-      const gateway = await startGateway(amended, { store, log: createLogger('silent') });
+      const gateway = await startGateway(amended, {
+        store,
+        log: createLogger('silent'),
+        ...(clock === undefined ? {} : { clock }),
+      });
       const replica: Replica = {
         gateway,
         store,
