@@ -6,6 +6,8 @@ import { configPathFrom, loadConfig } from '../config/load.ts';
 import { createDevAdministration } from '../crypto/dev-ca.ts';
 import { GatewayError } from '../errors.ts';
 import { startGateway } from '../gateway.ts';
+import { createLogger } from '../log.ts';
+import { guardProcess } from '../process-guard.ts';
 import { runDemo } from './demo.ts';
 
 const program = new Command()
@@ -18,7 +20,10 @@ program
   .description('start the gateway')
   .option('-c, --config <file>', 'configuration file (default: $MRA_CONFIG or ./gateway.yaml)')
   .action(async (opts: { config?: string }) => {
-    const gateway = await startGateway(loadConfig(configPathFrom(opts.config)));
+    const config = loadConfig(configPathFrom(opts.config));
+    const log = createLogger(config.logLevel);
+    guardProcess(log);
+    const gateway = await startGateway(config, { log });
     const stop = (signal: string) => {
       gateway.app.log.info({ signal }, 'shutting down');
       gateway.close().then(
