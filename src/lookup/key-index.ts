@@ -9,6 +9,7 @@
  */
 
 import { randomInt } from 'node:crypto';
+import { grow } from './columns.ts';
 
 const EMPTY = -1;
 const SEPARATOR = 0;
@@ -105,10 +106,6 @@ export class KeyIndex {
   }
 
   private growEntries(size: number): void {
-    const grow = <T extends Int32Array | Uint16Array>(from: T, to: T): T => {
-      to.set(from);
-      return to;
-    };
     this.start = grow(this.start, new Int32Array(size));
     this.length = grow(this.length, new Int32Array(size));
     this.hashes = grow(this.hashes, new Int32Array(size));

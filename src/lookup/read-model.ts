@@ -6,13 +6,11 @@
  */
 import { PROGRAMMES, type Programme, type Role } from '../config/types.ts';
 import type { AeoStatus } from '../inbound/record.ts';
-import { codeOf, dayString, grow, maskOfRoles, rolesOfMask, uuidOf } from './columns.ts';
+import { codeOf, DAY_MS, dayString, grow, maskOfRoles, rolesOfMask, uuidOf } from './columns.ts';
 import { IdentifierIndex } from './identifier-index.ts';
 import { KeyIndex } from './key-index.ts';
 
 export const STATUSES: readonly AeoStatus[] = ['certified', 'suspended', 'revoked', 'withdrawn'];
-
-const DAY_MS = 86_400_000;
 
 /** One accepted version, as it enters the model (from PostgreSQL or from a change event). */
 export interface VersionInput {
