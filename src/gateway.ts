@@ -4,9 +4,10 @@ import type { Logger } from 'pino';
 import type { GatewayConfig } from './config/types.ts';
 import { type AppDeps, buildApiApp, buildPartnerApp } from './http/app.ts';
 import { openHoldingListener } from './http/holding.ts';
-import { serverFactoryFor } from './http/server.ts';
+import { apiListener, serverFactoryFor } from './http/server.ts';
 import { createPartnerSync, type PartnerSync } from './inbound/partner-sync.ts';
 import { createInboundService } from './inbound/receive.ts';
+import { watchRevocationLists } from './inbound/revocation-watch.ts';
 import { createLogger } from './log.ts';
 import { type LookupService, startLookup } from './lookup/service.ts';
 import { type Notifications, notifyWithin, startNotifications } from './notifications/service.ts';
@@ -109,13 +110,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
   let apiUrl: string;
   try {
     app = await buildPartnerApp({ ...deps, serverFactory: serverFactoryFor(config.server, config.partners) });
-    apiApp = await buildApiApp({
-      ...deps,
-      serverFactory: serverFactoryFor(
-        { ...config.server, tls: config.api.tls, mtls: false, requestTimeoutMs: config.api.requestTimeoutMs },
-        [],
-      ),
-    });
+    apiApp = await buildApiApp({ ...deps, serverFactory: serverFactoryFor(apiListener(config), []) });
     url = await listen(app, config.server.host, config.server.port, config.server.tls !== undefined);
     apiUrl = await listen(apiApp, config.api.host, config.api.port, config.api.tls !== undefined);
   } catch (error) {
@@ -129,6 +124,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     'gateway listening',
   );
   sync.start();
+  const stopRevocationWatch = watchRevocationLists(config.partners, log, { clock: options.clock });
 
   let closing: Promise<void> | undefined;
   return {
@@ -141,6 +137,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     apiUrl,
     close() {
       closing ??= (async () => {
+        stopRevocationWatch();
         await Promise.all([app.close(), apiApp.close(), sync.close()]);
         // After the listeners: no request can publish any more; the worker finishes its batch (THREATS.md 65).
         await background();

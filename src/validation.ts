@@ -18,7 +18,56 @@ const ajv = new Ajv({
   useDefaults: false,
   allowUnionTypes: true,
 });
-addFormats(ajv, ['date', 'date-time', 'uuid']);
+addFormats(ajv, ['uuid']);
+addDateFormats(ajv);
+
+/**
+ * PROTOCOL.md: every date and timestamp lies in the years 1900 to 9999. One rule for every schema and every
+ * route, so that no value a schema accepts can fail later in PostgreSQL (which has no year 0), in Date (which
+ * rolls 30 February over into March) or in toISOString (which writes years past 9999 with six digits).
+ */
+export const MIN_YEAR = 1900;
+export const MAX_YEAR = 9999;
+
+const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
+// RFC 3339 section 5.6, without leap seconds: neither Date nor the rest of the exchange can hold second 60.
+const DATE_TIME = /^(\d{4}-\d{2}-\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.\d{1,9})?(?:Z|[+-](\d{2}):(\d{2}))$/;
+
+/** The widest offset in use is +14:00; PostgreSQL refuses offsets from 16 hours. */
+const MAX_OFFSET_HOURS = 14;
+
+/** A calendar day `YYYY-MM-DD` that exists, in the years 1900 to 9999. */
+export function isProtocolDate(text: string): boolean {
+  const m = DATE.exec(text);
+  if (m === null) return false;
+  const year = Number(m[1]);
+  const month = Number(m[2]);
+  const day = Number(m[3]);
+  if (year < MIN_YEAR || year > MAX_YEAR || month < 1 || month > 12 || day < 1) return false;
+  return day <= new Date(Date.UTC(year, month, 0)).getUTCDate();
+}
+
+/**
+ * An RFC 3339 timestamp whose day exists and whose fields are in range, read in the years 1900 to 9999 both
+ * as written and as the UTC instant it names (an offset may move 9999-12-31 into year 10000).
+ */
+export function isProtocolDateTime(text: string): boolean {
+  const m = DATE_TIME.exec(text);
+  if (m === null || !isProtocolDate(m[1]!)) return false;
+  if (Number(m[2]) > 23 || Number(m[3]) > 59 || Number(m[4]) > 59) return false;
+  if (m[5] !== undefined && (Number(m[5]) > MAX_OFFSET_HOURS || Number(m[6]) > 59)) return false;
+  const year = new Date(text).getUTCFullYear();
+  return year >= MIN_YEAR && year <= MAX_YEAR;
+}
+
+/**
+ * Replaces ajv-formats' `date` and `date-time` (which admit year 0000, second 60 and any year) in an ajv
+ * instance: this module's and the HTTP apps' request validators alike.
+ */
+export function addDateFormats(instance: Pick<Ajv, 'addFormat'>): void {
+  instance.addFormat('date', { type: 'string', validate: isProtocolDate });
+  instance.addFormat('date-time', { type: 'string', validate: isProtocolDateTime });
+}
 
 const SCHEMA_DIR = new URL('../schemas/', import.meta.url);
 

@@ -1,12 +1,13 @@
 /**
- * The demo exchange: two administrations (PE and CL), each with its own development PKI, gateway and embedded
- * store, talking over HTTPS with mutual TLS on loopback. Each national AEO system records decisions at its
- * gateway; they reach the partner signed, and each side keeps the other's signed receipts and reconciles its
- * snapshot (demo-decisions.ts). Then the protocol's edges by hand: a batch sent twice (duplicates) and a
+ * The demo exchange: two administrations (PE and CL), each with its own two-level development PKI (root,
+ * issuing CA, leaves), gateway and embedded store, talking over HTTPS with mutual TLS on loopback, each
+ * knowing the other's root as anchor and its issuing CA as intermediate. Each national AEO system records
+ * decisions at its gateway; they reach the partner signed, and each side keeps the other's signed receipts
+ * and reconciles its snapshot (demo-decisions.ts). Then the protocol's edges by hand: a batch sent twice (duplicates) and a
  * forged record (rejected).
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { loadConfig } from '../config/load.ts';
@@ -38,14 +39,20 @@ export async function runDemo(options: DemoOptions): Promise<{ ok: boolean; gate
     ['CL', 'Servicio Nacional de Aduanas Chile'],
   ] as const) {
     const certDir = join(dir, 'certs', adminId);
-    // A second run reuses the certificates of the first, as partners would.
-    if (!existsSync(join(certDir, 'ca.pem'))) createDevAdministration(adminId, certDir, {});
+    // A second run reuses the certificates of the first, as partners would. A folder from before the two-level
+    // PKI (ca.pem, no root.pem) is the demo's own and is replaced.
+    if (!existsSync(join(certDir, 'root.pem'))) createDevAdministration(adminId, certDir, { force: true });
     admins.push({ adminId, name, certDir, host: '127.0.0.1', port: await freePort() });
   }
   say(`certificates: ${admins.map((a) => a.certDir).join(', ')}`);
 
   // The token of the demo's national AEO system and operator; only its SHA-256 goes into the configuration.
   const token = randomBytes(32).toString('base64url');
+  // Webhook secrets are sealed at rest; the demo's key is made once, like its certificates.
+  const webhookKey = join(dir, 'webhook-secrets.key');
+  if (!existsSync(webhookKey)) {
+    writeFileSync(webhookKey, randomBytes(32).toString('base64'), { mode: 0o600 });
+  }
   const gateways: Gateway[] = [];
   for (const self of admins) {
     const path = join(dir, `${self.adminId}.yaml`);
@@ -60,6 +67,12 @@ export async function runDemo(options: DemoOptions): Promise<{ ok: boolean; gate
     ];
     raw.redis = { prefix: `mra-demo-${self.adminId}`, commandTimeoutMs: 1_000 };
     raw.outbound = { backoffMs: 200, maxBackoffMs: 2_000, relayIntervalMs: 200, pullIntervalMs: 0 };
+    // Border receivers of a demo left running (--keep-running) listen on this machine, over plain http.
+    raw.notifications = {
+      allowHttp: true,
+      allowNetworks: ['127.0.0.0/8', '::1/128'],
+      secretKeys: [{ id: 'demo', key: { file: webhookKey } }],
+    };
     writeConfig(path, raw);
     const config = loadConfig(path);
     gateways.push(await startGateway(config, { log: createLogger('warn') }));

@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 /** Command line of the gateway: serve, make development certificates, run the demo exchange. */
 import { resolve } from 'node:path';
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { configPathFrom, loadConfig } from '../config/load.ts';
-import { createDevAdministration } from '../crypto/dev-ca.ts';
+import { createDevAdministration, DEFAULT_TLS_HOSTS } from '../crypto/dev-ca.ts';
+import { writeDevCrl } from '../crypto/dev-crl.ts';
 import { GatewayError } from '../errors.ts';
 import { startGateway } from '../gateway.ts';
 import { createLogger } from '../log.ts';
@@ -37,12 +38,19 @@ program
 
 program
   .command('certs')
-  .description('make a development CA, signing certificate and TLS certificate for an administration')
+  .description(
+    'make a development PKI for an administration: root CA, issuing CA, signing and TLS certificates',
+  )
   .requiredOption('-a, --admin <adminId>', 'administration, ISO 3166-1 alpha-2 (e.g. PE)')
   .option('-o, --out <dir>', 'output folder (default: certs/<adminId>)')
   .option('--alg <alg>', 'signing algorithm: ES256, EdDSA or PS256', 'ES256')
+  .addOption(
+    new Option('--host <host>', 'DNS name or IP address of the TLS certificate, repeatable')
+      .argParser((value: string, previous: string[]) => [...previous, value])
+      .default([], DEFAULT_TLS_HOSTS.join(', ')),
+  )
   .option('--force', 'replace existing files', false)
-  .action((opts: { admin: string; out?: string; alg: string; force: boolean }) => {
+  .action((opts: { admin: string; out?: string; alg: string; host: string[]; force: boolean }) => {
     if (!/^[A-Z]{2}$/.test(opts.admin))
       throw new GatewayError('BAD_REQUEST', '--admin must be two capital letters');
     if (!['ES256', 'EdDSA', 'PS256'].includes(opts.alg)) {
@@ -51,9 +59,44 @@ program
     const dir = resolve(opts.out ?? `certs/${opts.admin}`);
     const paths = createDevAdministration(opts.admin, dir, {
       signingAlg: opts.alg as 'ES256' | 'EdDSA' | 'PS256',
+      ...(opts.host.length > 0 ? { hosts: opts.host } : {}),
       force: opts.force,
     });
-    for (const [what, path] of Object.entries(paths)) console.log(`${what.padEnd(12)} ${path}`);
+    const lines: [string, string][] = [
+      ['root CA (the trust anchor to give partners)', paths.rootCert],
+      ['root CA key (keep offline)', paths.rootKey],
+      ['issuing CA (give partners too, for intermediates)', paths.issuingCert],
+      ['issuing CA key', paths.issuingKey],
+      ['signing chain (home.signing[].certificateChain)', paths.signingCert],
+      ['signing key', paths.signingKey],
+      ['TLS chain (server.tls.certificate)', paths.tlsCert],
+      ['TLS key', paths.tlsKey],
+    ];
+    for (const [what, path] of lines) console.log(`${what.padEnd(52)} ${path}`);
+  });
+
+program
+  .command('crl')
+  .description('make a revocation list (CRL) of a development CA, for partners to configure')
+  .requiredOption('--ca <pem>', 'certificate of the CA that signs the list (e.g. certs/PE/issuing-ca.pem)')
+  .requiredOption('--ca-key <file>', 'private key of that CA (e.g. certs/PE/issuing-ca.key)')
+  .requiredOption('-o, --out <file>', 'where to write the list (PEM)')
+  .addOption(
+    new Option('--revoke <pem>', 'certificate to revoke, issued by that CA, repeatable')
+      .argParser((value: string, previous: string[]) => [...previous, value])
+      .default([]),
+  )
+  .option('--next-update-days <n>', 'days until the next list is due (1 to 366)', '7')
+  .action((opts: { ca: string; caKey: string; out: string; revoke: string[]; nextUpdateDays: string }) => {
+    const days = /^\d{1,3}$/.test(opts.nextUpdateDays) ? Number(opts.nextUpdateDays) : Number.NaN;
+    const { revoked, nextUpdate } = writeDevCrl({
+      caCertificate: resolve(opts.ca),
+      caKey: resolve(opts.caKey),
+      revoke: opts.revoke.map((p) => resolve(p)),
+      nextUpdateDays: days,
+      out: resolve(opts.out),
+    });
+    console.log(`${resolve(opts.out)}: ${revoked.length} revoked, next update ${nextUpdate.toISOString()}`);
   });
 
 program

@@ -11,7 +11,7 @@ import { ROLES } from '../config/types.ts';
 export interface DevAdministration {
   adminId: string;
   name: string;
-  /** Folder holding ca.pem, signing.pem/.key and tls.pem/.key. */
+  /** Folder holding root.pem, issuing-ca.pem, signing.pem/.key and tls.pem/.key, as dev-ca.ts writes them. */
   certDir: string;
   host: string;
   port: number;
@@ -61,7 +61,8 @@ export function devConfig(
       adminId: p.adminId,
       name: p.name,
       endpoint: `${scheme}://${p.host}:${p.port}/mra/v1`,
-      trustAnchors: [join(p.certDir, 'ca.pem')],
+      trustAnchors: [join(p.certDir, 'root.pem')],
+      intermediates: [join(p.certDir, 'issuing-ca.pem')],
       mra: {
         id: [self.adminId, p.adminId].sort().join('-'),
         inForceFrom: '2020-01-01',

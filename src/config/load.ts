@@ -7,10 +7,13 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { parsePemCertificates } from '../crypto/certificate.ts';
-import type { SigningAlgorithm } from '../crypto/types.ts';
+import { intermediateProblem } from '../crypto/intermediate.ts';
+import type { ParsedCertificate, SigningAlgorithm, TrustStore } from '../crypto/types.ts';
 import { GatewayError } from '../errors.ts';
 import { validateAgainst } from '../validation.ts';
+import { resolveNotifications } from './notifications.ts';
 import type { RawConfig, RawPartner, RawSecret, RawSigning } from './raw.ts';
+import { attachRevocation } from './revocation.ts';
 import type { GatewayConfig, Mra, Partner, Signer } from './types.ts';
 
 export type Environment = Readonly<Record<string, string | undefined>>;
@@ -90,6 +93,8 @@ function resolveConfig(raw: RawConfig, baseDir: string, env: Environment): Gatew
       headersTimeoutMs: server.headersTimeoutMs ?? 10_000,
       requestTimeoutMs: server.requestTimeoutMs ?? 60_000,
       rateLimitPerMinute: server.rateLimitPerMinute ?? 600,
+      maxConnectionsPerAddress: server.maxConnectionsPerAddress ?? 64,
+      maxConnections: server.maxConnections ?? 4_096,
     },
     api: {
       host: raw.api?.host ?? '127.0.0.1',
@@ -102,6 +107,8 @@ function resolveConfig(raw: RawConfig, baseDir: string, env: Environment): Gatew
               certificatePem: readText(at(raw.api.tls.certificate), '/api/tls/certificate'),
               keyPem: readSecret(raw.api.tls.key, '/api/tls/key', at, env),
             },
+      maxConnectionsPerAddress: raw.api?.maxConnectionsPerAddress ?? 256,
+      maxConnections: raw.api?.maxConnections ?? 4_096,
     },
     storage:
       databaseUrl !== undefined && databaseUrl.trim() !== ''
@@ -130,6 +137,7 @@ function resolveConfig(raw: RawConfig, baseDir: string, env: Environment): Gatew
       tokenSha256: c.tokenSha256,
       scopes: new Set(c.scopes),
     })),
+    notifications: resolveNotifications(raw.notifications, (s, field) => readSecret(s, field, at, env)),
     logLevel: env.LOG_LEVEL ?? 'info',
   };
 }
@@ -169,25 +177,37 @@ function resolvePartner(raw: RawPartner, field: string, at: (p: string) => strin
   const anchors = raw.trustAnchors.flatMap((p, i) =>
     parseCertificates(readText(at(p), `${field}/trustAnchors/${i}`), `${field}/trustAnchors/${i}`),
   );
-  const revoked = new Set<string>();
-  if (raw.revocationList !== undefined) {
-    const text = readText(at(raw.revocationList), `${field}/revocationList`);
-    for (const [n, line] of text.split('\n').entries()) {
-      const entry = line.replace(/#.*/, '').trim().toLowerCase().replaceAll(':', '');
-      if (entry === '') continue;
-      if (!/^[0-9a-f]{64}$/.test(entry)) {
-        throw invalid(`${field}/revocationList: line ${n + 1} is not a SHA-256 certificate fingerprint`);
-      }
-      revoked.add(entry);
-    }
-  }
+  const trust: TrustStore = { adminId: raw.adminId, anchors, revokedFingerprints: new Set() };
+  const intermediates = resolveIntermediates(raw, field, at, trust);
+  // CRLs are signed by the root or by an issuing CA: both are known only once the intermediates are checked.
+  attachRevocation(trust, raw.revocation, raw.revocationList, field, at, [...anchors, ...intermediates]);
   return {
     adminId: raw.adminId,
     name: raw.name,
     endpoint: raw.endpoint.replace(/\/+$/, ''),
-    trust: { adminId: raw.adminId, anchors, revokedFingerprints: revoked },
+    trust,
+    intermediates,
     mra: resolveMra(raw, `${field}/mra`),
   };
+}
+
+function resolveIntermediates(
+  raw: RawPartner,
+  field: string,
+  at: (p: string) => string,
+  trust: TrustStore,
+): ParsedCertificate[] {
+  return (raw.intermediates ?? []).flatMap((p, i) => {
+    const where = `${field}/intermediates/${i}`;
+    const certs = parseCertificates(readText(at(p), where), where);
+    for (const [n, cert] of certs.entries()) {
+      const problem = intermediateProblem(cert, trust);
+      const which = certs.length > 1 ? ` (certificate ${n + 1} of the file)` : '';
+      if (problem !== undefined)
+        throw invalid(`${where}: not an issuing CA of ${raw.adminId}${which}: ${problem}`);
+    }
+    return certs;
+  });
 }
 
 function resolveMra(raw: RawPartner, field: string): Mra {

@@ -1,4 +1,5 @@
 /** The configuration file as schemas/config.schema.json admits it, before files and secrets are read. */
+import type { RawRevocation } from './revocation.ts';
 import type { ApiScope, OutboundSettings, Programme, Role } from './types.ts';
 
 export type RawSecret = { file: string } | { env: string };
@@ -13,7 +14,10 @@ export interface RawPartner {
   name?: string;
   endpoint: string;
   trustAnchors: string[];
+  intermediates?: string[];
+  /** Deprecated: see RawRevocation and schemas/config.schema.json. */
   revocationList?: string;
+  revocation?: RawRevocation;
   mra: {
     id: string;
     inForceFrom: string;
@@ -36,16 +40,27 @@ export interface RawConfig {
     headersTimeoutMs?: number;
     requestTimeoutMs?: number;
     rateLimitPerMinute?: number;
+    maxConnectionsPerAddress?: number;
+    maxConnections?: number;
   };
   api?: {
     host?: string;
     port?: number;
     requestTimeoutMs?: number;
     tls?: { certificate: string; key: RawSecret };
+    maxConnectionsPerAddress?: number;
+    maxConnections?: number;
   };
   storage?: { databaseUrl?: RawSecret; dataDir?: string };
   redis?: { url?: RawSecret; prefix?: string; commandTimeoutMs?: number };
   outbound?: Partial<Record<keyof OutboundSettings, number>>;
   partners: RawPartner[];
   apiClients?: { id: string; tokenSha256: string; scopes: ApiScope[] }[];
+  notifications?: {
+    allowHttp?: boolean;
+    allowHosts?: string[];
+    allowNetworks?: string[];
+    secretKeys?: { id: string; key: RawSecret }[];
+    secretOverlapMs?: number;
+  };
 }

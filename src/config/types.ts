@@ -55,6 +55,11 @@ export interface Partner {
   /** Base URL of the partner's gateway, ending in /mra/v1. */
   endpoint: string;
   trust: TrustStore;
+  /**
+   * The partner's issuing CAs, each checked at load to chain to one of its anchors. The runtime may hand over
+   * only the leaf of a TLS client's chain, so the gateway completes the path from these itself.
+   */
+  intermediates: readonly ParsedCertificate[];
   mra: Mra;
 }
 
@@ -74,6 +79,10 @@ export interface ServerSettings {
   headersTimeoutMs: number;
   requestTimeoutMs: number;
   rateLimitPerMinute: number;
+  /** Open connections one client address (an IPv6 /64) may hold; a new one over it is closed at once. */
+  maxConnectionsPerAddress: number;
+  /** Open connections of the listener in all. */
+  maxConnections: number;
 }
 
 /** The internal listener for the home administration's own systems. */
@@ -83,6 +92,8 @@ export interface ApiSettings {
   /** Bound on receiving a whole request; longer than the partner listener's, for register imports. */
   requestTimeoutMs: number;
   tls: { certificatePem: string; keyPem: string } | undefined;
+  maxConnectionsPerAddress: number;
+  maxConnections: number;
 }
 
 export interface RedisSettings {
@@ -124,5 +135,23 @@ export interface GatewayConfig {
   outbound: OutboundSettings;
   partners: readonly Partner[];
   apiClients: readonly ApiClient[];
+  notifications: NotificationSettings;
   logLevel: string;
+}
+
+/** Where webhook receivers may be (src/notifications/receiver-policy.ts). */
+export interface ReceiverRules {
+  /** Plain http, and then only to hosts allowed below. */
+  allowHttp: boolean;
+  /** Host names and IP literals (IPv6 without brackets) allowed whatever they resolve to. */
+  allowHosts: readonly string[];
+  /** Networks a receiver's addresses may be in although they are private, loopback or otherwise special. */
+  allowNetworks: readonly { network: string; prefix: number; family: 'ipv4' | 'ipv6' }[];
+}
+
+export interface NotificationSettings extends ReceiverRules {
+  /** Keys sealing webhook secrets at rest; the first seals, all open. None: new subscriptions are refused. */
+  secretKeys: readonly { id: string; key: KeyObject }[];
+  /** How long a rotated-out secret still signs, next to the new one. */
+  secretOverlapMs: number;
 }

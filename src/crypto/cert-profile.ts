@@ -2,8 +2,14 @@
  * The rules each certificate obeys on its own (PROTOCOL.md, "Signing profile"): key type and size, signature
  * algorithm, critical extensions, and what makes a certificate fit to issue others.
  */
-import { certificateExtras } from './certificate.ts';
-import { type CheckFailure, fail, type ParsedCertificate, type SigningAlgorithm } from './types.ts';
+import { certificateExtras, OID } from './certificate.ts';
+import {
+  type ChainPurpose,
+  type CheckFailure,
+  fail,
+  type ParsedCertificate,
+  type SigningAlgorithm,
+} from './types.ts';
 
 const RSA_PSS_OID = '1.2.840.113549.1.1.10';
 
@@ -29,7 +35,34 @@ const REFUSED_SIGNATURES: Readonly<Record<string, string>> = {
   '1.3.101.113': 'Ed448',
 };
 
+/** Names of extensions the gateway knows of but does not enforce, only so that a refusal names them. */
+const EXTENSION_NAMES: Readonly<Record<string, string>> = {
+  [OID.certificatePolicies]: 'certificatePolicies',
+  [OID.nameConstraints]: 'nameConstraints',
+  [OID.policyConstraints]: 'policyConstraints',
+  [OID.inhibitAnyPolicy]: 'inhibitAnyPolicy',
+  '2.5.29.33': 'policyMappings',
+  '2.5.29.9': 'subjectDirectoryAttributes',
+  '2.5.29.18': 'issuerAltName',
+  '2.5.29.46': 'freshestCRL',
+  '1.3.6.1.5.5.7.1.1': 'authorityInfoAccess',
+};
+
 const PSS_HASHES: ReadonlySet<string> = new Set(['sha256', 'sha384', 'sha512']);
+
+/**
+ * Whether a signature algorithm (with its RSASSA-PSS hash, when it is PSS) is one the profile allows on
+ * certificates; CRLs obey the same list. Undefined when allowed, else a phrase naming what was found.
+ */
+export function signatureAlgorithmProblem(oid: string, pssHash: string | undefined): string | undefined {
+  if (ALLOWED_SIGNATURES[oid] === undefined) {
+    return `is signed with ${REFUSED_SIGNATURES[oid] ?? oid}, which is refused`;
+  }
+  if (oid === RSA_PSS_OID && (pssHash === undefined || !PSS_HASHES.has(pssHash))) {
+    return `is signed with RSASSA-PSS over ${pssHash}, which is refused`;
+  }
+  return undefined;
+}
 
 /** node's checkIssued accepts an end-entity issuer, so the CA rules are checked here. */
 export function issuerProblem(cert: ParsedCertificate, name: string): CheckFailure | undefined {
@@ -49,21 +82,91 @@ export function profileProblem(cert: ParsedCertificate, name: string): CheckFail
   const keyProblem = keyProblemOf(cert);
   if (keyProblem !== undefined) return fail('CERT_UNTRUSTED', `${name} ${keyProblem}`);
   const oid = cert.signatureAlgorithmOid;
-  if (ALLOWED_SIGNATURES[oid] === undefined) {
+  const algProblem = signatureAlgorithmProblem(
+    oid,
+    oid === RSA_PSS_OID ? certificateExtras(cert).pssHash : undefined,
+  );
+  if (algProblem !== undefined) return fail('CERT_UNTRUSTED', `${name} ${algProblem}`);
+  const [critical] = cert.unknownCriticalExtensions;
+  if (critical !== undefined) {
+    const known = EXTENSION_NAMES[critical];
     return fail(
       'CERT_UNTRUSTED',
-      `${name} is signed with ${REFUSED_SIGNATURES[oid] ?? oid}, which is refused`,
+      known === undefined
+        ? `${name} has an unknown critical extension ${critical}`
+        : `${name} has a critical ${known} extension (${critical}), which this gateway does not enforce`,
     );
   }
-  if (oid === RSA_PSS_OID) {
-    const hash = certificateExtras(cert).pssHash;
-    if (hash === undefined || !PSS_HASHES.has(hash)) {
-      return fail('CERT_UNTRUSTED', `${name} is signed with RSASSA-PSS over ${hash}, which is refused`);
-    }
+  return undefined;
+}
+
+const EKU = {
+  serverAuth: '1.3.6.1.5.5.7.3.1',
+  clientAuth: '1.3.6.1.5.5.7.3.2',
+  any: '2.5.29.37.0',
+} as const;
+const TLS_PURPOSES: ReadonlySet<string> = new Set([EKU.serverAuth, EKU.clientAuth]);
+
+/**
+ * What the end-entity certificate must be for its purpose (PROTOCOL.md, "Signing profile"). A signing leaf is
+ * no CA, carries keyUsage with digitalSignature, and is not a TLS certificate: extKeyUsage, when present, names
+ * some purpose other than serverAuth and clientAuth. A TLS client leaf is no CA and, when it says, is meant for
+ * clientAuth and digital signatures.
+ */
+export function leafProblem(
+  leaf: ParsedCertificate,
+  purpose: ChainPurpose,
+  name: string,
+): CheckFailure | undefined {
+  if (leaf.basicConstraintsCa === true) {
+    return fail(
+      'CERT_UNTRUSTED',
+      `${name} is a CA certificate (basicConstraints cA TRUE), not an end entity`,
+    );
   }
-  const [critical] = cert.unknownCriticalExtensions;
-  if (critical !== undefined)
-    return fail('CERT_UNTRUSTED', `${name} has an unknown critical extension ${critical}`);
+  const eku = leaf.extKeyUsage;
+  if (purpose === 'signing') {
+    if (leaf.keyUsage === undefined) return fail('CERT_UNTRUSTED', `${name} has no keyUsage extension`);
+    if (!leaf.keyUsage.has('digitalSignature')) {
+      return fail('CERT_UNTRUSTED', `${name} keyUsage does not allow digitalSignature`);
+    }
+    if (eku !== undefined && [...eku].every((p) => TLS_PURPOSES.has(p))) {
+      return fail(
+        'CERT_UNTRUSTED',
+        `${name} is a TLS certificate (extKeyUsage limited to serverAuth/clientAuth), which does not sign`,
+      );
+    }
+    return undefined;
+  }
+  if (eku !== undefined && !eku.has(EKU.clientAuth) && !eku.has(EKU.any)) {
+    return fail('CERT_UNTRUSTED', `${name} extKeyUsage does not allow clientAuth`);
+  }
+  if (leaf.keyUsage !== undefined && !leaf.keyUsage.has('digitalSignature')) {
+    return fail('CERT_UNTRUSTED', `${name} keyUsage does not allow digitalSignature`);
+  }
+  return undefined;
+}
+
+/**
+ * extKeyUsage in a CA certificate limits the purposes of every certificate under it, as TLS stacks read it (and
+ * OpenSSL at the handshake): a CA limited to TLS issues no signing leaf, one without clientAuth no TLS client.
+ */
+export function issuerPurposeProblem(
+  issuer: ParsedCertificate,
+  purpose: ChainPurpose,
+  name: string,
+): CheckFailure | undefined {
+  const eku = issuer.extKeyUsage;
+  if (eku === undefined || eku.has(EKU.any)) return undefined;
+  if (purpose === 'signing' && [...eku].every((p) => TLS_PURPOSES.has(p))) {
+    return fail(
+      'CERT_UNTRUSTED',
+      `${name} is a CA limited to TLS (extKeyUsage serverAuth/clientAuth only), which issues no signing certificate`,
+    );
+  }
+  if (purpose === 'tls-client' && !eku.has(EKU.clientAuth)) {
+    return fail('CERT_UNTRUSTED', `${name} is a CA whose extKeyUsage does not allow clientAuth`);
+  }
   return undefined;
 }
 

@@ -18,10 +18,11 @@ import {
   decodeSmallInteger,
   decodeWrapped,
   expectTag,
+  integerKey,
   sequence,
   TAG,
 } from './der.ts';
-import type { KeyUsageName, ParsedCertificate } from './types.ts';
+import { identityKey, type KeyUsageName, type ParsedCertificate } from './types.ts';
 
 /** Anchor files are configuration, but still bounded: no real certificate comes near this. */
 const MAX_PARSE_BYTES = 64 * 1024;
@@ -40,6 +41,11 @@ export const OID = {
   rsassaPss: '1.2.840.113549.1.1.10',
 } as const;
 
+/**
+ * Extensions whose meaning the chain rules apply, so that they may be critical. Name constraints, policy
+ * constraints, inhibitAnyPolicy and certificate policies are not enforced: when critical they make the
+ * certificate untrusted (RFC 5280 §4.2), which is safer than half-enforcing them.
+ */
 const KNOWN_EXTENSIONS: ReadonlySet<string> = new Set([
   OID.basicConstraints,
   OID.keyUsage,
@@ -47,10 +53,6 @@ const KNOWN_EXTENSIONS: ReadonlySet<string> = new Set([
   OID.subjectKeyIdentifier,
   OID.authorityKeyIdentifier,
   OID.subjectAltName,
-  OID.certificatePolicies,
-  OID.nameConstraints,
-  OID.policyConstraints,
-  OID.inhibitAnyPolicy,
 ]);
 
 /** keyUsage bit numbers of RFC 5280 §4.2.1.3, in order. */
@@ -89,8 +91,12 @@ const extrasByCertificate = new WeakMap<ParsedCertificate, CertificateExtras>();
 interface DerFields extends CertificateExtras {
   signatureAlgorithmOid: string;
   spki: Uint8Array;
+  issuerDer: Uint8Array;
+  subjectDer: Uint8Array;
+  serial: string;
   basicConstraintsCa: boolean | undefined;
   keyUsage: ReadonlySet<KeyUsageName> | undefined;
+  extKeyUsage: ReadonlySet<string> | undefined;
   unknownCriticalExtensions: string[];
 }
 
@@ -113,7 +119,13 @@ export function parseCertificate(der: Uint8Array): ParsedCertificate {
     signatureAlgorithmOid: fields.signatureAlgorithmOid,
     basicConstraintsCa: fields.basicConstraintsCa,
     keyUsage: fields.keyUsage,
+    extKeyUsage: fields.extKeyUsage,
     unknownCriticalExtensions: fields.unknownCriticalExtensions,
+    // Views into `own`, the private copy kept as `der`.
+    issuerDer: fields.issuerDer,
+    subjectDer: fields.subjectDer,
+    serial: fields.serial,
+    identity: identityKey(fields.issuerDer, fields.serial),
     notBefore: x509.validFromDate,
     notAfter: x509.validToDate,
   };
@@ -165,14 +177,14 @@ function readDerFields(der: Uint8Array): DerFields {
     i = 1;
     v3 = true;
   }
-  expectTag(tbsFields[i], TAG.INTEGER, 'serialNumber');
+  const serial = integerKey(expectTag(tbsFields[i], TAG.INTEGER, 'serialNumber'));
   const innerAlg = expectTag(tbsFields[i + 1], TAG.SEQUENCE, 'signature');
   // RFC 5280 §4.1.1.2: both must be identical, or a verifier could be told one algorithm and use another.
   if (!sameBytes(innerAlg.raw, sigAlg!.raw))
     throw new DerError('TBSCertificate signature differs from signatureAlgorithm');
-  expectTag(tbsFields[i + 2], TAG.SEQUENCE, 'issuer');
+  const issuer = expectTag(tbsFields[i + 2], TAG.SEQUENCE, 'issuer');
   expectTag(tbsFields[i + 3], TAG.SEQUENCE, 'validity');
-  expectTag(tbsFields[i + 4], TAG.SEQUENCE, 'subject');
+  const subject = expectTag(tbsFields[i + 4], TAG.SEQUENCE, 'subject');
   const spki = expectTag(tbsFields[i + 5], TAG.SEQUENCE, 'subjectPublicKeyInfo');
   const rest = tbsFields.slice(i + 6);
   if (!v3 && rest.length > 0) throw new DerError('fields after subjectPublicKeyInfo in a v1 certificate');
@@ -182,13 +194,16 @@ function readDerFields(der: Uint8Array): DerFields {
     signatureAlgorithmOid,
     pssHash: signatureAlgorithmOid === OID.rsassaPss ? pssHashOf(outerAlg[1]) : undefined,
     spki: spki.raw,
+    issuerDer: issuer.raw,
+    subjectDer: subject.raw,
+    serial,
     ...extensions,
   };
 }
 
 type ExtensionFields = Pick<
   DerFields,
-  'basicConstraintsCa' | 'pathLen' | 'keyUsage' | 'unknownCriticalExtensions'
+  'basicConstraintsCa' | 'pathLen' | 'keyUsage' | 'extKeyUsage' | 'unknownCriticalExtensions'
 >;
 
 /** Reads the optional issuerUniqueID [1], subjectUniqueID [2] and extensions [3], in that order. */
@@ -197,6 +212,7 @@ function readExtensions(rest: DerElement[]): ExtensionFields {
     basicConstraintsCa: undefined,
     pathLen: undefined,
     keyUsage: undefined,
+    extKeyUsage: undefined,
     unknownCriticalExtensions: [],
   };
   let next = 0;
@@ -228,6 +244,8 @@ function readExtensions(rest: DerElement[]): ExtensionFields {
       out.pathLen = bc.pathLen;
     } else if (extnId === OID.keyUsage) {
       out.keyUsage = readKeyUsage(value);
+    } else if (extnId === OID.extKeyUsage) {
+      out.extKeyUsage = readExtKeyUsage(value);
     } else if (critical && !KNOWN_EXTENSIONS.has(extnId)) {
       out.unknownCriticalExtensions.push(extnId);
     }
@@ -261,8 +279,15 @@ function readKeyUsage(value: DerElement): ReadonlySet<KeyUsageName> {
   return names;
 }
 
+/** ExtKeyUsageSyntax: SEQUENCE SIZE (1..MAX) OF KeyPurposeId. */
+function readExtKeyUsage(value: DerElement): ReadonlySet<string> {
+  const purposes = sequence(decodeWrapped(value), 'extKeyUsage');
+  if (purposes.length === 0) throw new DerError('empty extKeyUsage');
+  return new Set(purposes.map(decodeOid));
+}
+
 /** RSASSA-PSS-params (RFC 4055): hashAlgorithm [0] defaults to SHA-1, which the profile refuses. */
-function pssHashOf(params: DerElement | undefined): string {
+export function pssHashOf(params: DerElement | undefined): string {
   if (params === undefined) return 'sha1';
   const fields = sequence(params, 'RSASSA-PSS-params');
   const hashField = fields.find((f) => f.tag === contextTag(0, true));

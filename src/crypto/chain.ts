@@ -4,11 +4,12 @@
  * every structural and cryptographic rule (CERT_UNTRUSTED) before validity in time (CERT_EXPIRED), so a
  * forged chain is reported as untrusted even when it is also out of date.
  */
-import { createHash } from 'node:crypto';
-import { issuerProblem, profileProblem } from './cert-profile.ts';
+import { issuerProblem, issuerPurposeProblem, leafProblem, profileProblem } from './cert-profile.ts';
 import { certificateExtras, parseCertificate } from './certificate.ts';
 import { DerError } from './der.ts';
+import { lapseProblem, revocationProblem, revokedReason } from './revocation.ts';
 import {
+  type ChainPurpose,
   type CheckFailure,
   type CheckResult,
   fail,
@@ -50,10 +51,15 @@ export function checkChainBounds(chain: readonly Uint8Array[]): CheckFailure | u
   return undefined;
 }
 
+/**
+ * Validates `chain` (x5c, leaf first) against one partner's trust store at time `at`, for `purpose`: a signing
+ * leaf (records, receipts, request tokens) or a TLS client leaf (mutual TLS).
+ */
 export function validateChain(
   chain: readonly Uint8Array[],
   trust: TrustStore,
   at: Date,
+  purpose: ChainPurpose = 'signing',
 ): CheckResult<ValidatedChain> {
   if (Number.isNaN(at.getTime())) throw new TypeError('validateChain needs a valid date');
   const bounds = checkChainBounds(chain);
@@ -67,7 +73,7 @@ export function validateChain(
       return fail('CERT_UNTRUSTED', `x5c[${i}] is not a well-formed DER certificate${why}`);
     }
   }
-  return validateParsedChain(certs, trust, at);
+  return validateParsedChain(certs, trust, at, purpose);
 }
 
 /** The rules on certificates already parsed; `certs` is leaf first and holds 1 to 3 certificates. */
@@ -75,6 +81,7 @@ function validateParsedChain(
   certs: readonly ParsedCertificate[],
   trust: TrustStore,
   at: Date,
+  purpose: ChainPurpose,
 ): CheckResult<ValidatedChain> {
   const label = (i: number) => `x5c[${i}]`;
   for (const [i, cert] of certs.entries()) {
@@ -92,15 +99,10 @@ function validateParsedChain(
     if (problem !== undefined) return problem;
   }
   const leaf = certs[0]!;
-  if (leaf.keyUsage === undefined) return fail('CERT_UNTRUSTED', `${label(0)} has no keyUsage extension`);
-  if (!leaf.keyUsage.has('digitalSignature')) {
-    return fail('CERT_UNTRUSTED', `${label(0)} keyUsage does not allow digitalSignature`);
-  }
-  for (const [i, cert] of certs.entries()) {
-    if (trust.revokedFingerprints.has(cert.fingerprint)) {
-      return fail('CERT_UNTRUSTED', `${label(i)} is revoked by ${trust.adminId}`);
-    }
-  }
+  const leafFailure = leafProblem(leaf, purpose, label(0));
+  if (leafFailure !== undefined) return leafFailure;
+  const revoked = revocationProblem(certs, trust, label);
+  if (revoked !== undefined) return revoked;
   for (let i = 0; i + 1 < certs.length; i++) {
     const problem = issuedBy(certs[i]!, certs[i + 1]!, label(i), label(i + 1));
     if (problem !== undefined) return problem;
@@ -108,10 +110,19 @@ function validateParsedChain(
   const found = findAnchor(certs[certs.length - 1]!, certs.length - 1, trust);
   if (!found.ok) return found;
   const { anchor, anchorLabel, position } = found;
+  const anchorRevoked = revokedReason(anchor, trust);
+  if (anchorRevoked !== undefined) {
+    return fail('CERT_UNTRUSTED', `${anchorLabel} is revoked by ${trust.adminId}: ${anchorRevoked}`);
+  }
+  // Only once the chain is known to be this partner's, so that another partner's chain is not told about it.
+  const lapsed = lapseProblem(trust, at.getTime());
+  if (lapsed !== undefined) return lapsed;
   // Position k in the path (leaf = 0) has k - 1 CA certificates below it, whatever pathLenConstraint allows.
   const issuers = certs.map((cert, k) => ({ cert, k, name: label(k) })).slice(1);
   if (position > 0) issuers.push({ cert: anchor, k: position, name: anchorLabel });
   for (const { cert, k, name } of issuers) {
+    const purposeProblem = issuerPurposeProblem(cert, purpose, name);
+    if (purposeProblem !== undefined) return purposeProblem;
     const pathLen = certificateExtras(cert).pathLen;
     if (pathLen !== undefined && k - 1 > pathLen) {
       return fail(
@@ -195,96 +206,4 @@ function verifiesWith(cert: ParsedCertificate, issuer: ParsedCertificate): boole
     // OpenSSL throws rather than answers false for some key and algorithm mismatches.
     return false;
   }
-}
-
-/*
- * The chain cache. Validating a chain costs several signature verifications and two parsers per certificate,
- * while a partner signs thousands of records with the same few chains. A success is remembered for the same
- * chain bytes and the same trust anchors, and reused only while the time checked is inside every
- * certificate's validity and none of the chain has since been revoked. Failures are never remembered, so the
- * cache cannot turn a rejection into an acceptance or outlive the rules.
- */
-
-export interface ChainCache {
-  /** Same contract as validateChain. */
-  validate(chain: readonly Uint8Array[], trust: TrustStore, at: Date): CheckResult<ValidatedChain>;
-  readonly size: number;
-  clear(): void;
-}
-
-interface Entry {
-  result: ValidatedChain;
-  /** Fingerprints of the chain's certificates, to see revocations made after the entry was stored. */
-  fingerprints: readonly string[];
-  /** Latest notBefore and earliest notAfter, in ms, over the chain and the anchor. */
-  validFrom: number;
-  validTo: number;
-}
-
-export function createChainCache(maxEntries: number): ChainCache {
-  if (!Number.isInteger(maxEntries) || maxEntries < 1)
-    throw new RangeError('maxEntries must be a positive integer');
-  // A Map iterates in insertion order: re-inserting on a hit makes the first key the least recently used.
-  const entries = new Map<string, Entry>();
-
-  return {
-    validate(chain, trust, at) {
-      // Bounds first, so a hostile chain costs no hashing either.
-      const bounds = checkChainBounds(chain);
-      if (bounds !== undefined) return bounds;
-      const key = cacheKey(chain, trust);
-      const hit = entries.get(key);
-      if (hit !== undefined) {
-        entries.delete(key);
-        const t = at.getTime();
-        const stillValid = t >= hit.validFrom && t <= hit.validTo;
-        if (stillValid && !hit.fingerprints.some((fp) => trust.revokedFingerprints.has(fp))) {
-          entries.set(key, hit);
-          return { ok: true, ...hit.result };
-        }
-      }
-      const result = validateChain(chain, trust, at);
-      if (result.ok) {
-        entries.set(key, toEntry(result));
-        while (entries.size > maxEntries) {
-          const oldest = entries.keys().next().value;
-          if (oldest === undefined) break;
-          entries.delete(oldest);
-        }
-      }
-      return result;
-    },
-    get size() {
-      return entries.size;
-    },
-    clear() {
-      entries.clear();
-    },
-  };
-}
-
-/**
- * The partner, its anchors, and the chain bytes. Each certificate is hashed with its length before it, so that
- * the same bytes cut into certificates differently are a different key.
- */
-function cacheKey(chain: readonly Uint8Array[], trust: TrustStore): string {
-  const hash = createHash('sha256');
-  for (const der of chain) {
-    const length = Buffer.alloc(4);
-    length.writeUInt32BE(der.length);
-    hash.update(length).update(der);
-  }
-  const anchors = trust.anchors.map((a) => a.fingerprint).join(',');
-  return `${trust.adminId}|${anchors}|${hash.digest('hex')}`;
-}
-
-function toEntry(result: ValidatedChain): Entry {
-  const { leaf, anchor, chain } = result;
-  const dated = [...chain, anchor];
-  return {
-    result: { leaf, anchor, chain },
-    fingerprints: chain.map((c) => c.fingerprint),
-    validFrom: Math.max(...dated.map((c) => c.notBefore.getTime())),
-    validTo: Math.min(...dated.map((c) => c.notAfter.getTime())),
-  };
 }

@@ -20,6 +20,8 @@ export const TAG = {
   OCTET_STRING: 0x04,
   NULL: 0x05,
   OID: 0x06,
+  UTC_TIME: 0x17,
+  GENERALIZED_TIME: 0x18,
   SEQUENCE: 0x30,
   SET: 0x31,
 } as const;
@@ -193,6 +195,61 @@ export function decodeSmallInteger(el: DerElement): number {
   let n = 0;
   for (const byte of v) n = n * 256 + byte;
   return n;
+}
+
+/**
+ * An INTEGER of any size as a signed value in lowercase hex ('-' before a negative one), so that two encodings
+ * of the same number (a redundant leading 0x00 or 0xFF, which some parsers tolerate) give one key.
+ */
+export function integerKey(el: DerElement): string {
+  expectTag(el, TAG.INTEGER, 'INTEGER');
+  const v = el.value;
+  if (v.length === 0) throw new DerError('empty INTEGER');
+  let n = BigInt(`0x${Buffer.from(v).toString('hex')}`);
+  if ((v[0]! & 0x80) !== 0) n -= 1n << BigInt(v.length * 8);
+  return n < 0n ? `-${(-n).toString(16)}` : n.toString(16);
+}
+
+/**
+ * UTCTime or GeneralizedTime in the only forms RFC 5280 §4.1.2.5 allows: seconds present, no fraction, `Z`.
+ * UTCTime years 50 to 99 are 1950 to 1999.
+ */
+export function decodeTime(el: DerElement, what: string): Date {
+  const text = Buffer.from(el.value).toString('latin1');
+  let match: RegExpExecArray | null;
+  let year: number;
+  if (el.tag === TAG.UTC_TIME) {
+    match = /^(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/.exec(text);
+    year = match ? Number(match[1]) + (Number(match[1]) < 50 ? 2000 : 1900) : 0;
+  } else if (el.tag === TAG.GENERALIZED_TIME) {
+    match = /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/.exec(text);
+    year = match ? Number(match[1]) : 0;
+  } else {
+    throw new DerError(`${what}: tag 0x${hex(el.tag)} is not a time`);
+  }
+  if (match === null) throw new DerError(`${what}: "${text.slice(0, 32)}" is not a DER time`);
+  const [month, day, hour, minute, second] = match.slice(2).map(Number) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
+  const ms = Date.UTC(year, month - 1, day, hour, minute, second);
+  const date = new Date(ms);
+  // Date.UTC rolls 31 February over into March (and years below 100 into the 1900s): a value that does not
+  // come back unchanged is not a date.
+  if (
+    date.getUTCFullYear() !== year ||
+    date.getUTCMonth() !== month - 1 ||
+    date.getUTCDate() !== day ||
+    hour > 23 ||
+    minute > 59 ||
+    second > 59
+  ) {
+    throw new DerError(`${what}: "${text}" is not a valid date and time`);
+  }
+  return date;
 }
 
 function hex(n: number): string {

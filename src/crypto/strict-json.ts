@@ -85,6 +85,20 @@ export function parseStrictJson(bytes: Uint8Array, opts: StrictJsonOptions): Str
   }
 }
 
+/**
+ * Nesting of any JSON document the gateway reads over HTTP (request bodies, partners' responses): twice
+ * the deepest one it expects (a decision: 4), far below what could be a cost.
+ */
+export const DOCUMENT_MAX_DEPTH = 8;
+
+/**
+ * The one reader of every JSON document that arrives over HTTP, request bodies and partners' answers alike:
+ * a duplicate member is refused there too, never resolved to its last value (THREATS.md 78).
+ */
+export function parseJsonDocument(bytes: Uint8Array): StrictJsonResult<unknown> {
+  return parseStrictJson(bytes, { maxDepth: DOCUMENT_MAX_DEPTH });
+}
+
 /** parseStrictJson for documents whose top level must be an object: JWS headers and record payloads. */
 export function parseStrictJsonObject(
   bytes: Uint8Array,

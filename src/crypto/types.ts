@@ -1,5 +1,6 @@
 import type { KeyObject, X509Certificate } from 'node:crypto';
 import type { RecordRejectionCode } from '../errors.ts';
+import { nameKey } from './name-key.ts';
 
 /** The JWS algorithms of the signing profile (PROTOCOL.md). */
 export const ALLOWED_ALGORITHMS = ['ES256', 'EdDSA', 'PS256'] as const;
@@ -33,8 +34,20 @@ export interface ParsedCertificate {
   basicConstraintsCa: boolean | undefined;
   /** keyUsage bits by name; undefined when the extension is absent. */
   keyUsage: ReadonlySet<KeyUsageName> | undefined;
-  /** OIDs of critical extensions this gateway does not understand. */
+  /** extKeyUsage purposes (dotted OIDs); undefined when the extension is absent. */
+  extKeyUsage: ReadonlySet<string> | undefined;
+  /** OIDs of critical extensions this gateway does not enforce (name and policy constraints among them). */
   unknownCriticalExtensions: readonly string[];
+  /** The issuer Name exactly as encoded, and the subject Name likewise. */
+  issuerDer: Uint8Array;
+  subjectDer: Uint8Array;
+  /** serialNumber as a signed integer in lowercase hex: one value whatever its encoding. */
+  serial: string;
+  /**
+   * Who the certificate is, for revocation: issuer Name (as names compare) and serial. A re-encoded copy has other bytes
+   * and another fingerprint, but the same identity, because the issuer signed exactly these fields.
+   */
+  identity: string;
   notBefore: Date;
   notAfter: Date;
 }
@@ -50,11 +63,51 @@ export type KeyUsageName =
   | 'encipherOnly'
   | 'decipherOnly';
 
+/** What a chain is validated for: signing records, receipts and tokens, or a TLS client at the handshake. */
+export type ChainPurpose = 'signing' | 'tls-client';
+
+/**
+ * The key of a revoked certificate in Revocation.identities: see ParsedCertificate.identity. The issuer is
+ * keyed by its name as chain building compares names (name-key.ts), not by the bytes of one spelling of it.
+ */
+export function identityKey(issuerDer: Uint8Array, serial: string): string {
+  return `${nameKey(issuerDer)}/${serial}`;
+}
+
+/** One certificate revocation list a partner's revocation came from (src/crypto/crl.ts). */
+export interface CrlSummary {
+  /** Where it was read from: a file path or a label. */
+  source: string;
+  /** The issuer's Name in RFC 4514-like text, for messages. */
+  issuerName: string;
+  thisUpdate: Date;
+  nextUpdate: Date;
+  entries: number;
+}
+
+/** Revocation by identity (PROTOCOL.md, "Signing profile"), built at load from CRLs and revoked certificates. */
+export interface Revocation {
+  /** identityKey(issuer, serial) of every revoked certificate. */
+  identities: ReadonlySet<string>;
+  /** Lowercase hex SHA-256 of revoked SubjectPublicKeyInfos: a revoked key stays revoked in any certificate. */
+  spkiSha256: ReadonlySet<string>;
+  crls: readonly CrlSummary[];
+  /** Earliest nextUpdate of `crls` in ms since the epoch; Infinity without CRLs. */
+  lapsesAt: number;
+  /** Days before a nextUpdate from which an alert says the CRL is about to lapse. */
+  warningDays: number;
+}
+
 /** What a partner's signatures must chain to. */
 export interface TrustStore {
   /** Partner adminId the anchors belong to. */
   adminId: string;
   anchors: readonly ParsedCertificate[];
-  /** Fingerprints (lowercase hex SHA-256 of DER) of certificates the partner revoked. */
+  /**
+   * Deprecated: fingerprints (lowercase hex SHA-256 of DER) of revoked certificates, matched on exact bytes.
+   * The configuration only accepts a fingerprint whose certificate it also revokes by identity.
+   */
   revokedFingerprints: ReadonlySet<string>;
+  /** Revocation by identity and key; none when absent. */
+  revocation?: Revocation | undefined;
 }

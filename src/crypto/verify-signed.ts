@@ -4,7 +4,8 @@
  * received, and a strict parse of the payload. Which partner signed is decided by the anchors, never by
  * anything the token says about itself.
  */
-import { type ChainCache, leafKeyMatchesAlg, validateChain } from './chain.ts';
+import { leafKeyMatchesAlg, validateChain } from './chain.ts';
+import type { ChainCache } from './chain-cache.ts';
 import { type JwsProfile, precheckCompactJws } from './compact-jws.ts';
 import { verifyJwsSignature } from './jws-verify.ts';
 import { parseStrictJsonObject } from './strict-json.ts';

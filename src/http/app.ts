@@ -147,7 +147,12 @@ export async function buildApiApp(deps: AppDeps): Promise<FastifyInstance> {
         requireScope(border, config.apiClients, 'border');
         registerSubscriptionRoutes(
           border,
-          createSubscriptions(deps.store, deps.clock, deps.notificationsWake),
+          createSubscriptions({
+            store: deps.store,
+            settings: config.notifications,
+            clock: deps.clock,
+            onReplayed: deps.notificationsWake,
+          }),
         );
       });
       const sync = deps.sync;

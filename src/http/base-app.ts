@@ -5,6 +5,7 @@
 import rateLimit from '@fastify/rate-limit';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerFactory } from 'fastify';
 import type { Logger } from 'pino';
+import { addDateFormats } from '../validation.ts';
 import {
   clientErrorHandler,
   frameworkErrorHandler,
@@ -12,6 +13,7 @@ import {
   problemOf,
   sendProblem,
 } from './problem.ts';
+import { installStrictInput, parseQueryString } from './strict-input.ts';
 
 /** PROTOCOL.md, Transport: at most 10 MiB a request. */
 export const BODY_LIMIT = 10 * 1024 * 1024;
@@ -47,12 +49,16 @@ export async function createBaseApp(options: BaseAppOptions): Promise<FastifyIns
     forceCloseConnections: 'idle',
     frameworkErrors: frameworkErrorHandler,
     clientErrorHandler,
+    routerOptions: { querystringParser: parseQueryString },
     ajv: {
       customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false, allErrors: false },
+      // After ajv-formats: a route's dates follow the one rule of the signed payloads' schemas.
+      onCreate: addDateFormats,
     },
     ...(options.serverFactory ? { serverFactory: options.serverFactory } : {}),
   });
   installProblemHandlers(app);
+  installStrictInput(app);
   app.decorateRequest('partner', undefined);
 
   // Only the canonical media type reaches a parser; odd casing is handled identically, anything else is 415.

@@ -7,7 +7,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { GatewayConfig } from '../config/types.ts';
 import { problemOf, sendProblem } from './problem.ts';
-import { serverFactoryFor } from './server.ts';
+import { apiListener, serverFactoryFor } from './server.ts';
 
 export const WAITING_RETRY_AFTER_SECONDS = 5;
 
@@ -15,10 +15,7 @@ export async function openHoldingListener(config: GatewayConfig, log: Logger): P
   const app = Fastify({
     loggerInstance: log as FastifyBaseLogger,
     disableRequestLogging: true,
-    serverFactory: serverFactoryFor(
-      { ...config.server, tls: config.api.tls, mtls: false, requestTimeoutMs: config.api.requestTimeoutMs },
-      [],
-    ),
+    serverFactory: serverFactoryFor(apiListener(config), []),
   });
   app.get('/health/live', async () => ({ status: 'ok' }));
   app.get('/health/ready', async (_request, reply) =>

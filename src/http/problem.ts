@@ -2,6 +2,7 @@
 import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { type ErrorCode, GatewayError, httpStatusOf } from '../errors.ts';
+import { isDataException } from '../store/data-error.ts';
 
 export interface Problem {
   type: string;
@@ -54,6 +55,9 @@ function classify(error: FastifyError | GatewayError): {
     const detail = error.status >= 500 && error.code === 'INTERNAL' ? 'internal error' : error.message;
     return retryAfter === undefined ? { code: error.code, detail } : { code: error.code, detail, retryAfter };
   }
+  // The schemas keep values within what the store holds; one that still slipped through is the input's fault.
+  if (isDataException(error))
+    return { code: 'BODY_INVALID', detail: 'a value is outside what can be stored' };
   if (error.validation) return { code: 'BODY_INVALID', detail: `request ${error.message}` };
   switch (error.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
@@ -69,7 +73,7 @@ function classify(error: FastifyError | GatewayError): {
   if (status === 429) return { code: 'RATE_LIMITED', detail: 'rate limit exceeded' };
   if (status === 413) return { code: 'BODY_TOO_LARGE', detail: 'the request body is over the limit' };
   if (status === 415) return { code: 'UNSUPPORTED_MEDIA_TYPE', detail: 'only application/json is accepted' };
-  // secure-json-parse rejects __proto__ and constructor.prototype with a 400 (THREATS.md 8).
+  // Any other refusal of fastify's own below 500 is about the request.
   if (status >= 400 && status < 500) return { code: 'BODY_INVALID', detail: error.message };
   return { code: 'INTERNAL', detail: 'internal error' };
 }

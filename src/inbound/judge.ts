@@ -3,7 +3,7 @@
  * signature, strict schema, MRA rules. Stateless; what depends on stored state is decided in evidence.ts.
  */
 import type { Partner } from '../config/types.ts';
-import type { ChainCache } from '../crypto/chain.ts';
+import type { ChainCache } from '../crypto/chain-cache.ts';
 import { RECORD_PROFILE } from '../crypto/compact-jws.ts';
 import { recordDigest, sha256Hex } from '../crypto/digest.ts';
 import type { TrustStore } from '../crypto/types.ts';

@@ -6,12 +6,13 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { GatewayConfig, Partner } from '../config/types.ts';
-import { type ChainCache, createChainCache } from '../crypto/chain.ts';
+import { type ChainCache, createChainCache } from '../crypto/chain-cache.ts';
+import { isDataException } from '../store/data-error.ts';
 import type { Sql, Store } from '../store/types.ts';
 import { changeOf, type InboundChange } from './change.ts';
 import { type Decision, decide } from './decide.ts';
 import { loadHeld, lockBatch, writeDecisions } from './evidence.ts';
-import { type Candidate, judgeBatch } from './judge.ts';
+import { type Candidate, type Judged, judgeBatch } from './judge.ts';
 import { type Receipt, resultOf, signReceipt } from './receipt.ts';
 
 export interface ReceiveRequest {
@@ -55,10 +56,30 @@ export function createInboundService(deps: InboundDeps): InboundService {
       now,
       cache: chainCache,
     });
+    let result: Committed;
+    try {
+      result = await commit(sender, judged, now);
+    } catch (error) {
+      // The schemas keep every value in what PostgreSQL holds; should one still slip through, that record
+      // alone is refused and the batch goes on, the same on every retry (THREATS.md 73).
+      if (!isDataException(error)) throw error;
+      const unstorable = await unstorableOf(deps.store, sender, judged, now);
+      if (unstorable.size === 0) throw error;
+      const rejudged = judged.map(
+        (j): Judged => (unstorable.has(j.index) ? asUnstorable(j as Candidate) : j),
+      );
+      result = await commit(sender, rejudged, now);
+    }
+    deps.onCommitted?.(changeOf(sender, now, result.decisions));
+
+    logOutcomes(deps.log, result.receipt);
+    return { receipt: result.receipt, receiptJws: result.receiptJws };
+  }
+
+  async function commit(sender: string | null, judged: readonly Judged[], now: Date): Promise<Committed> {
     const candidates = judged.filter((j): j is Candidate => j.outcome === 'candidate');
     const signer = deps.config.home.signers[0]!;
-
-    const result = await deps.store.transaction(async (tx) => {
+    return deps.store.transaction(async (tx) => {
       await lockBatch(tx, candidates);
       const decisions = decide(judged, await loadHeld(tx, candidates));
       const receipt: Receipt = {
@@ -78,13 +99,56 @@ export function createInboundService(deps: InboundDeps): InboundService {
       );
       return { receipt, receiptJws, decisions };
     });
-    deps.onCommitted?.(changeOf(sender, now, result.decisions));
-
-    logOutcomes(deps.log, result.receipt);
-    return { receipt: result.receipt, receiptJws: result.receiptJws };
   }
 
   return { receive, chainCache };
+}
+
+interface Committed {
+  receipt: Receipt;
+  receiptJws: string;
+  decisions: Decision[];
+}
+
+/** Thrown to roll a probe back. */
+const PROBE_DONE = Symbol('probe done');
+
+/**
+ * The candidates whose values the store refuses, each written alone in a transaction that is rolled back.
+ * Runs only after a batch failed with a data exception, so its cost is never paid by a sound batch.
+ */
+async function unstorableOf(
+  store: Store,
+  sender: string | null,
+  judged: readonly Judged[],
+  now: Date,
+): Promise<Set<number>> {
+  const unstorable = new Set<number>();
+  for (const j of judged) {
+    if (j.outcome !== 'candidate') continue;
+    try {
+      await store.transaction(async (tx) => {
+        const receipt = { receiptId: randomUUID(), sender, receivedAt: now, receiptJws: '' };
+        await writeDecisions(tx, receipt, [{ ...j, result: 'accepted' }]);
+        throw PROBE_DONE;
+      });
+    } catch (error) {
+      // Any other failure (a key already held, the store away) says nothing of this record's values.
+      if (isDataException(error)) unstorable.add(j.index);
+    }
+  }
+  return unstorable;
+}
+
+function asUnstorable(c: Candidate): Judged {
+  return {
+    outcome: 'rejected',
+    index: c.index,
+    digest: c.digest,
+    recordId: c.record.recordId,
+    code: 'SCHEMA_INVALID',
+    detail: 'payload holds a value outside what the protocol allows',
+  };
 }
 
 function logOutcomes(log: Logger, receipt: Receipt): void {

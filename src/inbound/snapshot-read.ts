@@ -5,6 +5,7 @@
  */
 import type { Partner } from '../config/types.ts';
 import { type SnapshotLine, snapshotDigest } from '../mra/snapshot-digest.ts';
+import { isProtocolDateTime } from '../validation.ts';
 import type { PartnerFetcher } from './partner-fetch.ts';
 
 /** Pages per snapshot: a million operators at 1,000 a page; a partner that never ends is cut off. */
@@ -63,8 +64,10 @@ export async function readSnapshot(
 function pageOf(body: unknown, limit: number): (Summary & { records: string[]; next: string }) | string {
   if (typeof body !== 'object' || body === null) return 'not a JSON object';
   const { asOf, count, digest, records, next } = body as Record<string, unknown>;
-  if (typeof asOf !== 'string' || Number.isNaN(Date.parse(asOf))) return 'asOf is not a timestamp';
-  if (!Number.isSafeInteger(count) || (count as number) < 0) return 'count is not a count';
+  if (typeof asOf !== 'string' || !isProtocolDateTime(asOf)) return 'asOf is not a timestamp';
+  // More than the pages read could ever hold is no count (and would not fit the report's column).
+  if (!Number.isSafeInteger(count) || (count as number) < 0 || (count as number) > MAX_SNAPSHOT_PAGES * limit)
+    return 'count is not a count';
   if (typeof digest !== 'string' || !DIGEST.test(digest)) return 'digest is not lowercase hex SHA-256';
   if (!Array.isArray(records) || !records.every((r) => typeof r === 'string')) {
     return 'records must be an array of strings';

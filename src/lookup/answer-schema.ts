@@ -2,8 +2,13 @@
  * The JSON Schema of a lookup answer (answer.ts writes it; docs/lookup.md describes it). Tests hold every
  * answer the writer produces to it; it is also the reference for a border system's own validation.
  */
+import { NOT_RECOGNISED_REASONS } from './answer-types.ts';
+
 const str = { type: 'string' } as const;
 const roles = { type: 'array', items: str } as const;
+const reason = {
+  enum: [...NOT_RECOGNISED_REASONS],
+} as const;
 export const answerSchema = {
   type: 'object',
   additionalProperties: false,
@@ -21,7 +26,29 @@ export const answerSchema = {
     },
     asOf: str,
     recognised: { type: 'boolean' },
-    reason: { enum: ['unknown', 'suspended', 'revoked', 'withdrawn', 'mra-not-in-force', 'out-of-scope'] },
+    reason,
+    matches: {
+      type: 'array',
+      minItems: 2,
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['issuer', 'aeoId', 'version', 'status', 'statusSince', 'recognised'],
+        if: { properties: { recognised: { const: true } } },
+        // biome-ignore lint/suspicious/noThenProperty: JSON Schema's if/then/else
+        then: { properties: { reason: false } },
+        else: { required: ['reason'] },
+        properties: {
+          issuer: str,
+          aeoId: str,
+          version: { type: 'integer' },
+          status: str,
+          statusSince: str,
+          recognised: { type: 'boolean' },
+          reason,
+        },
+      },
+    },
     operator: {
       type: 'object',
       additionalProperties: false,

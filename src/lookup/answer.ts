@@ -9,53 +9,21 @@
  * once per partner, statuses, programmes and days once. `answer` parses those bytes back, so the object form
  * and the wire form can never disagree; the schema of both is answer-schema.ts.
  */
-import type { Partner, Role } from '../config/types.ts';
+import type { Partner } from '../config/types.ts';
 import type { AeoStatus } from '../inbound/record.ts';
 import { mraInForce } from '../mra/scope.ts';
+import {
+  type Answerer,
+  type LookupAnswer,
+  NOT_RECOGNISED_REASONS,
+  type NotRecognisedReason,
+  type OperatorQuery,
+} from './answer-types.ts';
 import { dayString, isoOfMs, maskOfRoles, rolesOfMask } from './columns.ts';
 import { JsonBytes, lit } from './json-bytes.ts';
 import type { ReadModel } from './read-model.ts';
 
-export type NotRecognisedReason =
-  | 'unknown'
-  | 'suspended'
-  | 'revoked'
-  | 'withdrawn'
-  | 'mra-not-in-force'
-  | 'out-of-scope';
-
-export type OperatorQuery =
-  | { issuer: string; aeoId: string }
-  | { scheme: string; value: string; country?: string | undefined };
-
-export interface LookupAnswer {
-  query: OperatorQuery;
-  asOf: string;
-  recognised: boolean;
-  reason?: NotRecognisedReason;
-  operator?: {
-    issuer: string;
-    aeoId: string;
-    version: number;
-    status: AeoStatus;
-    statusSince: string;
-    programme: string;
-    roles: Role[];
-  };
-  mra?: { id: string; partner: string; status: string; inForce: boolean };
-  benefits: { id: string; description: string; roles: Role[] }[];
-  evidence?: { recordId: string; digest: string; receivedAt: string };
-  freshness: { partnerLastReceivedAt: string | null; readModelLastChangeAt: string | null };
-}
-
-export interface Answerer {
-  /** One answer, as the bytes of the JSON text the API sends. */
-  answerJson(query: OperatorQuery, at: Date): Buffer;
-  /** A manifest: `{ asOf, answers }` with one answer per item, in order, all as of the same instant. */
-  batchJson(queries: readonly OperatorQuery[], at: Date): Buffer;
-  /** One answer as an object: answerJson parsed. */
-  answer(query: OperatorQuery, at: Date): LookupAnswer;
-}
+export type { Answerer, LookupAnswer, NotRecognisedReason, OperatorQuery } from './answer-types.ts';
 
 /** What a query resolved to before it is written: the version row (-1: none) and why it is not recognised. */
 interface Judgement {
@@ -86,16 +54,17 @@ const F = {
   comma: lit(','),
   asOf: lit('},"asOf":'),
   recognised: lit(',"recognised":'),
+  matches: lit(',"matches":['),
+  match: lit('{"issuer":'),
+  matchRecognised: lit(',"recognised":'),
+  matchesEnd: lit(']'),
   batch: lit('{"asOf":'),
   answers: lit(',"answers":['),
   end: lit(']}'),
 };
 const RECOGNISED = lit('true');
 const REASON = new Map<NotRecognisedReason, Buffer>(
-  (['unknown', 'suspended', 'revoked', 'withdrawn', 'mra-not-in-force', 'out-of-scope'] as const).map((r) => [
-    r,
-    lit(`false,"reason":"${r}"`),
-  ]),
+  NOT_RECOGNISED_REASONS.map((r) => [r, lit(`false,"reason":"${r}"`)]),
 );
 const STATUS = new Map<AeoStatus, Buffer>(
   (['certified', 'suspended', 'revoked', 'withdrawn'] as const).map((s) => [
@@ -209,20 +178,64 @@ export function createAnswerer(model: ReadModel, partners: readonly Partner[]): 
     out.raw(freshnessOf(j.issuer));
   }
 
+  /**
+   * An identifier held by several operators (of two issuers when no country is given, or of one issuer)
+   * answers for none of them: each match is listed with its own status and the answer is not recognised, so
+   * that no issuer's record can stand in for another's suspension. Benefits and evidence belong to one
+   * operator under one MRA; the border system asks again by issuer and aeoId.
+   */
+  function writeAmbiguous(
+    out: JsonBytes,
+    query: Extract<OperatorQuery, { scheme: string }>,
+    matches: Judgement[],
+    at: Date,
+  ): void {
+    // The same answer whatever order the records arrived in.
+    const keyed = matches.map((j) => ({
+      j,
+      key: `${j.issuer}\u0000${model.aeoIdOf(model.slotOfRow(j.row))}`,
+    }));
+    keyed.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    writeQuery(out, query);
+    out.raw(F.asOf).iso(at.getTime()).raw(F.recognised).raw(REASON.get('ambiguous-identifier')!);
+    out.raw(F.matches);
+    keyed.forEach(({ j }, i) => {
+      const slot = model.slotOfRow(j.row);
+      const since = model.sinceDayOf(j.row);
+      if (i > 0) out.raw(F.comma);
+      out.raw(F.match).str(model.issuerOf(slot)).raw(F.aeoId).str(model.aeoIdOf(slot));
+      out
+        .raw(F.version)
+        .int(model.versionOf(j.row))
+        .raw(STATUS.get(model.statusOf(j.row))!);
+      out.raw(cached(dayText, since, () => lit(`"${dayString(since)}"`)));
+      out.raw(F.matchRecognised).raw(j.reason === undefined ? RECOGNISED : REASON.get(j.reason)!);
+      out.raw(F.close);
+    });
+    out.raw(F.matchesEnd).raw(F.noBenefits).raw(freshnessOf(query.country));
+  }
+
   function one(out: JsonBytes, query: OperatorQuery, at: Date): void {
     if ('aeoId' in query) {
       write(out, query, judge(model.find(query.issuer, query.aeoId), query.issuer, at), at);
       return;
     }
     const slots = model.findByIdentifier(query.scheme, query.value, query.country);
-    // An identifier shared across countries (no country given) or by two operators: a recognised match
-    // wins, so a border system is never told "not recognised" about a party another match recognises.
-    let chosen: Judgement | undefined;
+    // Only operators with a version in effect at T count: one received later was not there to answer then.
+    let held: Judgement | undefined;
+    let notYet: Judgement | undefined;
+    let several: Judgement[] | undefined;
     for (const slot of slots) {
       const j = judge(slot, model.issuerOf(slot), at);
-      if (chosen === undefined || (j.reason === undefined && chosen.reason !== undefined)) chosen = j;
+      if (j.row < 0) notYet ??= j;
+      else if (held === undefined) held = j;
+      else {
+        several ??= [held];
+        several.push(j);
+      }
     }
-    write(out, query, chosen ?? judge(undefined, query.country, at), at);
+    if (several !== undefined) writeAmbiguous(out, query, several, at);
+    else write(out, query, held ?? notYet ?? judge(undefined, query.country, at), at);
   }
 
   const answerJson = (query: OperatorQuery, at: Date) => {

@@ -8,9 +8,12 @@ import type { GatewayConfig } from '../config/types.ts';
 import type { Decision } from '../inbound/decide.ts';
 import { openNotificationQueue } from '../queue/notification-queue.ts';
 import type { Sql, Store } from '../store/types.ts';
+import { createReceiverPolicy, type Resolver } from './receiver-policy.ts';
 import { inboundEvents, recordMraStatus, writeNotifications } from './record.ts';
 import { createNotificationRelay } from './relay.ts';
+import { createSecretVault, sealStoredSecrets } from './secrets.ts';
 import { createSender } from './send.ts';
+import { createWebhookPoster } from './webhook-post.ts';
 
 /** Webhook requests at once; order per operator is the relay's, so this only bounds parallel receivers. */
 const CONCURRENCY = 8;
@@ -32,9 +35,14 @@ export async function startNotifications(deps: {
   store: Store;
   log: Logger;
   clock?: () => Date;
+  /** How receivers' names are resolved; the system's resolver when absent. */
+  resolve?: Resolver;
+  /** Extra CA certificates (PEM) receivers are verified with; the system's CAs otherwise. */
+  receiverCa?: string;
 }): Promise<Notifications> {
   const { config, store } = deps;
   const log = deps.log.child({ component: 'notifications' });
+  await sealStoredSecrets(store, config.notifications, log);
   const emitted = await recordMraStatus(store, config, (deps.clock ?? (() => new Date()))());
   if (emitted > 0) log.info({ events: emitted }, 'MRA status changes queued for notification');
   const settings = config.outbound;
@@ -50,7 +58,20 @@ export async function startNotifications(deps: {
     2 * config.redis.commandTimeoutMs + 1_000,
     deps.clock,
   );
-  const send = createSender({ store, settings, log });
+  const post = createWebhookPoster({
+    policy: createReceiverPolicy(config.notifications, deps.resolve),
+    timeoutMs: settings.requestTimeoutMs,
+    ...(deps.receiverCa === undefined ? {} : { ca: deps.receiverCa }),
+  });
+  const vault = createSecretVault(config.notifications);
+  const send = createSender({
+    store,
+    settings,
+    log,
+    post,
+    vault,
+    ...(deps.clock ? { clock: deps.clock } : {}),
+  });
   queue.startWorker({
     handle: send,
     onSettled: () => relay.wake(),

@@ -1,7 +1,9 @@
 /**
  * Standard Webhooks signing (standardwebhooks.com): the secret is `whsec_` + base64 of random bytes, the HMAC
  * key is those bytes, and `webhook-signature` is `v1,` + base64 HMAC-SHA256 of `id.timestamp.body`, the
- * timestamp in Unix seconds. A receiver verifies with any Standard Webhooks library.
+ * timestamp in Unix seconds. A receiver verifies with any Standard Webhooks library. While a rotated-out
+ * secret still signs, the header carries one signature per secret, space-separated, the newest first: a
+ * receiver holding either secret finds its own.
  */
 import { createHmac, randomBytes } from 'node:crypto';
 
@@ -18,12 +20,18 @@ export function signatureOf(secret: string, id: string, timestamp: number, body:
 }
 
 /** The headers of one delivery attempt; `id` stays the same across attempts so receivers can deduplicate. */
-export function webhookHeaders(secret: string, id: string, body: string, at: Date): Record<string, string> {
+export function webhookHeaders(
+  secrets: string | readonly string[],
+  id: string,
+  body: string,
+  at: Date,
+): Record<string, string> {
   const timestamp = Math.floor(at.getTime() / 1_000);
+  const all = typeof secrets === 'string' ? [secrets] : secrets;
   return {
     'content-type': 'application/json',
     'webhook-id': id,
     'webhook-timestamp': String(timestamp),
-    'webhook-signature': signatureOf(secret, id, timestamp, body),
+    'webhook-signature': all.map((s) => signatureOf(s, id, timestamp, body)).join(' '),
   };
 }

@@ -1,11 +1,15 @@
 /**
  * Border systems' webhook subscriptions: each belongs to the API client that made it, which alone sees and
- * deletes it. The signing secret is returned once, at creation.
+ * deletes it. The URL must pass the receiver policy (receiver-policy.ts) before anything is stored. The signing
+ * secret is sealed at rest (secrets.ts) and returned once, at creation or rotation.
  */
 import { randomUUID } from 'node:crypto';
+import type { NotificationSettings } from '../config/types.ts';
 import { GatewayError } from '../errors.ts';
 import type { Store } from '../store/types.ts';
 import type { EventType } from './events.ts';
+import { createReceiverPolicy, type ReceiverPolicy, type Resolver } from './receiver-policy.ts';
+import { createSecretVault, type SecretVault } from './secrets.ts';
 import { newSecret } from './signature.ts';
 
 export interface Subscription {
@@ -33,11 +37,22 @@ export interface NotificationDelivery {
   deliveredAt: string | null;
 }
 
+export interface RotatedSecret {
+  id: string;
+  secret: string;
+  /** Until when the previous secret still signs next to this one; null when there is none. */
+  previousSecretUntil: string | null;
+}
+
 export interface Subscriptions {
   create(
     client: string,
     input: { url: string; issuers?: string[]; events?: EventType[] },
   ): Promise<Subscription & { secret: string }>;
+  /** A new secret; the current one keeps signing alongside for the configured overlap. */
+  rotateSecret(client: string, id: string): Promise<RotatedSecret | undefined>;
+  /** Ends the overlap at once (the subscriber verifies with the new secret). False: no such subscription. */
+  dropPreviousSecret(client: string, id: string): Promise<boolean>;
   list(client: string): Promise<Subscription[]>;
   /** False when the client has no such subscription. */
   remove(client: string, id: string): Promise<boolean>;
@@ -55,21 +70,11 @@ export interface Subscriptions {
   replay(client: string, id: string, ids?: readonly number[]): Promise<number[] | undefined>;
 }
 
-/** Only http and https, with a host and no credentials in the URL (they would be logged and stored). */
-export function checkWebhookUrl(text: string): string {
-  let url: URL;
-  try {
-    url = new URL(text);
-  } catch {
-    throw new GatewayError('BODY_INVALID', 'url is not an absolute URL');
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new GatewayError('BODY_INVALID', `url scheme ${url.protocol} is not http or https`);
-  }
-  if (url.username !== '' || url.password !== '') {
-    throw new GatewayError('BODY_INVALID', 'url must not carry credentials');
-  }
-  return url.toString();
+/** The receiver policy's verdict as the API answers it: 400 with the rule that refused the URL. */
+export async function checkWebhookUrl(policy: ReceiverPolicy, text: string): Promise<string> {
+  const checked = await policy.check(text);
+  if (checked.ok) return checked.receiver.url.toString();
+  throw new GatewayError(checked.reason === 'invalid' ? 'BODY_INVALID' : 'RECEIVER_REFUSED', checked.detail);
 }
 
 type Row = { id: string; url: string; issuers: string[]; events: EventType[]; created_at: Date };
@@ -81,25 +86,76 @@ const subscriptionOf = (r: Row): Subscription => ({
   createdAt: new Date(r.created_at).toISOString(),
 });
 
-/** `onReplayed` wakes the notification relay, so replayed rows leave at once rather than at its next tick. */
-export function createSubscriptions(
-  store: Store,
-  clock: () => Date = () => new Date(),
-  onReplayed: () => void = () => {},
-): Subscriptions {
+export interface SubscriptionsDeps {
+  store: Store;
+  settings: NotificationSettings;
+  clock?: (() => Date) | undefined;
+  /** Wakes the notification relay, so replayed rows leave at once rather than at its next tick. */
+  onReplayed?: (() => void) | undefined;
+  /** How receivers' names are resolved; the system's resolver when absent. */
+  resolve?: Resolver | undefined;
+}
+
+export function createSubscriptions(deps: SubscriptionsDeps): Subscriptions {
+  const { store, settings } = deps;
+  const clock = deps.clock ?? (() => new Date());
+  const onReplayed = deps.onReplayed ?? (() => {});
+  const policy = createReceiverPolicy(settings, deps.resolve);
+  const vault: SecretVault = createSecretVault(settings);
   const owns = async (client: string, id: string) =>
     (await store.query('SELECT 1 FROM webhook_subscription WHERE id = $1 AND api_client = $2', [id, client]))
       .length > 0;
   return {
     async create(client, input) {
-      const url = checkWebhookUrl(input.url);
+      const url = await checkWebhookUrl(policy, input.url);
+      const id = randomUUID();
       const secret = newSecret();
+      const sealed = vault.seal(id, secret);
       const [row] = await store.query<Row>(
-        `INSERT INTO webhook_subscription (id, api_client, url, issuers, events, secret, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id::text, url, issuers, events, created_at`,
-        [randomUUID(), client, url, input.issuers ?? [], input.events ?? [], secret, clock().toISOString()],
+        `INSERT INTO webhook_subscription (id, api_client, url, issuers, events, secret, secret_key_id, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id::text, url, issuers, events, created_at`,
+        [
+          id,
+          client,
+          url,
+          input.issuers ?? [],
+          input.events ?? [],
+          sealed.secret,
+          sealed.keyId,
+          clock().toISOString(),
+        ],
       );
       return { ...subscriptionOf(row!), secret };
+    },
+    async rotateSecret(client, id) {
+      const secret = newSecret();
+      const sealed = vault.seal(id, secret);
+      const now = clock();
+      // The secret that signed until now keeps signing through the overlap, so receivers move at their pace.
+      const [row] = await store.query<{ until: Date | null }>(
+        `UPDATE webhook_subscription
+            SET previous_secret = secret, previous_secret_key_id = secret_key_id,
+                previous_secret_until = $5::timestamptz + make_interval(secs => $6::double precision / 1000),
+                secret = $3, secret_key_id = $4
+          WHERE id = $1 AND api_client = $2
+          RETURNING CASE WHEN $6::bigint > 0 THEN previous_secret_until END AS until`,
+        [id, client, sealed.secret, sealed.keyId, now.toISOString(), settings.secretOverlapMs],
+      );
+      if (row === undefined) return undefined;
+      return {
+        id,
+        secret,
+        previousSecretUntil: row.until === null ? null : new Date(row.until).toISOString(),
+      };
+    },
+    async dropPreviousSecret(client, id) {
+      const rows = await store.query(
+        `UPDATE webhook_subscription
+            SET previous_secret = NULL, previous_secret_key_id = NULL, previous_secret_until = NULL
+          WHERE id = $1 AND api_client = $2 RETURNING id`,
+        [id, client],
+      );
+      return rows.length > 0;
     },
     async list(client) {
       const rows = await store.query<Row>(

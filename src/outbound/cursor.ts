@@ -10,8 +10,11 @@ import { GatewayError } from '../errors.ts';
 /** Longer than any cursor this gateway writes; refused before decoding. */
 export const MAX_CURSOR_LENGTH = 256;
 
+// Seqs are PostgreSQL bigints: 18 digits always fit. The snapshot's moment is a Date the page writes as asOf,
+// so it must lie in the years 1900 to 9999 (PROTOCOL.md), checked after the match.
 const FEED = /^feed\/1:(0|[1-9][0-9]{0,17})$/;
-const SNAPSHOT = /^snapshot\/1:(0|[1-9][0-9]{0,17}):(0|[1-9][0-9]{0,15}):([A-Z0-9./-]{0,35})$/;
+const SNAPSHOT = /^snapshot\/1:(0|[1-9][0-9]{0,17}):(0|[1-9][0-9]{0,14}):([A-Z0-9./-]{0,35})$/;
+const MAX_AS_OF_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
 
 /** Position in a partner's feed: the `home_record.seq` of the last record returned. */
 export interface FeedCursor {
@@ -44,7 +47,7 @@ export function encodeSnapshotCursor(c: SnapshotCursor): string {
 
 export function decodeSnapshotCursor(cursor: string): SnapshotCursor {
   const m = SNAPSHOT.exec(decode(cursor, 'snapshot'));
-  if (m === null) throw badCursor('snapshot');
+  if (m === null || Number(m[2]!) > MAX_AS_OF_MS) throw badCursor('snapshot');
   return { highWater: BigInt(m[1]!), asOfMs: Number(m[2]!), lastAeoId: m[3]! };
 }
 

@@ -6,7 +6,7 @@
  */
 import type { Logger } from 'pino';
 import type { GatewayConfig } from '../config/types.ts';
-import { createChainCache } from '../crypto/chain.ts';
+import { createChainCache } from '../crypto/chain-cache.ts';
 import type { DeliveryJob } from '../queue/jobs.ts';
 import { messageOf } from '../queue/timeout.ts';
 import type { JobVerdict } from '../queue/worker.ts';

@@ -89,12 +89,20 @@ export async function saveProgress(
       counts.replayed,
       counts.published,
       counts.rejected,
-      JSON.stringify(counts.errors),
+      JSON.stringify(counts.errors.map((e) => ({ ...e, detail: storable(e.detail) }))),
       now.toISOString(),
       end?.state ?? null,
-      end?.failure ?? null,
+      end?.failure === undefined ? null : storable(end.failure),
     ],
   );
+}
+
+/**
+ * Details and failures quote the input (a CSV cell, a header); PostgreSQL's text and jsonb cannot hold NUL,
+ * and progress that cannot be saved would leave the import `running`.
+ */
+function storable(text: string): string {
+  return text.replaceAll('\u0000', '\uFFFD');
 }
 
 interface Row {

@@ -1,7 +1,8 @@
 /** HTTP client for a partner's gateway: mutual TLS with the home TLS certificate, bounded timeouts. */
-import { Agent, request } from 'undici';
+import { Agent, type Dispatcher, request } from 'undici';
 import type { Partner } from '../config/types.ts';
-import type { ChainCache } from '../crypto/chain.ts';
+import type { ChainCache } from '../crypto/chain-cache.ts';
+import { parseJsonDocument } from '../crypto/strict-json.ts';
 import type { Receipt } from '../inbound/receipt.ts';
 import { checkReceipt, DELIVERED_OUTCOMES } from './receipt-check.ts';
 
@@ -35,6 +36,12 @@ export interface AuthorizedGet {
  */
 const MAX_GET_BYTES = 64 * 1024 * 1024;
 
+/** How many request timeouts one whole exchange with a partner may last, answer read to its end. */
+const EXCHANGE_TIMEOUTS = 4;
+
+/** A receipt for 1,000 records, each with a rejection detail, and three certificates stays under 2 MiB. */
+const MAX_SEND_ANSWER_BYTES = 8 * 1024 * 1024;
+
 export function createPartnerClient(
   home: string,
   partner: Partner,
@@ -46,10 +53,17 @@ export function createPartnerClient(
     bodyTimeout: timeout,
     connectTimeout: Math.min(timeout, 10_000),
     connect: {
-      ca: partner.trust.anchors.map((a) => a.x509.toString()),
+      // The issuing CAs complete the path when the partner's server sends its leaf alone; the path must still
+      // end at one of the anchors. `cert` is the home TLS chain file (leaf, issuing CA): all of it is sent.
+      ca: [...partner.trust.anchors, ...partner.intermediates].map((c) => c.x509.toString()),
       ...(options.tls ? { cert: options.tls.certificatePem, key: options.tls.keyPem } : {}),
     },
   });
+
+  // headersTimeout and bodyTimeout bound each wait, not the exchange: a partner trickling its answer a byte at a
+  // time would hold a delivery or a pull (and the shutdown that waits for it) for ever. This bounds it end to
+  // end, with room for a large feed page on a slow link.
+  const exchangeDeadline = () => AbortSignal.timeout(EXCHANGE_TIMEOUTS * timeout);
 
   async function sendRecords(records: readonly string[]): Promise<SendResult> {
     const response = await request(`${partner.endpoint}/records`, {
@@ -57,23 +71,28 @@ export function createPartnerClient(
       dispatcher: agent,
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ records }),
+      signal: exchangeDeadline(),
     });
-    const text = await response.body.text();
+    const bytes = await readBounded(response.body, MAX_SEND_ANSWER_BYTES);
+    if (bytes === undefined) {
+      const reason = `response over ${MAX_SEND_ANSWER_BYTES} bytes`;
+      return { ok: false, status: response.statusCode, reason, retryAfter: undefined };
+    }
     if (response.statusCode !== 200) {
       const retryAfter = response.headers['retry-after'];
       return {
         ok: false,
         status: response.statusCode,
-        reason: text.slice(0, 500),
+        reason: bytes.subarray(0, 500).toString('utf8'),
         retryAfter: typeof retryAfter === 'string' ? retryAfter : undefined,
       };
     }
-    let receiptJws: unknown;
-    try {
-      receiptJws = (JSON.parse(text) as { receipt?: unknown }).receipt;
-    } catch {
-      return { ok: false, status: 200, reason: 'response is not JSON', retryAfter: undefined };
+    const envelope = parseJsonDocument(bytes);
+    if (!envelope.ok) {
+      const reason = `response is not JSON: ${envelope.detail}`;
+      return { ok: false, status: 200, reason, retryAfter: undefined };
     }
+    const receiptJws = (envelope.value as { receipt?: unknown } | null)?.receipt;
     const checked = await checkReceipt(receiptJws, records, {
       home,
       partner,
@@ -97,8 +116,16 @@ export function createPartnerClient(
   }
 
   async function getJson(path: string) {
-    const response = await request(`${partner.endpoint}${path}`, { method: 'GET', dispatcher: agent });
-    return { status: response.statusCode, body: (await response.body.json()) as unknown };
+    const response = await request(`${partner.endpoint}${path}`, {
+      method: 'GET',
+      dispatcher: agent,
+      signal: exchangeDeadline(),
+    });
+    const bytes = await readBounded(response.body, MAX_GET_BYTES);
+    if (bytes === undefined) throw new Error(`the partner's answer is over ${MAX_GET_BYTES} bytes`);
+    const parsed = parseJsonDocument(bytes);
+    if (!parsed.ok) throw new Error(`the partner's answer is not JSON: ${parsed.detail}`);
+    return { status: response.statusCode, body: parsed.value };
   }
 
   async function getAuthorized(path: string, authorization: string, maxBytes = MAX_GET_BYTES) {
@@ -106,28 +133,43 @@ export function createPartnerClient(
       method: 'GET',
       dispatcher: agent,
       headers: { authorization, accept: 'application/json' },
+      signal: exchangeDeadline(),
     });
-    // Read with a bound: what a partner answers is untrusted and must not exhaust memory (I6).
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of response.body as AsyncIterable<Buffer>) {
-      size += chunk.length;
-      if (size > maxBytes) {
-        response.body.destroy();
-        return { status: response.statusCode, body: undefined, error: `response over ${maxBytes} bytes` };
-      }
-      chunks.push(chunk);
+    const bytes = await readBounded(response.body, maxBytes);
+    if (bytes === undefined) {
+      return { status: response.statusCode, body: undefined, error: `response over ${maxBytes} bytes` };
     }
-    try {
-      return {
-        status: response.statusCode,
-        body: JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown,
-        error: undefined,
-      };
-    } catch {
-      return { status: response.statusCode, body: undefined, error: 'response is not JSON' };
-    }
+    // Strict, like every JSON the gateway reads: a duplicate member in a partner's page is a protocol error.
+    const parsed = parseJsonDocument(bytes);
+    return parsed.ok
+      ? { status: response.statusCode, body: parsed.value, error: undefined }
+      : {
+          status: response.statusCode,
+          body: undefined,
+          error: `response is not JSON: ${parsed.detail}`,
+        };
   }
 
   return { sendRecords, getJson, getAuthorized, close: () => agent.close() };
+}
+
+/**
+ * Every answer of a partner is read through here, up to `maxBytes`: what a partner sends is untrusted and must
+ * not exhaust memory (I6). Undefined, with the connection dropped, when the answer is longer.
+ */
+async function readBounded(
+  body: Dispatcher.ResponseData['body'],
+  maxBytes: number,
+): Promise<Buffer | undefined> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > maxBytes) {
+      body.destroy();
+      return undefined;
+    }
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks);
 }

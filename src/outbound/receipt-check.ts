@@ -4,7 +4,7 @@
  * (THREATS.md 50, 62).
  */
 import type { Partner } from '../config/types.ts';
-import type { ChainCache } from '../crypto/chain.ts';
+import type { ChainCache } from '../crypto/chain-cache.ts';
 import { RECEIPT_PROFILE } from '../crypto/compact-jws.ts';
 import { recordDigest } from '../crypto/digest.ts';
 import { type CheckResult, fail } from '../crypto/types.ts';

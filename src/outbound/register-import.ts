@@ -6,6 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { GatewayError } from '../errors.ts';
+import { isDataException } from '../store/data-error.ts';
 import type { Store } from '../store/types.ts';
 import { validateAgainst } from '../validation.ts';
 import type { DecisionInput } from './decision.ts';
@@ -21,7 +22,7 @@ import {
   saveProgress,
   zeroCounts,
 } from './import-progress.ts';
-import type { Publisher } from './publish.ts';
+import type { DecisionOutcome, Publisher } from './publish.ts';
 
 /**
  * Decisions per transaction. Large enough that a million-line register is a few thousand commits, small
@@ -64,7 +65,7 @@ export function createRegisterImporter(deps: ImporterDeps): RegisterImporter {
 
     const flush = async () => {
       if (chunk.length > 0) {
-        const outcomes = await publisher.decideEach(chunk.map((c) => c.input));
+        const outcomes = await decideChunk(chunk.map((c) => c.input));
         for (const [i, o] of outcomes.entries()) {
           if (!o.ok) {
             reject(chunk[i]!.line, o.code, o.detail);
@@ -97,6 +98,7 @@ export function createRegisterImporter(deps: ImporterDeps): RegisterImporter {
       }
       await flush();
     } catch (error) {
+      // Whatever stopped it, the import ends `failed` with the reason, never `running` once its request ended.
       await fail(importId, counts, chunk.length > 0 ? flush : undefined, error);
       throw error instanceof GatewayError
         ? new GatewayError(error.code, `import ${importId}: ${error.message}`, { cause: error })
@@ -120,10 +122,37 @@ export function createRegisterImporter(deps: ImporterDeps): RegisterImporter {
     const failure = error instanceof Error ? error.message : String(error);
     try {
       await flush?.();
+    } catch {
+      // The chunk in hand failed too (it may be what failed): the import is still marked below.
+    }
+    try {
       await saveProgress(store, importId, counts, clock(), { state: 'failed', failure });
     } catch {
       // Already failing: the first error is the one to report.
     }
+  }
+
+  /**
+   * One transaction for the chunk. Should the store refuse a value of one decision (the decision schema is
+   * meant to keep every value storable), the chunk is applied again decision by decision, so that only the
+   * offending line is rejected and the import goes on.
+   */
+  async function decideChunk(inputs: DecisionInput[]): Promise<DecisionOutcome[]> {
+    try {
+      return await publisher.decideEach(inputs);
+    } catch (error) {
+      if (!isDataException(error)) throw error;
+    }
+    const outcomes: DecisionOutcome[] = [];
+    for (const input of inputs) {
+      try {
+        outcomes.push(...(await publisher.decideEach([input])));
+      } catch (error) {
+        if (!isDataException(error)) throw error;
+        outcomes.push({ ok: false, code: 'BODY_INVALID', detail: 'a value is outside what can be stored' });
+      }
+    }
+    return outcomes;
   }
 
   return {

@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Partner, Signer } from '../config/types.ts';
-import type { ChainCache } from '../crypto/chain.ts';
+import type { ChainCache } from '../crypto/chain-cache.ts';
 import { REQUEST_PROFILE } from '../crypto/compact-jws.ts';
 import { signCompactJws } from '../crypto/jws-verify.ts';
 import { verifySignedObject } from '../crypto/verify-signed.ts';

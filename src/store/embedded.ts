@@ -1,15 +1,24 @@
-import { mkdirSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
+import { type DataDirLock, type LockOptions, lockDataDir } from './data-dir-lock.ts';
 import type { Sql, Store } from './types.ts';
 
 /**
  * The embedded store: PGlite (PostgreSQL compiled to WebAssembly) in a data directory, so a first run needs no
  * database server. One connection: transactions are serialised, which is what a single small gateway needs.
- * `dataDir` 'memory://' keeps everything in memory (tests).
+ * `dataDir` 'memory://' keeps everything in memory (tests). A folder is locked for this process before PGlite
+ * opens it, and freed when the store closes (data-dir-lock.ts, THREATS.md 77).
  */
-export async function openEmbedded(dataDir: string): Promise<Store> {
-  if (!dataDir.startsWith('memory://')) mkdirSync(dataDir, { recursive: true });
-  const db = await PGlite.create(dataDir);
+export async function openEmbedded(dataDir: string, lockOptions: LockOptions = {}): Promise<Store> {
+  const lock: DataDirLock | undefined = dataDir.startsWith('memory://')
+    ? undefined
+    : lockDataDir(dataDir, lockOptions);
+  let db: PGlite;
+  try {
+    db = await PGlite.create(dataDir);
+  } catch (error) {
+    lock?.release();
+    throw error;
+  }
 
   const query = async <R>(target: Pick<PGlite, 'query'>, text: string, params?: readonly unknown[]) =>
     (await target.query<R>(text, params as unknown[] | undefined)).rows;
@@ -38,6 +47,12 @@ export async function openEmbedded(dataDir: string): Promise<Store> {
         return false;
       }
     },
-    close: () => db.close(),
+    async close() {
+      try {
+        await db.close();
+      } finally {
+        lock?.release();
+      }
+    },
   };
 }

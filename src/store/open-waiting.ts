@@ -26,7 +26,7 @@ export async function openStoreWaiting(settings: StorageSettings, options: WaitO
   try {
     for (;;) {
       try {
-        const store = await openStore(settings);
+        const store = await openStore(settings, { log });
         if (lastCause !== undefined) log.info('database reachable; starting');
         return store;
       } catch (error) {

@@ -66,10 +66,12 @@ describe.each(STORE_KINDS)('inbound records on %s', (kind) => {
     expect(meta.adminId).toBe('EU');
     const jwk = meta.keys.keys[0]!;
     expect(jwk).not.toHaveProperty('d');
-    const ca = new X509Certificate(readFileSync(join(admins.get('EU').dev.certDir, 'ca.pem')));
+    // Two levels: the receiver's root (its partners' anchor) issued the issuing CA that issued the leaf.
+    const ca = new X509Certificate(readFileSync(join(admins.get('EU').dev.certDir, 'root.pem')));
     const leaf = new X509Certificate(Buffer.from(jwk.x5c[0]!, 'base64'));
-    expect(leaf.checkIssued(ca)).toBe(true);
-    expect(leaf.verify(ca.publicKey)).toBe(true);
+    const issuing = new X509Certificate(Buffer.from(jwk.x5c[1]!, 'base64'));
+    expect(leaf.checkIssued(issuing) && issuing.checkIssued(ca)).toBe(true);
+    expect(leaf.verify(issuing.publicKey) && issuing.verify(ca.publicKey)).toBe(true);
     expect(leaf.publicKey.export({ format: 'jwk' })).toMatchObject({ x: jwk.x, y: jwk.y, crv: jwk.crv });
     const key = await importJWK(jwk, jwk.alg);
     const verified = await compactVerify(receiptJws, key, { algorithms: [jwk.alg!] });
@@ -77,7 +79,7 @@ describe.each(STORE_KINDS)('inbound records on %s', (kind) => {
     expect(verified.protectedHeader.kid).toBe(jwk.kid);
     expect(JSON.parse(Buffer.from(verified.payload).toString('utf8'))).toEqual(receipt);
 
-    // The project's own verifier against the receiver's ca.pem, and the sender's check of the receipt.
+    // The project's own verifier against the receiver's root.pem, and the sender's check of the receipt.
     const anchors = parsePemCertificates(ca.toString());
     const own = await verifySignedObject(receiptJws, {
       profile: RECEIPT_PROFILE,

@@ -35,7 +35,7 @@ const file = (a: TestAdmins, id: string, name: string) =>
 function clientOf(id: string | undefined, from: TestAdmins = admins): Agent {
   const agent = new Agent({
     connect: {
-      ca: file(admins, 'EU', 'ca.pem'),
+      ca: file(admins, 'EU', 'root.pem'),
       ...(id ? { cert: file(from, id, 'tls.pem'), key: file(from, id, 'tls.key') } : {}),
     },
   });
@@ -52,7 +52,7 @@ function tlsProbe(options: { cert?: string; key?: string }): Promise<{ response:
     const socket = connect({
       host: '127.0.0.1',
       port: Number(port),
-      ca: file(admins, 'EU', 'ca.pem'),
+      ca: file(admins, 'EU', 'root.pem'),
       servername: 'localhost',
       ...options,
     });
@@ -157,7 +157,7 @@ describe('a client certificate the handshake accepts but the gateway rules do no
     const leaf = issueUnder(admins.get('PE'), { extKeyUsage: ['clientAuth'] }, p384);
     const agent = new Agent({
       connect: {
-        ca: file(admins, 'EU', 'ca.pem'),
+        ca: file(admins, 'EU', 'root.pem'),
         cert: toPem(leaf.chainDer[0]!),
         key: p384.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
       },

@@ -66,7 +66,7 @@ describe('batch lookup', () => {
       }
     });
     // A loose bound for a shared test machine; bench/ measures the real figure.
-    expect(took).toBeLessThan(2_000);
+    expect(took).toBeLessThan(10_000);
   });
 
   it('refuses more than 3,000 items, an empty manifest and malformed items', async () => {

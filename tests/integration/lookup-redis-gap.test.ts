@@ -51,9 +51,10 @@ it.skipIf(REDIS_SERVER === undefined)(
 
     redis = await startRedisServer(port);
     // Reconnection backs off to at most 2 s; the periodic reload (15 s) would be far later.
-    const took = await within('replica B to reload the suspension', 6_000, async () => {
+    // Generous for a loaded machine (THREATS.md 80), yet short of what a lost reload would take.
+    const took = await within('replica B to reload the suspension', 10_000, async () => {
       return (await lookupOne(b, 'CL', v1.operator.aeoId)).reason === 'suspended';
     });
-    expect(took).toBeLessThan(6_000);
+    expect(took).toBeLessThan(10_000);
   },
 );

@@ -51,7 +51,7 @@ describe('PostgreSQL starting after the gateway', () => {
       },
     );
     const api = `http://127.0.0.1:${apiPort}`;
-    const deadline = Date.now() + 10_000;
+    const deadline = Date.now() + 60_000;
     let ready = await httpRequest(`${api}/health/ready`, GET).catch(() => undefined);
     while (ready === undefined && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 100));

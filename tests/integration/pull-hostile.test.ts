@@ -94,6 +94,33 @@ describe('a broken or hostile partner', () => {
     });
   });
 
+  it('73: refuses a record with a date the store cannot hold alone, and pulls on past it', async () => {
+    const year0 = await signRecord(freshRecord('PE', { statusSince: '0000-01-01' }), pe());
+    const good = await signRecord(freshRecord('PE'), pe());
+    const later = await signRecord(freshRecord('PE'), pe());
+    const pages: Record<string, { records: string[]; next: string }> = {
+      c1: { records: [year0, good], next: 'y1' },
+      y1: { records: [later], next: 'y2' },
+    };
+    await cl.store.query(`UPDATE partner_feed SET cursor = 'c1' WHERE partner = 'PE'`);
+    answer = (url) => json(pages[url.searchParams.get('after') ?? ''] ?? { records: [], next: 'none' });
+    const report = await cl.gateway.sync.pull('PE');
+    expect(report).toMatchObject({ error: null, pages: 2, records: 3, caughtUp: true, cursor: 'y2' });
+    expect(report.outcomes).toEqual({ 'rejected:SCHEMA_INVALID': 1, accepted: 2 });
+    expect(await cursorAtCl()).toBe('y2');
+    // The next run starts after it: the rejected record does not block the feed.
+    answer = (url) => json({ records: [], next: url.searchParams.get('after') ?? 'none' });
+    expect(await cl.gateway.sync.pull('PE')).toMatchObject({ error: null, cursor: 'y2' });
+  });
+
+  it('78: refuses a feed page with a duplicate member, and keeps the cursor', async () => {
+    await cl.store.query(`UPDATE partner_feed SET cursor = 'c1' WHERE partner = 'PE'`);
+    answer = () => ({ status: 200, body: '{"records":[],"next":"c9","next":"c8"}' });
+    const report = await cl.gateway.sync.pull('PE');
+    expect(report.error).toMatch(/not JSON: duplicate member/);
+    expect(await cursorAtCl()).toBe('c1');
+  });
+
   it('reports a snapshot that does not hold together, whatever it claims', async () => {
     const records = await Promise.all([1, 2, 3].map(() => signRecord(freshRecord('PE'), pe())));
     const digest = digestOfRecords(records);
@@ -122,6 +149,15 @@ describe('a broken or hostile partner', () => {
       badDigest: [
         () => json({ asOf, count: 0, digest: 'ABC', records: [], next: '0' }),
         /digest is not lowercase hex/,
+      ],
+      // 79, 73: a count or a moment beyond what the report can hold is refused, not stored.
+      hugeCount: [
+        () => json({ asOf, count: 2 ** 40, digest, records: [], next: '0' }),
+        /count is not a count/,
+      ],
+      year0: [
+        () => json({ asOf: '0000-01-01T00:00:00Z', count: 0, digest, records: [], next: '0' }),
+        /asOf is not a timestamp/,
       ],
     };
     for (const [name, [handler, reason]] of Object.entries(cases)) {

@@ -37,7 +37,7 @@ const file = (id: string, name: string) => readFileSync(join(admins.get(id).dev.
 /** An HTTPS client that trusts PE's CA and presents `id`'s TLS client certificate. */
 function tlsClientOf(id: string): Agent {
   const agent = new Agent({
-    connect: { ca: file('PE', 'ca.pem'), cert: file(id, 'tls.pem'), key: file(id, 'tls.key') },
+    connect: { ca: file('PE', 'root.pem'), cert: file(id, 'tls.pem'), key: file(id, 'tls.key') },
   });
   agents.push(agent);
   return agent;

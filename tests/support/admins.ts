@@ -1,9 +1,10 @@
 /**
- * Development administrations for tests: real certificates made by the set-up code, real configuration files
- * loaded by the real loader, and the CA keys kept so tests can issue odd certificates under a real anchor.
+ * Development administrations for tests: real two-level PKIs made by the set-up code (root, issuing CA, leaves),
+ * real configuration files loaded by the real loader (each partner's root as anchor and its issuing CA as
+ * intermediate), and the CA keys kept so tests can issue odd certificates under a real anchor.
  */
 import { createPrivateKey, type KeyObject, randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -24,8 +25,12 @@ export interface TestAdmin {
   dev: DevAdministration;
   config: GatewayConfig;
   configPath: string;
+  /** The root CA (the anchor partners configure), to issue odd certificates directly under it. */
   caKey: KeyObject;
   caCert: ParsedCertificate;
+  /** The issuing CA under the root that issued the signing and TLS leaves (partners' `intermediates`). */
+  issuingKey: KeyObject;
+  issuingCert: ParsedCertificate;
 }
 
 export interface AdminsOptions extends Partial<DevConfigOptions> {
@@ -56,6 +61,10 @@ export function makeAdmins(ids: readonly string[], options: AdminsOptions = {}):
   // Queues of their own: test files run in parallel on one Redis, and a worker must never take another
   // file's jobs.
   const queuePrefix = `test-${randomBytes(6).toString('hex')}`;
+  // Webhook receivers in tests are servers on loopback over plain http: allowed explicitly, as an operator
+  // allows an internal receiver; and a key sealing webhook secrets, without which no subscription is made.
+  const webhookKey = join(dir, 'webhook-secrets.key');
+  writeFileSync(webhookKey, randomBytes(32).toString('base64'), { mode: 0o600 });
   for (const d of devs) {
     const raw = devConfig(
       d,
@@ -65,6 +74,11 @@ export function makeAdmins(ids: readonly string[], options: AdminsOptions = {}):
     raw.server = { ...raw.server, port: 0 };
     raw.api = { host: '127.0.0.1', port: 0 };
     raw.redis = { ...raw.redis, prefix: `${queuePrefix}-${d.adminId}` };
+    raw.notifications = {
+      allowHttp: true,
+      allowNetworks: ['127.0.0.0/8', '::1/128'],
+      secretKeys: [{ id: 'test-1', key: { file: webhookKey } }],
+    };
     options.edit?.(d.adminId, raw);
     const configPath = join(dir, `${d.adminId}.yaml`);
     writeConfig(configPath, raw);
@@ -73,8 +87,10 @@ export function makeAdmins(ids: readonly string[], options: AdminsOptions = {}):
       dev: d,
       config: loadConfig(configPath, { env: { LOG_LEVEL: 'silent', ...options.env } }),
       configPath,
-      caKey: createPrivateKey(readFileSync(join(d.certDir, 'ca.key'))),
-      caCert: parsePemCertificates(readFileSync(join(d.certDir, 'ca.pem'), 'utf8'))[0]!,
+      caKey: createPrivateKey(readFileSync(join(d.certDir, 'root.key'))),
+      caCert: parsePemCertificates(readFileSync(join(d.certDir, 'root.pem'), 'utf8'))[0]!,
+      issuingKey: createPrivateKey(readFileSync(join(d.certDir, 'issuing-ca.key'))),
+      issuingCert: parsePemCertificates(readFileSync(join(d.certDir, 'issuing-ca.pem'), 'utf8'))[0]!,
     });
   }
   return {

@@ -101,11 +101,14 @@ export async function makeExchange(ids: readonly string[], options: ExchangeOpti
   };
 }
 
-/** Polls `probe` until it returns a value other than undefined, at most `timeoutMs`. */
+/**
+ * Polls `probe` until it returns a value other than undefined, at most `timeoutMs`. The default is generous:
+ * it only bounds a failing test, and work that needs the CPU may take long on a loaded machine (THREATS.md 80).
+ */
 export async function waitFor<T>(
   what: string,
   probe: () => Promise<T | undefined>,
-  timeoutMs = 10_000,
+  timeoutMs = 60_000,
   intervalMs = 25,
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -156,7 +159,7 @@ export async function outboxOf(store: Store, partner: string): Promise<OutboxRow
 }
 
 /** Waits until every outbox row of `partner` has left pending/retrying; returns them. */
-export function settledOutbox(store: Store, partner: string, expected: number, timeoutMs = 10_000) {
+export function settledOutbox(store: Store, partner: string, expected: number, timeoutMs = 60_000) {
   return waitFor(
     `${expected} settled outbox rows for ${partner}`,
     async () => {

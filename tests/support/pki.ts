@@ -12,7 +12,8 @@ import {
   type SignatureHash,
 } from '../../src/crypto/cert-builder.ts';
 import { parseCertificate } from '../../src/crypto/certificate.ts';
-import type { KeyUsageName, ParsedCertificate, TrustStore } from '../../src/crypto/types.ts';
+import { makeRevocation } from '../../src/crypto/revocation.ts';
+import type { KeyUsageName, ParsedCertificate, Revocation, TrustStore } from '../../src/crypto/types.ts';
 
 /** The time every test checks at, unless it says otherwise. */
 export const NOW = new Date('2026-06-01T12:00:00Z');
@@ -118,6 +119,10 @@ export interface CertSpec {
   signatureHash?: SignatureHash;
   rsaPadding?: 'pkcs1' | 'pss';
   extraExtensions?: ExtraExtension[];
+  /** extKeyUsage purposes (names of EXTENDED_KEY_USAGE or dotted OIDs); absent when omitted. */
+  extKeyUsage?: string[];
+  /** A bigint or hex digits; random when omitted. */
+  serial?: bigint | string;
 }
 
 export interface PkiSpec {
@@ -206,6 +211,8 @@ export function makeCert(
     signatureHash: spec.signatureHash,
     rsaPadding: spec.rsaPadding,
     extraExtensions: spec.extraExtensions,
+    extKeyUsage: spec.extKeyUsage,
+    serial: spec.serial,
   };
   return { der: buildCertificate(options), key, name };
 }
@@ -236,10 +243,23 @@ export function makePki(spec: PkiSpec = {}): TestPki {
 
 export function trustStoreOf(
   anchors: readonly ParsedCertificate[],
-  opts: { adminId?: string; revoked?: readonly Uint8Array[] } = {},
+  opts: {
+    adminId?: string;
+    /** Revoked by identity (issuer and serial), as a CRL or the configuration's certificates would. */
+    revoked?: readonly Uint8Array[];
+    /** Revoked by the exact bytes only (the deprecated fingerprint list). */
+    revokedFingerprints?: readonly Uint8Array[];
+    revocation?: Revocation;
+  } = {},
 ): TrustStore {
-  const revoked = (opts.revoked ?? []).map((der) => parseCertificate(der).fingerprint);
-  return { adminId: opts.adminId ?? 'PE', anchors, revokedFingerprints: new Set(revoked) };
+  const identities = (opts.revoked ?? []).map((der) => parseCertificate(der).identity);
+  const fingerprints = (opts.revokedFingerprints ?? []).map((der) => parseCertificate(der).fingerprint);
+  return {
+    adminId: opts.adminId ?? 'PE',
+    anchors,
+    revokedFingerprints: new Set(fingerprints),
+    revocation: opts.revocation ?? makeRevocation({ identities }),
+  };
 }
 
 /** An extension no verifier knows, under a private enterprise arc. */

@@ -170,8 +170,9 @@ export async function postImport(
     method: 'POST',
     headers: { 'content-type': o.contentType ?? 'application/x-ndjson', ...(t === null ? {} : bearer(t)) },
     body: typeof body === 'string' || body instanceof Uint8Array ? body : Readable.from(body),
-    headersTimeout: 60_000,
-    bodyTimeout: 60_000,
+    // A large import answers when its last line is applied: minutes on a loaded machine.
+    headersTimeout: 300_000,
+    bodyTimeout: 300_000,
   });
   return { status: res.statusCode, headers: res.headers, text: await res.body.text() };
 }

@@ -1,7 +1,18 @@
 import { describe, expect, it } from 'vitest';
-import { createChainCache } from '../../src/crypto/chain.ts';
+import { parseCertificate } from '../../src/crypto/certificate.ts';
+import { createChainCache } from '../../src/crypto/chain-cache.ts';
+import { makeRevocation } from '../../src/crypto/revocation.ts';
+import type { CrlSummary } from '../../src/crypto/types.ts';
 import { days, makePki, NOW, trustStoreOf } from '../support/pki.ts';
 import { selfSignedLeaf } from '../support/pki-cases.ts';
+
+const crlSummary = (nextUpdate: Date): CrlSummary => ({
+  source: 'test.crl',
+  issuerName: 'CN=PE test root CA',
+  thisUpdate: days(-1),
+  nextUpdate,
+  entries: 0,
+});
 
 describe('chain cache', () => {
   it('reuses a success: the second call returns the very objects of the first', () => {
@@ -69,7 +80,31 @@ describe('chain cache', () => {
     const cache = createChainCache(8);
     expect(cache.validate(pki.chainDer, trustStoreOf(pki.anchors), NOW).ok).toBe(true);
     const revoked = cache.validate(pki.chainDer, trustStoreOf(pki.anchors, { revoked: [pki.leafDer] }), NOW);
-    expect(revoked.ok || revoked.detail).toBe('x5c[0] is revoked by PE');
+    expect(revoked.ok || revoked.detail).toMatch(/^x5c\[0\] is revoked by PE: its issuer and serial number/);
+  });
+
+  it('sees a revocation added to the same store after the success was cached, and a lapse', () => {
+    const pki = makePki({ intermediate: {} });
+    const store = trustStoreOf(pki.anchors);
+    const cache = createChainCache(8);
+    expect(cache.validate(pki.chainDer, store, NOW).ok).toBe(true);
+    // A reload swaps the store's revocation in place; the entry must not outlive it.
+    store.revocation = makeRevocation({ identities: [parseCertificate(pki.chainDer[1]!).identity] });
+    const revoked = cache.validate(pki.chainDer, store, NOW);
+    expect(revoked.ok || revoked.detail).toMatch(/^x5c\[1\] is revoked by PE/);
+    store.revocation = makeRevocation({ crls: [crlSummary(days(1))] });
+    expect(cache.validate(pki.chainDer, store, NOW).ok).toBe(true);
+    const lapsed = cache.validate(pki.chainDer, store, days(2));
+    expect(lapsed.ok || lapsed.detail).toMatch(/revocation list of PE .*lapsed/);
+  });
+
+  it('keeps signing and TLS client results apart', () => {
+    const pki = makePki({ leaf: { extKeyUsage: ['clientAuth'] } });
+    const store = trustStoreOf(pki.anchors);
+    const cache = createChainCache(8);
+    expect(cache.validate(pki.chainDer, store, NOW, 'tls-client').ok).toBe(true);
+    const signing = cache.validate(pki.chainDer, store, NOW);
+    expect(signing.ok || signing.detail).toMatch(/TLS certificate/);
   });
 
   it('does not cache failures', () => {

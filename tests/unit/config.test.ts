@@ -4,8 +4,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { loadConfig } from '../../src/config/load.ts';
 import type { RawConfig } from '../../src/config/raw.ts';
+import { toPem } from '../../src/crypto/cert-builder.ts';
+import { parseCertificate } from '../../src/crypto/certificate.ts';
 import { GatewayError } from '../../src/errors.ts';
 import { makeAdmins, type TestAdmins } from '../support/admins.ts';
+import { makePki } from '../support/pki.ts';
 
 let admins: TestAdmins;
 beforeAll(() => {
@@ -95,11 +98,24 @@ describe('configuration', () => {
     expect(config.storage).toEqual({ kind: 'postgres', databaseUrl: 'postgres://127.0.0.1/x' });
   });
 
-  it('reads a revocation list of fingerprints and refuses a malformed line', () => {
+  it('reads a revocation list of fingerprints only for certificates it also revokes by identity', () => {
     const list = join(admins.dir, 'revoked.txt');
-    writeFileSync(list, `# revoked\n${'ab'.repeat(32)}\n`);
-    const config = loadEdited((raw) => (raw.partners[0]!.revocationList = list));
-    expect(config.partners[0]!.trust.revokedFingerprints.has('ab'.repeat(32))).toBe(true);
+    const certFile = join(admins.dir, 'revoked.pem');
+    const revoked = parseCertificate(makePki({ leaf: { keyRole: 'config-revoked' } }).leafDer);
+    writeFileSync(certFile, toPem(revoked.der));
+    writeFileSync(list, `# revoked\n${revoked.fingerprint}\n`);
+    const config = loadEdited((raw) => {
+      raw.partners[0]!.revocationList = list;
+      raw.partners[0]!.revocation = { certificates: [certFile] };
+    });
+    const trust = config.partners[0]!.trust;
+    expect(trust.revokedFingerprints.has(revoked.fingerprint)).toBe(true);
+    expect(trust.revocation?.identities.has(revoked.identity)).toBe(true);
+    writeFileSync(list, `${'ab'.repeat(32)}\n`);
+    const bare = configError(() => loadEdited((raw) => (raw.partners[0]!.revocationList = list)));
+    expect(bare.message).toMatch(
+      /revocationList: line 1 names a certificate by fingerprint only.*revocation\/certificates/,
+    );
     writeFileSync(list, 'not-a-fingerprint\n');
     const e = configError(() => loadEdited((raw) => (raw.partners[0]!.revocationList = list)));
     expect(e.message).toContain('line 1');

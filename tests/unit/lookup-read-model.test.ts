@@ -126,15 +126,19 @@ describe('answers: every reason and the benefits for the roles in scope', () => 
     expect(answer({ receivedAt: t('2026-07-01T00:00:00Z') }).reason).toBe('unknown');
   });
 
-  it('answers by identifier, preferring a recognised match', () => {
+  it('answers by identifier: a shared one names every match and recognises none (THREATS.md 74)', () => {
     const model = new ReadModel();
     model.apply(version(1, { aeoId: 'CLAEO1', status: 'revoked' }));
     model.apply(version(1, { aeoId: 'CLAEO2' }));
     model.setIdentifiers('CL', 'CLAEO1', [{ scheme: 'EORI', value: 'X1' }]);
     model.setIdentifiers('CL', 'CLAEO2', [{ scheme: 'EORI', value: 'X1' }]);
     const a = createAnswerer(model, [partner()]).answer({ scheme: 'EORI', value: 'X1' }, at);
-    expect(a.operator?.aeoId).toBe('CLAEO2');
-    expect(a.recognised).toBe(true);
+    expect(a.operator).toBeUndefined();
+    expect(a).toMatchObject({ recognised: false, reason: 'ambiguous-identifier' });
+    expect(a.matches?.map((m) => [m.aeoId, m.status])).toEqual([
+      ['CLAEO1', 'revoked'],
+      ['CLAEO2', 'certified'],
+    ]);
   });
 });
 

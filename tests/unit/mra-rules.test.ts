@@ -14,6 +14,7 @@ function partner(mra: Partial<Mra> = {}): Partner {
     name: undefined,
     endpoint: 'https://cl.example/mra/v1',
     trust: { adminId: 'CL', anchors: [], revokedFingerprints: new Set() },
+    intermediates: [],
     mra: {
       id: 'CL-PE',
       inForceFrom: new Date('2020-01-01T00:00:00Z'),

@@ -5,7 +5,7 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { GatewayConfig } from '../../config/types.ts';
-import type { ChainCache } from '../../crypto/chain.ts';
+import type { ChainCache } from '../../crypto/chain-cache.ts';
 import { GatewayError } from '../../errors.ts';
 import { DEFAULT_PAGE_LIMIT, feedPage, MAX_PAGE_LIMIT } from '../../outbound/feed.ts';
 import { verifyRequestToken } from '../../outbound/request-token.ts';

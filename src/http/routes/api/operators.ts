@@ -16,6 +16,7 @@ export const ADMIN_ID = { type: 'string', pattern: '^[A-Z]{2}$' } as const;
 export const AEO_ID = { type: 'string', pattern: '^[A-Z0-9][A-Z0-9./-]{2,34}$' } as const;
 const SCHEME = { type: 'string', pattern: '^[A-Z][A-Z0-9_-]{1,15}$' } as const;
 const VALUE = { type: 'string', pattern: '^[A-Z0-9][A-Z0-9./-]{0,63}$' } as const;
+// Its day, range and years (1900 to 9999) are checked by instantOf, with the one date rule of validation.ts.
 export const AS_OF = {
   type: 'string',
   pattern: '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,3})?(Z|[+-]\\d{2}:\\d{2})$',

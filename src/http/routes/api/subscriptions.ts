@@ -5,6 +5,8 @@
  *   DELETE /api/v1/subscriptions/:id
  *   GET    /api/v1/subscriptions/:id/deliveries?state=&limit=
  *   POST   /api/v1/subscriptions/:id/deliveries/replay { ids? }   → 200 { replayed }; dead letters sent again
+ *   POST   /api/v1/subscriptions/:id/secret/rotate   → 200 { id, secret, previousSecretUntil }; the secret only here
+ *   DELETE /api/v1/subscriptions/:id/secret/previous → 204; the previous secret stops signing at once
  */
 import type { FastifyInstance } from 'fastify';
 import { GatewayError } from '../../../errors.ts';
@@ -188,6 +190,42 @@ export function registerSubscriptionRoutes(app: FastifyInstance, subscriptions: 
       const replayed = await subscriptions.replay(clientOf(request), request.params.id, request.body.ids);
       if (replayed === undefined) throw new GatewayError('NOT_FOUND', 'no subscription of yours has this id');
       return { replayed };
+    },
+  );
+
+  app.post<{ Params: { id: string } }>(
+    '/subscriptions/:id/secret/rotate',
+    {
+      schema: {
+        params: idParams,
+        response: {
+          200: {
+            type: 'object',
+            required: ['id', 'secret', 'previousSecretUntil'],
+            properties: {
+              id: { type: 'string' },
+              secret: { type: 'string' },
+              previousSecretUntil: nullableString,
+            },
+          },
+        },
+      },
+    },
+    async (request) => {
+      const rotated = await subscriptions.rotateSecret(clientOf(request), request.params.id);
+      if (rotated === undefined) throw new GatewayError('NOT_FOUND', 'no subscription of yours has this id');
+      return rotated;
+    },
+  );
+
+  app.delete<{ Params: { id: string } }>(
+    '/subscriptions/:id/secret/previous',
+    { schema: { params: idParams } },
+    async (request, reply) => {
+      if (!(await subscriptions.dropPreviousSecret(clientOf(request), request.params.id))) {
+        throw new GatewayError('NOT_FOUND', 'no subscription of yours has this id');
+      }
+      return reply.code(204).send();
     },
   );
 }

@@ -1,0 +1,58 @@
+/** What a lookup asks and answers (answer.ts writes the answers; answer-schema.ts is their JSON Schema). */
+import type { Role } from '../config/types.ts';
+import type { AeoStatus } from '../inbound/record.ts';
+
+/** Why an operator is not recognised at the border: one list for the answer writer, its schema and its type. */
+export const NOT_RECOGNISED_REASONS = [
+  'unknown',
+  'suspended',
+  'revoked',
+  'withdrawn',
+  'mra-not-in-force',
+  'out-of-scope',
+  'ambiguous-identifier',
+] as const;
+export type NotRecognisedReason = (typeof NOT_RECOGNISED_REASONS)[number];
+
+export type OperatorQuery =
+  | { issuer: string; aeoId: string }
+  | { scheme: string; value: string; country?: string | undefined };
+
+export interface LookupAnswer {
+  query: OperatorQuery;
+  asOf: string;
+  recognised: boolean;
+  reason?: NotRecognisedReason;
+  operator?: {
+    issuer: string;
+    aeoId: string;
+    version: number;
+    status: AeoStatus;
+    statusSince: string;
+    programme: string;
+    roles: Role[];
+  };
+  /** An identifier that names several operators: each of them, and the answer is not recognised. */
+  matches?: {
+    issuer: string;
+    aeoId: string;
+    version: number;
+    status: AeoStatus;
+    statusSince: string;
+    recognised: boolean;
+    reason?: NotRecognisedReason;
+  }[];
+  mra?: { id: string; partner: string; status: string; inForce: boolean };
+  benefits: { id: string; description: string; roles: Role[] }[];
+  evidence?: { recordId: string; digest: string; receivedAt: string };
+  freshness: { partnerLastReceivedAt: string | null; readModelLastChangeAt: string | null };
+}
+
+export interface Answerer {
+  /** One answer, as the bytes of the JSON text the API sends. */
+  answerJson(query: OperatorQuery, at: Date): Buffer;
+  /** A manifest: `{ asOf, answers }` with one answer per item, in order, all as of the same instant. */
+  batchJson(queries: readonly OperatorQuery[], at: Date): Buffer;
+  /** One answer as an object: answerJson parsed. */
+  answer(query: OperatorQuery, at: Date): LookupAnswer;
+}

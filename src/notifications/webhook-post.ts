@@ -1,0 +1,152 @@
+/**
+ * One webhook POST: the receiver checked by the policy (its name resolved once), then a connection to exactly
+ * the addresses checked, with TLS verified against the URL's host, no redirect followed. What the subscriber
+ * may see of a failure is its class alone; the detail (address, port, errno, TLS reason) is for the gateway's
+ * log, so that the delivery listing is no port scanner of the gateway's network.
+ */
+import type { LookupAddress, LookupOptions } from 'node:dns';
+import { isIP } from 'node:net';
+import { Agent, request } from 'undici';
+import type { ReceiverPolicy } from './receiver-policy.ts';
+
+export const FAILURE_CLASSES = [
+  'timeout',
+  'refused',
+  'tls',
+  'http-3xx',
+  'http-4xx',
+  'http-5xx',
+  'refused-address',
+  'network',
+  'gateway',
+] as const;
+export type FailureClass = (typeof FAILURE_CLASSES)[number];
+
+export type PostOutcome = { ok: true } | { ok: false; failure: FailureClass; detail: string };
+
+export interface PosterOptions {
+  policy: ReceiverPolicy;
+  /** Bound on connecting, on the answer's headers and on its body. */
+  timeoutMs: number;
+  /** Extra CA certificates (PEM) to verify receivers with; tests only, the system's CAs otherwise. */
+  ca?: string;
+}
+
+export type WebhookPoster = (
+  url: string,
+  headers: Record<string, string>,
+  body: string,
+) => Promise<PostOutcome>;
+
+const ANSWER_KEPT_BYTES = 64 * 1024;
+
+export function createWebhookPoster(options: PosterOptions): WebhookPoster {
+  const { policy, timeoutMs } = options;
+  return async (url, headers, body) => {
+    const checked = await policy.check(url);
+    if (!checked.ok) {
+      return {
+        ok: false,
+        failure: checked.reason === 'unresolved' ? 'network' : 'refused-address',
+        detail: checked.detail,
+      };
+    }
+    const { receiver } = checked;
+    // One connection per delivery: a pooled one would outlive the resolution it was checked against.
+    const agent = new Agent({
+      connections: 1,
+      pipelining: 0,
+      connect: {
+        timeout: timeoutMs,
+        lookup: pinnedLookup(receiver.addresses),
+        ...(options.ca === undefined ? {} : { ca: options.ca }),
+      },
+    });
+    try {
+      const res = await request(receiver.url, {
+        method: 'POST',
+        headers,
+        body,
+        dispatcher: agent,
+        headersTimeout: timeoutMs,
+        bodyTimeout: timeoutMs,
+      });
+      // The status decides; the body is drained only within one more bound, since bodyTimeout is per chunk and a
+      // receiver trickling a byte at a time would otherwise hold this delivery for hours.
+      await res.body
+        .dump({ limit: ANSWER_KEPT_BYTES, signal: AbortSignal.timeout(timeoutMs) })
+        .catch(() => {});
+      const status = res.statusCode;
+      if (status >= 200 && status < 300) return { ok: true };
+      return { ok: false, failure: statusClass(status), detail: `HTTP ${status}` };
+    } catch (error) {
+      return { ok: false, failure: errorClass(error), detail: detailOf(error) };
+    } finally {
+      agent.destroy().catch(() => {});
+    }
+  };
+}
+
+function statusClass(status: number): FailureClass {
+  if (status >= 300 && status < 400) return 'http-3xx';
+  if (status >= 400 && status < 500) return 'http-4xx';
+  if (status >= 500 && status < 600) return 'http-5xx';
+  return 'network';
+}
+
+const TIMEOUT_CODES = new Set([
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+  'ETIMEDOUT',
+]);
+
+/** The class of a failed request, from the error or the first cause that has a code. */
+export function errorClass(error: unknown): FailureClass {
+  for (const code of codesOf(error)) {
+    if (TIMEOUT_CODES.has(code)) return 'timeout';
+    if (code === 'ECONNREFUSED') return 'refused';
+    if (
+      code.startsWith('ERR_TLS') ||
+      code.startsWith('ERR_SSL') ||
+      /CERT|SELF_SIGNED|UNABLE_TO_/.test(code)
+    ) {
+      return 'tls';
+    }
+  }
+  return 'network';
+}
+
+function codesOf(error: unknown, depth = 0): string[] {
+  if (typeof error !== 'object' || error === null || depth > 4) return [];
+  const e = error as { code?: unknown; cause?: unknown; errors?: unknown };
+  const own = typeof e.code === 'string' ? [e.code] : [];
+  const inner = Array.isArray(e.errors) ? e.errors.flatMap((x) => codesOf(x, depth + 1)) : [];
+  return [...own, ...inner, ...codesOf(e.cause, depth + 1)];
+}
+
+function detailOf(error: unknown): string {
+  const parts: string[] = [];
+  let e: unknown = error;
+  for (let i = 0; i < 4 && e instanceof Error; i += 1) {
+    const code = (e as { code?: unknown }).code;
+    parts.push(typeof code === 'string' ? `${code}: ${e.message}` : e.message);
+    e = e.cause;
+  }
+  return (parts.join(' <- ') || String(error)).slice(0, 500);
+}
+
+type LookupCallback = (
+  error: NodeJS.ErrnoException | null,
+  address: string | LookupAddress[],
+  family?: number,
+) => void;
+
+/** A lookup that answers the addresses already checked, whatever it is asked: the socket cannot go elsewhere. */
+function pinnedLookup(addresses: readonly string[]) {
+  const entries: LookupAddress[] = addresses.map((address) => ({ address, family: isIP(address) }));
+  return (_host: string, options: LookupOptions | number, callback: LookupCallback): void => {
+    if (typeof options === 'object' && options.all === true) callback(null, entries);
+    else callback(null, entries[0]!.address, entries[0]!.family);
+  };
+}

@@ -1,0 +1,274 @@
+/**
+ * THREATS.md 66: a 100,000-record backlog to a partner that comes back. PE runs as a process of its own so
+ * that its memory can be read from /proc; its register is published while its partner CL is down (25,000 operators,
+ * four consenting decisions each, so versions 1 to 4; see publishBacklog). When CL comes up, the backlog
+ * drains in batches of at most `batchSize`, in outbox order (no version reaches CL after a higher one of the
+ * same operator: none is `superseded`), every record exactly once, and PE's resident memory, sampled every
+ * second during the drain, stays within a stated bound of what it was when the drain began and does not grow
+ * in the drain's second half.
+ *
+ * BACKLOG_RECORDS (a multiple of 4) makes the backlog smaller for a quick local run.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Signer } from '../../src/config/types.ts';
+import { recordDigest } from '../../src/crypto/digest.ts';
+import {
+  applyDecision,
+  type DecisionInput,
+  type HomeOperator,
+  recordOf,
+} from '../../src/outbound/decision.ts';
+import { signRecord } from '../../src/outbound/sign-record.ts';
+import { openPostgres } from '../../src/store/postgres.ts';
+import type { Store } from '../../src/store/types.ts';
+import type { TestAdmins } from '../support/admins.ts';
+import { type ChildGateway, childGateway } from '../support/child-gateway.ts';
+import { createTestDatabase, type TestDatabase } from '../support/db.ts';
+import { waitFor } from '../support/delivery.ts';
+import { freePorts, makeLinkedAdmins } from '../support/exchange.ts';
+import { startTestGateway, type TestGateway } from '../support/gateway.ts';
+
+const RECORDS = Number(process.env.BACKLOG_RECORDS ?? 100_000);
+const OPERATORS = RECORDS / 4;
+const BATCH = 500;
+const MIB = 1024 * 1024;
+/**
+ * Bounds on PE's resident memory during the drain. Measured here: about 190 MiB idle when the partner comes
+ * back, rising to 330–360 MiB within the first 40 s (V8 sizing its heap for the allocation rate of a drain),
+ * then flat to the end. A leak per record or per batch would show as growth in the drain's second half.
+ */
+const RSS_GROWTH_BOUND = 200 * MIB;
+const SECOND_HALF_GROWTH_BOUND = 64 * MIB;
+const MINUTES = 60_000;
+
+let admins: TestAdmins;
+let db: TestDatabase;
+let peStore: Store;
+let pe: ChildGateway;
+let cl: TestGateway | undefined;
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  const [apiPort] = (await freePorts(1)) as [number];
+  admins = await makeLinkedAdmins(['PE', 'CL'], {
+    redis: true,
+    edit: (id, raw) => {
+      // Down meanwhile: retried at least every 10 s, and not given up on for at least 8 minutes.
+      raw.outbound = {
+        ...raw.outbound,
+        batchSize: BATCH,
+        attempts: 100,
+        backoffMs: 1_000,
+        maxBackoffMs: 10_000,
+        requestTimeoutMs: 60_000,
+        relayIntervalMs: 500,
+      };
+      if (id === 'PE') raw.api = { ...raw.api, port: apiPort };
+    },
+  });
+  const serverPort = admins.get('PE').config.server.port;
+  pe = childGateway({ configPath: admins.get('PE').configPath, databaseUrl: db.url, serverPort, apiPort });
+  peStore = openPostgres({ connectionString: db.url });
+  await pe.start();
+}, 180_000);
+
+afterAll(async () => {
+  await pe?.kill();
+  await cl?.close();
+  await peStore?.close();
+  await db?.drop();
+  admins?.cleanup();
+});
+
+const aeoIdOf = (i: number) => `PEBL${String(i).padStart(7, '0')}`;
+
+/** Round r of the register: one decision for every operator, so each operator's versions are far apart. */
+const ROUNDS: Omit<DecisionInput, 'decisionId' | 'aeoId'>[] = [
+  { decision: 'certify', consent: true, programme: 'AEO-F', certifiedOn: '2025-03-01' },
+  { decision: 'amend', lastValidatedOn: '2026-01-15' },
+  { decision: 'suspend', statusSince: '2026-02-01' },
+  { decision: 'certify', statusSince: '2026-03-01' },
+];
+const CHUNK = 2_000;
+
+/**
+ * Publishes the backlog as the publisher does, with its own functions (the decision rules, the record, the
+ * signature, the digest), and writes the rows in bulk, in commit order: through the register import the
+ * same backlog takes minutes of CPU that this test is not about.
+ */
+async function publishBacklog(store: Store, signer: Signer): Promise<void> {
+  const entries = new Map<string, HomeOperator>();
+  const now = new Date();
+  const today = now.toISOString().slice(0, 10);
+  for (const kind of ROUNDS) {
+    for (let from = 0; from < OPERATORS; from += CHUNK) {
+      const rows: Record<string, unknown>[] = [];
+      for (let i = from; i < Math.min(OPERATORS, from + CHUNK); i += 1) {
+        const aeoId = aeoIdOf(i);
+        const current = entries.get(aeoId);
+        const input: DecisionInput = {
+          decisionId: crypto.randomUUID(),
+          aeoId,
+          ...kind,
+          ...(current === undefined
+            ? {
+                operator: {
+                  identifiers: [{ scheme: 'TIN', value: `${aeoId}T` }],
+                  name: `Operator ${aeoId}`,
+                  address: { street: 'Av. Argentina 123', city: 'Callao', country: 'PE' },
+                  roles: ['exporter'],
+                },
+              }
+            : {}),
+        };
+        const applied = applyDecision(current, input, today);
+        const version = (current?.version ?? 0) + 1;
+        const record = recordOf(applied.entry, applied.publishedStatus, {
+          recordId: crypto.randomUUID(),
+          issuer: 'PE',
+          issuedAt: now.toISOString(),
+          version,
+          today,
+        });
+        const jws = await signRecord(record, signer);
+        entries.set(aeoId, { ...applied.entry, version });
+        rows.push({
+          record_id: record.recordId,
+          aeo_id: aeoId,
+          version,
+          status: record.status,
+          programme: record.programme,
+          roles: record.operator.roles,
+          jws,
+          digest: recordDigest(jws),
+        });
+      }
+      await store.query(
+        `WITH r AS (
+           INSERT INTO home_record (record_id, aeo_id, version, status, programme, roles, jws, digest, created_at)
+           SELECT (v->>'record_id')::uuid, v->>'aeo_id', (v->>'version')::bigint, v->>'status', v->>'programme',
+                  ARRAY(SELECT jsonb_array_elements_text(v->'roles')), v->>'jws', v->>'digest', now()
+             FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS x(v, n)
+            ORDER BY x.n
+           RETURNING seq)
+         INSERT INTO outbox (partner, record_seq, created_at) SELECT 'CL', seq, now() FROM r ORDER BY seq`,
+        [JSON.stringify(rows)],
+      );
+    }
+  }
+}
+
+async function count(store: Store, sql: string): Promise<number> {
+  return Number((await store.query<{ n: string }>(sql))[0]?.n);
+}
+
+describe('a backlog to a partner that comes back', () => {
+  it(
+    `drains ${RECORDS} records in bounded batches, in order, each once, with flat memory`,
+    async () => {
+      const t0 = Date.now();
+      await publishBacklog(peStore, admins.get('PE').config.home.signers[0]!);
+      const publishMs = Date.now() - t0;
+      expect(await count(peStore, `SELECT count(*)::text AS n FROM outbox WHERE partner = 'CL'`)).toBe(
+        RECORDS,
+      );
+      expect(
+        await count(
+          peStore,
+          `SELECT count(*)::text AS n FROM outbox WHERE partner = 'CL' AND state = 'delivered'`,
+        ),
+      ).toBe(0);
+
+      // PE has tried the partner and failed: the backlog waits for it.
+      await waitFor(
+        'a failed attempt to the partner',
+        async () =>
+          (await count(
+            peStore,
+            `SELECT count(*)::text AS n FROM outbox WHERE partner = 'CL' AND state = 'retrying'`,
+          )) > 0
+            ? true
+            : undefined,
+        2 * MINUTES,
+        200,
+      );
+
+      // The partner comes back; PE's memory is sampled every second until the backlog is drained.
+      const samples: number[] = [pe.rss()];
+      const sampler = setInterval(() => {
+        try {
+          samples.push(pe.rss());
+        } catch {
+          // the process is gone: the drain's wait fails on its own
+        }
+      }, 1_000);
+      const t1 = Date.now();
+      try {
+        cl = await startTestGateway(admins.get('CL').config, 'postgres');
+        await waitFor(
+          'the backlog drained',
+          async () =>
+            (await count(
+              peStore,
+              `SELECT count(*)::text AS n FROM outbox WHERE partner = 'CL' AND state IN ('delivered', 'dead')`,
+            )) === RECORDS
+              ? true
+              : undefined,
+          15 * MINUTES,
+          1_000,
+        );
+      } finally {
+        clearInterval(sampler);
+      }
+      const drainMs = Date.now() - t1;
+
+      // Every record delivered and accepted: none dead, none superseded (a lower version after a higher one).
+      const outcomes = await peStore.query<{ state: string; outcome: string | null; n: string }>(
+        `SELECT state, outcome, count(*)::text AS n FROM outbox WHERE partner = 'CL' GROUP BY state, outcome`,
+      );
+      expect(outcomes.map((o) => [o.state, o.outcome, Number(o.n)])).toEqual([
+        ['delivered', 'accepted', RECORDS],
+      ]);
+      // Bounded batches: one verified receipt per batch of at most BATCH rows.
+      const [batches] = await peStore.query<{ receipts: string; largest: string }>(
+        `SELECT count(*)::text AS receipts, max(n)::text AS largest
+         FROM (SELECT receipt_id, count(*) AS n FROM outbox WHERE partner = 'CL' GROUP BY receipt_id) b`,
+      );
+      expect(Number(batches!.largest)).toBeLessThanOrEqual(BATCH);
+      expect(Number(batches!.receipts)).toBeGreaterThanOrEqual(RECORDS / BATCH);
+      // At CL: each record once, and every operator at its last version.
+      const [held] = await cl.store.query<{ n: string; ids: string; operators: string; at4: string }>(
+        `SELECT (SELECT count(*) FROM inbound_record WHERE issuer = 'PE')::text AS n,
+              (SELECT count(DISTINCT record_id) FROM inbound_record WHERE issuer = 'PE')::text AS ids,
+              (SELECT count(*) FROM operator_state WHERE issuer = 'PE')::text AS operators,
+              (SELECT count(*) FROM operator_state WHERE issuer = 'PE' AND version = 4)::text AS at4`,
+      );
+      expect(held).toEqual({
+        n: String(RECORDS),
+        ids: String(RECORDS),
+        operators: String(OPERATORS),
+        at4: String(OPERATORS),
+      });
+
+      const mib = (b: number) => Math.round(b / MIB);
+      const start = samples[0]!;
+      const peak = Math.max(...samples);
+      console.info(
+        `backlog: ${RECORDS} records published in ${Math.round(publishMs / 1000)} s, drained in ` +
+          `${Math.round(drainMs / 1000)} s in ${batches!.receipts} batches; PE RSS at start ${mib(start)} MiB, ` +
+          `peak ${mib(peak)} MiB, last ${mib(samples.at(-1)!)} MiB over ${samples.length} samples; every tenth: ` +
+          samples
+            .filter((_, i) => i % 10 === 0)
+            .map(mib)
+            .join(' '),
+      );
+      expect(samples.length).toBeGreaterThan(1);
+      expect(peak - start).toBeLessThanOrEqual(RSS_GROWTH_BOUND);
+      const half = Math.floor(samples.length / 2);
+      const firstHalf = Math.max(...samples.slice(0, half));
+      expect(Math.max(...samples.slice(half)) - firstHalf).toBeLessThanOrEqual(SECOND_HALF_GROWTH_BOUND);
+      await pe.stop();
+    },
+    40 * MINUTES,
+  );
+});
