@@ -6,7 +6,8 @@
  */
 import { readFileSync, statSync } from 'node:fs';
 import { parsePemCertificates } from '../crypto/certificate.ts';
-import { crlIssuer, crlsInFile, parseCrl, revokedIdentities } from '../crypto/crl.ts';
+import { crlsInFile, parseCrl } from '../crypto/crl.ts';
+import { crlIssuer, revokedIdentities } from '../crypto/crl-issuer.ts';
 import { makeRevocation } from '../crypto/revocation.ts';
 import type { CrlSummary, ParsedCertificate, Revocation, TrustStore } from '../crypto/types.ts';
 import { GatewayError } from '../errors.ts';

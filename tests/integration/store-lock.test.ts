@@ -25,13 +25,8 @@ import { sampleRecord } from '../../src/cli/samples.ts';
 import { writeConfig } from '../../src/cli/setup.ts';
 import type { RawConfig } from '../../src/config/raw.ts';
 import { GatewayError } from '../../src/errors.ts';
-import {
-  LOCK_FILE,
-  type LockHolder,
-  lockDataDir,
-  STALE_AFTER_MS,
-  thisProcess,
-} from '../../src/store/data-dir-lock.ts';
+import { LOCK_FILE, lockDataDir, STALE_AFTER_MS } from '../../src/store/data-dir-lock.ts';
+import { type LockHolder, thisProcess } from '../../src/store/lock-holder.ts';
 import { openStore } from '../../src/store/open.ts';
 import { makeAdmins, type TestAdmins } from '../support/admins.ts';
 import { freePorts } from '../support/exchange.ts';
