@@ -1,10 +1,13 @@
 /**
- * Inbound throughput against the machine's own signature-verification rate (PRODUCT.md, "Speed"): durable
+ * Inbound throughput against the machine's own signature-verification rate (the speed aims of BENCHMARKS.md): durable
  * records a second through `POST /mra/v1/records`, in batches of 500 ES256 records, divided by what
  * node:crypto verifies a second on all cores. Both figures come from the same run on the same machine.
  *
  *   npm run bench                                   19 timed batches, 3 in flight, PostgreSQL
  *   npm run bench -- --batches 10 --concurrency 4 --store both
+ *
+ * Baseline of the same kind, same run: the same bodies posted with the same concurrency over the same transport
+ * to a bare fastify route that parses the JSON and answers a small JSON (bench/inbound/bare-route.ts).
  *
  * Options (argument, else environment variable):
  *   --batches N         BENCH_BATCHES          timed batches of 500 records, 1 to 19 (default 19); one more
@@ -21,256 +24,21 @@
  * records beforehand (not timed), posts them with the sending administration's client and verifies every
  * receipt. Everything stays on loopback.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import os from 'node:os';
-import { join } from 'node:path';
-import { parseArgs } from 'node:util';
-import pg from 'pg';
 import { sampleRecord } from '../src/cli/samples.ts';
-import { type DevAdministration, devConfig, writeConfig } from '../src/cli/setup.ts';
-import { loadConfig } from '../src/config/load.ts';
-import type { GatewayConfig } from '../src/config/types.ts';
-import { createDevAdministration } from '../src/crypto/dev-ca.ts';
-import { createPartnerClient } from '../src/outbound/partner-client.ts';
 import { signRecord } from '../src/outbound/sign-record.ts';
+import { measureBareRoute } from './inbound/bare-route.ts';
+import { BATCH_SIZE, readOptions } from './inbound/options.ts';
+import { type InboundRun, makeAdmins, runInbound, signBatches } from './inbound/receive.ts';
 import { cleanups } from './lib/cleanup.ts';
-import { cpuDelta, cpuSample } from './lib/cpu.ts';
-import { createDatabase } from './lib/database.ts';
-import { fmt } from './lib/format.ts';
-import { freePort, type GatewayProcess, spawnGateway, waitReady } from './lib/gateway-process.ts';
+import { otherCpuShare } from './lib/cpu.ts';
+import { fmt, line, printMachine, UNCONTROLLED } from './lib/format.ts';
 import { measureRawVerify } from './lib/raw-verify.ts';
-
-const BATCH_SIZE = 500;
-const MAX_POSTED_BATCHES = 20;
-/** No new batch is posted after this much of the timed phase. */
-const TIMED_PHASE_LIMIT_MS = 60_000;
-
-type StoreKind = 'postgres' | 'embedded';
-
-interface Options {
-  batches: number;
-  concurrency: number;
-  stores: StoreKind[];
-  verifySeconds: number;
-  mtls: boolean;
-  cpuProfDir: string | undefined;
-  pgUrl: string;
-}
-
-function readOptions(): Options {
-  const { values } = parseArgs({
-    options: {
-      batches: { type: 'string' },
-      concurrency: { type: 'string' },
-      store: { type: 'string' },
-      'verify-seconds': { type: 'string' },
-      mtls: { type: 'boolean' },
-      'cpu-prof': { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
-  if (values.help) {
-    console.log(
-      'npm run bench -- [--batches 1..19] [--concurrency 1..8] [--store postgres|embedded|both] ' +
-        '[--verify-seconds 1..10] [--mtls] [--cpu-prof DIR]   (env: BENCH_PG_URL, BENCH_*)',
-    );
-    process.exit(0);
-  }
-  const env = process.env;
-  const int = (name: string, text: string | undefined, fallback: number, min: number, max: number) => {
-    if (text === undefined || text === '') return fallback;
-    const n = Number(text);
-    if (!Number.isInteger(n) || n < min || n > max)
-      throw new Error(`${name} must be an integer ${min}..${max}`);
-    return n;
-  };
-  const store = values.store ?? env.BENCH_STORE ?? 'postgres';
-  if (!['postgres', 'embedded', 'both'].includes(store))
-    throw new Error('store must be postgres, embedded or both');
-  return {
-    batches: int(
-      'batches',
-      values.batches ?? env.BENCH_BATCHES,
-      MAX_POSTED_BATCHES - 1,
-      1,
-      MAX_POSTED_BATCHES - 1,
-    ),
-    concurrency: int('concurrency', values.concurrency ?? env.BENCH_CONCURRENCY, 3, 1, 8),
-    stores: store === 'both' ? ['postgres', 'embedded'] : [store as StoreKind],
-    verifySeconds: int('verify-seconds', values['verify-seconds'] ?? env.BENCH_VERIFY_SECONDS, 3, 1, 10),
-    mtls: values.mtls ?? env.BENCH_MTLS === '1',
-    cpuProfDir: values['cpu-prof'] ?? env.BENCH_CPU_PROF,
-    pgUrl: env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres',
-  };
-}
-
-// ---------------------------------------------------------------------------------------------------------
-// Administrations, database, gateway process.
-
-interface Admins {
-  dir: string;
-  pe: DevAdministration;
-  cl: DevAdministration;
-}
-
-async function makeAdmins(mtls: boolean): Promise<Admins & { sender: GatewayConfig }> {
-  const dir = mkdtempSync(join(os.tmpdir(), 'mra-bench-'));
-  const dev = async (adminId: string, name: string): Promise<DevAdministration> => {
-    const certDir = join(dir, 'certs', adminId);
-    createDevAdministration(adminId, certDir, {});
-    return { adminId, name, certDir, host: '127.0.0.1', port: await freePort() };
-  };
-  const pe = await dev('PE', 'SUNAT Peru');
-  const cl = await dev('CL', 'Servicio Nacional de Aduanas Chile');
-  const path = join(dir, 'PE.yaml');
-  writeConfig(path, devConfig(pe, [cl], { mtls, dataDir: join(dir, 'data', 'PE') }));
-  return { dir, pe, cl, sender: loadConfig(path, { env: { LOG_LEVEL: 'warn' } }) };
-}
-
-function startReceiver(
-  admins: Admins,
-  kind: StoreKind,
-  options: Options,
-  databaseUrl: string | undefined,
-): GatewayProcess {
-  const { cl, pe, dir } = admins;
-  const path = join(dir, `CL-${kind}.yaml`);
-  writeConfig(path, devConfig(cl, [pe], { mtls: options.mtls, dataDir: join(dir, 'data', `CL-${kind}`) }));
-  return spawnGateway(path, { databaseUrl, cpuProfDir: options.cpuProfDir });
-}
-
-// ---------------------------------------------------------------------------------------------------------
-// The inbound measurement.
-
-let nextOperator = 1;
-
-async function signBatches(sender: GatewayConfig, count: number): Promise<string[][]> {
-  const signer = sender.home.signers[0]!;
-  const batches: string[][] = [];
-  for (let b = 0; b < count; b++) {
-    const records = Array.from({ length: BATCH_SIZE }, () => sampleRecord('PE', nextOperator++));
-    batches.push(await Promise.all(records.map((r) => signRecord(r, signer))));
-  }
-  return batches;
-}
-
-interface InboundRun {
-  kind: StoreKind;
-  batches: number;
-  records: number;
-  accepted: number;
-  seconds: number;
-  perSecond: number;
-  latencyMs: { p50: number; max: number };
-  storedRows: number | undefined;
-  /** CPU seconds by process and thread group over the timed phase. */
-  cpu: [string, number][];
-  /** CPU seconds of the gateway, the database and this process over the timed phase (NaN without /proc). */
-  ownCpu: number;
-}
-
-async function runInbound(
-  admins: Admins & { sender: GatewayConfig },
-  kind: StoreKind,
-  options: Options,
-  pgVersion: { value: string },
-): Promise<InboundRun> {
-  const database = kind === 'postgres' ? await createDatabase(options.pgUrl) : undefined;
-  if (database) {
-    pgVersion.value = database.serverVersion;
-    cleanups.add(database.drop);
-  }
-  const gateway = startReceiver(admins, kind, options, database?.url);
-  cleanups.add(gateway.stop);
-  const partner = admins.sender.partners[0]!;
-  const client = createPartnerClient('PE', partner, {
-    tls: options.mtls ? admins.sender.server.tls : undefined,
-    timeoutMs: 60_000,
-  });
-  try {
-    const [warmUp, ...timed] = await signBatches(admins.sender, options.batches + 1);
-    await waitReady(gateway.child, 'receiving gateway', async () => {
-      const { status } = await client.getJson('/.well-known/mra-gateway');
-      return status === 200;
-    });
-
-    const send = async (records: string[]) => {
-      const result = await client.sendRecords(records);
-      if (!result.ok) throw new Error(`batch refused: HTTP ${result.status}: ${result.reason}`);
-      return result.receipt.results.filter((r) => r.outcome === 'accepted').length;
-    };
-    const warmAccepted = await send(warmUp!);
-    if (warmAccepted !== BATCH_SIZE) throw new Error(`warm-up: ${warmAccepted} of ${BATCH_SIZE} accepted`);
-
-    let next = 0;
-    let accepted = 0;
-    let sent = 0;
-    const latencies: number[] = [];
-    const cpuBefore = await cpuSample(
-      [{ pid: gateway.child.pid, label: 'gateway' }],
-      database ? [database] : [],
-    );
-    const start = performance.now();
-    const lane = async () => {
-      while (next < timed.length && performance.now() - start < TIMED_PHASE_LIMIT_MS) {
-        const batch = timed[next++]!;
-        const t0 = performance.now();
-        const n = await send(batch);
-        latencies.push(performance.now() - t0);
-        accepted += n;
-        sent++;
-      }
-    };
-    await Promise.all(Array.from({ length: options.concurrency }, lane));
-    const seconds = (performance.now() - start) / 1000;
-    const cpu = cpuDelta(
-      cpuBefore,
-      await cpuSample([{ pid: gateway.child.pid, label: 'gateway' }], database ? [database] : []),
-    );
-
-    let storedRows: number | undefined;
-    if (database) {
-      const c = new pg.Client({ connectionString: database.url });
-      await c.connect();
-      try {
-        const [row] = (await c.query<{ n: string }>('SELECT count(*)::text AS n FROM inbound_record')).rows;
-        storedRows = Number(row?.n);
-      } finally {
-        await c.end();
-      }
-    }
-    latencies.sort((a, b) => a - b);
-    return {
-      kind,
-      batches: sent,
-      records: sent * BATCH_SIZE,
-      accepted,
-      seconds,
-      perSecond: accepted / seconds,
-      latencyMs: { p50: latencies[Math.floor(latencies.length / 2)]!, max: latencies.at(-1)! },
-      storedRows,
-      cpu,
-      ownCpu:
-        cpu.length === 0
-          ? Number.NaN
-          : cpu.filter(([name]) => name !== 'other processes').reduce((sum, [, t]) => sum + t, 0),
-    };
-  } finally {
-    await client.close();
-    await gateway.stop();
-    cleanups.delete(gateway.stop);
-    if (database) {
-      await database.drop();
-      cleanups.delete(database.drop);
-    }
-  }
-}
-
-// ---------------------------------------------------------------------------------------------------------
 
 async function main(): Promise<void> {
   const options = readOptions();
-  const cpus = os.cpus();
+  const cpus = os.availableParallelism();
   const pgVersion = { value: 'not used' };
   const admins = await makeAdmins(options.mtls);
   const removeDir = () => rmSync(admins.dir, { recursive: true, force: true });
@@ -279,25 +47,31 @@ async function main(): Promise<void> {
     const signer = admins.sender.home.signers[0]!;
     const probe = await signRecord(sampleRecord('PE', 0), signer);
     const spki = new Uint8Array(signer.chain[0]!.publicKey.export({ type: 'spki', format: 'der' }));
-    // Measured before and after the inbound runs, and averaged, so that a change in the machine's load during
-    // the run moves both sides of the ratio alike.
+    // Every store and the bare route take the same bodies: one warm-up batch, then the timed ones.
+    const [warmUp, ...timed] = await signBatches(admins.sender, options.batches + 1);
+    const batches = { warmUp: warmUp!, timed };
+    // Both baselines are measured before and after the inbound runs, and averaged, so that a change in the
+    // machine's load during the run moves both sides of each ratio alike.
     const rawBefore = await measureRawVerify(probe, spki, options.verifySeconds);
+    const bareBefore = await measureBareRoute(admins, options.mtls, options.concurrency, batches);
     const runs: InboundRun[] = [];
-    for (const kind of options.stores) runs.push(await runInbound(admins, kind, options, pgVersion));
+    for (const kind of options.stores) runs.push(await runInbound(admins, kind, options, batches, pgVersion));
+    const bareAfter = await measureBareRoute(admins, options.mtls, options.concurrency, batches);
     const rawAfter = await measureRawVerify(probe, spki, options.verifySeconds);
+    const bare = {
+      perSecond: (bareBefore.perSecond + bareAfter.perSecond) / 2,
+      perCpuSecond: (bareBefore.perCpuSecond + bareAfter.perCpuSecond) / 2,
+    };
     const raw = {
       threads: rawBefore.threads,
       perSecond: (rawBefore.perSecond + rawAfter.perSecond) / 2,
       perCpuSecond: (rawBefore.perCpuSecond + rawAfter.perCpuSecond) / 2,
     };
 
-    const line = (label: string, value: string) => console.log(`${label.padEnd(34)} ${value}`);
     const cpuRatio = (r: InboundRun) => r.accepted / r.ownCpu / raw.perCpuSecond;
+    const otherCpu = (r: InboundRun) => r.cpu.find(([name]) => name === 'other processes')?.[1] ?? 0;
     console.log('MRA gateway inbound benchmark');
-    line('machine', `${cpus.length} cores, ${cpus[0]?.model ?? 'unknown CPU'}`);
-    line('memory', `${(os.totalmem() / 2 ** 30).toFixed(1)} GiB`);
-    line('os', `${os.type()} ${os.release()} ${os.arch()}`);
-    line('node', process.version);
+    printMachine();
     line('postgresql', pgVersion.value);
     line(
       'transport',
@@ -315,6 +89,13 @@ async function main(): Promise<void> {
       `${fmt(raw.perSecond)} /s on ${raw.threads} worker threads (mean of ${fmt(rawBefore.perSecond)} before and ` +
         `${fmt(rawAfter.perSecond)} after the inbound runs, ${options.verifySeconds} s each)`,
     );
+    line(
+      'baseline: bare fastify route',
+      `${fmt(bare.perSecond)} records/s (mean of ${fmt(bareBefore.perSecond)} before and ` +
+        `${fmt(bareAfter.perSecond)} after the inbound runs): the same batches, ${options.concurrency} in flight, ` +
+        `parsed and answered with a small JSON, ${bareBefore.rounds} and ${bareAfter.rounds} rounds of ` +
+        `${options.batches}; batch latency p50 ${fmt(bareBefore.latencyMs.p50)} ms before`,
+    );
     for (const r of runs) {
       const stored =
         r.storedRows === undefined ? '' : `, ${fmt(r.storedRows)} rows in inbound_record with the warm-up`;
@@ -324,18 +105,27 @@ async function main(): Promise<void> {
           `${stored}; batch latency p50 ${fmt(r.latencyMs.p50)} ms, max ${fmt(r.latencyMs.max)} ms`,
       );
       line(`ratio (${r.kind})`, `${(r.perSecond / raw.perSecond).toFixed(3)} (target >= 0.333)`);
+      line(
+        `ratio to bare route (${r.kind})`,
+        `${(r.perSecond / bare.perSecond).toFixed(3)} (inbound durable records/s over the bare route's records/s)`,
+      );
       if (r.cpu.length > 0) {
-        const others = r.cpu.find(([name]) => name === 'other processes')?.[1] ?? 0;
+        const others = otherCpu(r);
         const own = r.cpu.filter(([name]) => name !== 'other processes');
         line(
           `  cpu s, timed phase (${r.kind})`,
           `${own.map(([name, t]) => `${name} ${t.toFixed(2)}`).join(', ')}; together ${r.ownCpu.toFixed(2)}, ` +
-            `other processes on the machine ${others.toFixed(2)}, of ${(r.seconds * cpus.length).toFixed(2)}`,
+            `other processes on the machine ${others.toFixed(2)}, of ${(r.seconds * cpus).toFixed(2)}`,
         );
         line(
           `  ratio per cpu second (${r.kind})`,
           `${cpuRatio(r).toFixed(3)}: ${fmt(r.accepted / r.ownCpu)} records per cpu second of the processes above ` +
             `against ${fmt(raw.perCpuSecond)} verifications per cpu second (not moved by other load)`,
+        );
+        line(
+          `  same, to bare route (${r.kind})`,
+          `${(r.accepted / r.ownCpu / bare.perCpuSecond).toFixed(3)}: against ${fmt(bare.perCpuSecond)} records ` +
+            'per cpu second of the bare route and its client',
         );
         const database = r.cpu
           .filter(([name]) => name.startsWith('postgresql'))
@@ -349,14 +139,22 @@ async function main(): Promise<void> {
         }
       }
     }
+    line('not controlled', UNCONTROLLED);
     console.log(
       `result ${JSON.stringify({
         rawVerifyPerSecond: Math.round(raw.perSecond),
+        rawVerifyPerCpuSecond: Math.round(raw.perCpuSecond),
+        bareRecordsPerSecond: Math.round(bare.perSecond),
+        bareRecordsPerCpuSecond: Math.round(bare.perCpuSecond),
         ...Object.fromEntries(
           runs.flatMap((r) => [
             [`${r.kind}RecordsPerSecond`, Math.round(r.perSecond)],
             [`${r.kind}Ratio`, Number((r.perSecond / raw.perSecond).toFixed(3))],
+            [`${r.kind}BareRatio`, Number((r.perSecond / bare.perSecond).toFixed(3))],
             [`${r.kind}CpuRatio`, Number(cpuRatio(r).toFixed(3))],
+            [`${r.kind}RecordsPerCpuSecond`, Math.round(r.accepted / r.ownCpu)],
+            [`${r.kind}BareCpuRatio`, Number((r.accepted / r.ownCpu / bare.perCpuSecond).toFixed(3))],
+            [`${r.kind}OtherCpuShare`, otherCpuShare(r.cpu, r.seconds)],
           ]),
         ),
       })}`,
@@ -375,7 +173,12 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((error: unknown) => {
-  console.error(`bench: ${error instanceof Error ? error.message : String(error)}`);
-  process.exitCode = 1;
-});
+main()
+  .catch((error: unknown) => {
+    console.error(`bench: ${error instanceof Error ? error.message : String(error)}`);
+    process.exitCode = 1;
+  })
+  .finally(async () => {
+    const { undoAll } = await import('./lib/cleanup.ts');
+    await undoAll();
+  });

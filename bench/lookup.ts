@@ -1,6 +1,6 @@
 /**
  * Border lookups with a million foreign operators loaded, against a bare fastify hello-world route measured in
- * the same run on the same machine (PRODUCT.md, "Speed"): single lookups at 50 connections (aim: at least 0.8 of
+ * the same run on the same machine (the speed aims of BENCHMARKS.md): single lookups at 50 connections (aim: at least 0.8 of
  * the baseline's requests/s, p99 under 5 ms), a 3,000-identifier batch (aim: under 10 ms), and the read model's
  * memory (aim: under 1 GiB).
  *
@@ -18,7 +18,6 @@
  * The receiving gateway (CL) and the baseline each run as their own process on loopback; load comes from
  * autocannon in this process. The operators are generated in the database (bench/lib/foreign-operators.ts).
  */
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -30,19 +29,15 @@ import { type DevAdministration, devConfig, writeConfig } from '../src/cli/setup
 import { loadConfig } from '../src/config/load.ts';
 import { createDevAdministration } from '../src/crypto/dev-ca.ts';
 import { signRecord } from '../src/outbound/sign-record.ts';
+import { startBareServer } from './lib/bare-baseline.ts';
 import { cleanups, undoNow } from './lib/cleanup.ts';
 import { createDatabase } from './lib/database.ts';
 import { aeoIdOf, fillOperators, tinOf } from './lib/foreign-operators.ts';
-import { fmt } from './lib/format.ts';
-import {
-  freePort,
-  type GatewayProcess,
-  ROOT,
-  spawnGateway,
-  stoppable,
-  waitReady,
-} from './lib/gateway-process.ts';
-import { cannon, heapUsedBytes, stats, type Throughput, vmRssBytes } from './lib/load-measure.ts';
+import { fmt, line, UNCONTROLLED } from './lib/format.ts';
+import { freePort, type GatewayProcess, spawnGateway, waitReady } from './lib/gateway-process.ts';
+import { cannon, heapUsedBytes, type Throughput, vmRssBytes } from './lib/load-measure.ts';
+import { intOption, pgUrlOption } from './lib/options.ts';
+import { distribution } from './lib/stats.ts';
 
 const TOKEN = 'bench-border-token-0123456789abcdef';
 const BATCH = 3_000;
@@ -63,20 +58,13 @@ function readOptions() {
     );
     process.exit(0);
   }
-  const int = (name: string, text: string | undefined, fallback: number, min: number, max: number) => {
-    if (text === undefined || text === '') return fallback;
-    const n = Number(text);
-    if (!Number.isInteger(n) || n < min || n > max)
-      throw new Error(`${name} must be an integer ${min}..${max}`);
-    return n;
-  };
   const env = process.env;
   return {
-    operators: int('operators', values.operators ?? env.BENCH_OPERATORS, 1_000_000, 1_000, 2_000_000),
-    seconds: int('seconds', values.seconds ?? env.BENCH_SECONDS, 10, 2, 60),
-    batches: int('batches', values.batches ?? env.BENCH_BATCHES, 100, 10, 500),
+    operators: intOption('operators', values.operators ?? env.BENCH_OPERATORS, 1_000_000, 1_000, 2_000_000),
+    seconds: intOption('seconds', values.seconds ?? env.BENCH_SECONDS, 10, 2, 60),
+    batches: intOption('batches', values.batches ?? env.BENCH_BATCHES, 100, 10, 500),
     cpuProfDir: values['cpu-prof'] ?? env.BENCH_CPU_PROF,
-    pgUrl: env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres',
+    pgUrl: pgUrlOption(),
   };
 }
 
@@ -157,20 +145,8 @@ async function main(): Promise<void> {
     heap: await heapUsedBytes(gateway.child, reports),
   };
 
-  const helloPort = await freePort();
-  const hello = stoppable(
-    spawn(process.execPath, ['bench/lib/hello-server.ts', String(helloPort)], {
-      cwd: ROOT,
-      stdio: 'inherit',
-    }),
-  );
-  cleanups.add(hello.stop);
-  const helloUrl = `http://127.0.0.1:${helloPort}/hello`;
-  await waitReady(
-    hello.child,
-    'hello-world server',
-    async () => (await request(helloUrl)).statusCode === 200,
-  );
+  const hello = await startBareServer();
+  const helloUrl = `${hello.url}/hello`;
 
   const randomOperator = () => 1 + Math.floor(Math.random() * options.operators);
   const lookupPath = () => `/api/v1/operators/PE/${aeoIdOf('PE', randomOperator())}`;
@@ -215,15 +191,14 @@ async function main(): Promise<void> {
     if (res.statusCode !== 200 || answers.length !== BATCH) throw new Error(`batch: HTTP ${res.statusCode}`);
     if (i >= 10) batchMs.push(elapsed);
   }
-  const batch = stats(batchMs);
+  const batch = distribution(batchMs);
   const afterRss = vmRssBytes(gateway.child.pid);
-  await undoNow(hello.stop);
+  await hello.stop();
   await undoNow(gateway.stop);
   await undoNow(database.drop);
 
   const cpus = os.cpus();
   const mib = (b: number) => `${(b / 2 ** 20).toFixed(0)} MiB`;
-  const line = (label: string, value: string) => console.log(`${label.padEnd(34)} ${value}`);
   const helloRps = mean(runs.hello, 'perSecond');
   const lookupRps = mean(runs.lookup, 'perSecond');
   console.log('MRA gateway lookup benchmark');
@@ -263,6 +238,7 @@ async function main(): Promise<void> {
     'read model memory (RSS delta)',
     `${mib(loadedMemory.rss - emptyMemory.rss)} (aim < 1024 MiB); heap delta ${mib(loadedMemory.heap - emptyMemory.heap)}`,
   );
+  line('not controlled', UNCONTROLLED);
   line('wall time', `${((Date.now() - started) / 1000).toFixed(0)} s`);
   console.log(
     `result ${JSON.stringify({

@@ -3,7 +3,7 @@
  * turns it into an RFC 9457 problem document using the status map below.
  */
 
-/** Per-record rejection codes of the exchange protocol (PROTOCOL.md, "Receiving rules"). */
+/** Per-record rejection codes of the exchange protocol (docs/protocol.md, "Receiving rules"). */
 export const RECORD_REJECTION_CODES = [
   'SCHEMA_INVALID',
   'JWS_MALFORMED',

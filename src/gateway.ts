@@ -14,6 +14,7 @@ import { type Notifications, notifyWithin, startNotifications } from './notifica
 import { startDelivery } from './outbound/delivery.ts';
 import { createDeliveryStatus } from './outbound/delivery-status.ts';
 import { createPublisher } from './outbound/publish.ts';
+import { createQueueRuntime, workerCloseGraceMs } from './queue/runtime.ts';
 import { openStoreWaiting } from './store/open-waiting.ts';
 import type { Store } from './store/types.ts';
 
@@ -67,22 +68,30 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     },
     inTransaction: notifyWithin(config),
   });
-  // Before any listener: a Redis that evicts keys stops the start here (THREATS.md 55); one that is down
-  // does not (THREATS.md 53).
-  const delivery = await startDelivery({ config, store, log }).catch(async (error: unknown) => {
+  // Every Redis connection of the job queues, shared by delivery and notifications, closed after both.
+  const queues = createQueueRuntime(config.redis, log.child({ component: 'queue' }));
+  const closeQueues = () => queues.close(workerCloseGraceMs(config));
+  // Before any listener: a Redis that evicts keys stops the start here (docs/threats.md 55); one that is down
+  // does not (docs/threats.md 53).
+  const delivery = await startDelivery({ config, store, log, queues }).catch(async (error: unknown) => {
+    await closeQueues();
     if (options.store === undefined) await store.close();
     throw error;
   });
   lookup = await startLookup({ config, store, log }).catch(async (error: unknown) => {
     await delivery.close();
+    await closeQueues();
     if (options.store === undefined) await store.close();
     throw error;
   });
-  notifications = await startNotifications({ config, store, log, ...clock }).catch(async (error: unknown) => {
-    await Promise.all([delivery.close(), lookup?.close()]);
-    if (options.store === undefined) await store.close();
-    throw error;
-  });
+  notifications = await startNotifications({ config, store, log, queues, ...clock }).catch(
+    async (error: unknown) => {
+      await Promise.all([delivery.close(), lookup?.close()]);
+      await closeQueues();
+      if (options.store === undefined) await store.close();
+      throw error;
+    },
+  );
   const publisher = createPublisher({ config, store, ...clock, onPublished: () => delivery.wake() });
   const sync = createPartnerSync({ config, store, inbound, log, ...clock });
   const deliveries = createDeliveryStatus(store, () => delivery.wake());
@@ -102,6 +111,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
 
   const background = async () => {
     await Promise.all([delivery.close(), lookup?.close(), notifications?.close()]);
+    await closeQueues();
     if (options.store === undefined) await store.close();
   };
   let app: FastifyInstance | undefined;
@@ -139,7 +149,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
       closing ??= (async () => {
         stopRevocationWatch();
         await Promise.all([app.close(), apiApp.close(), sync.close()]);
-        // After the listeners: no request can publish any more; the worker finishes its batch (THREATS.md 65).
+        // After the listeners: no request can publish any more; the worker finishes its batch (docs/threats.md 65).
         await background();
       })();
       return closing;

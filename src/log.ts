@@ -1,7 +1,7 @@
 import { type Logger, pino } from 'pino';
 
 /**
- * Logs never carry credentials or whole payloads (THREATS.md 69): request logs hold method, URL and peer only,
+ * Logs never carry credentials or whole payloads (docs/threats.md 69): request logs hold method, URL and peer only,
  * and the paths below are censored wherever they appear.
  */
 export function createLogger(level: string, destination?: pino.DestinationStream): Logger {

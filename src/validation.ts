@@ -1,7 +1,7 @@
 /**
  * Strict JSON Schema validation for signed payloads and configuration. Unlike fastify's request validator,
  * this instance never strips unknown members, coerces types or fills defaults: what is validated is exactly
- * what was signed (THREATS.md 38).
+ * what was signed (docs/threats.md 38).
  */
 import { readFileSync } from 'node:fs';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
@@ -22,7 +22,7 @@ addFormats(ajv, ['uuid']);
 addDateFormats(ajv);
 
 /**
- * PROTOCOL.md: every date and timestamp lies in the years 1900 to 9999. One rule for every schema and every
+ * docs/protocol.md: every date and timestamp lies in the years 1900 to 9999. One rule for every schema and every
  * route, so that no value a schema accepts can fail later in PostgreSQL (which has no year 0), in Date (which
  * rolls 30 February over into March) or in toISOString (which writes years past 9999 with six digits).
  */

@@ -4,6 +4,7 @@
  * this process, and the rest of the machine.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import type { Database } from './database.ts';
 
 export type CpuSample = Map<string, number>;
@@ -89,4 +90,26 @@ function cpuDelta(before: CpuSample, after: CpuSample): [string, number][] {
   const machine = ((after.get(MACHINE) ?? 0) - (before.get(MACHINE) ?? 0)) * CLOCK_TICK_S;
   if (before.has(MACHINE)) merged.set('other processes', Math.max(0, machine - accounted));
   return [...merged].filter(([, seconds]) => seconds > 0.005);
+}
+
+/** CPU seconds by process (threads summed), in the order of the sample, plus the rest of the machine. */
+export function cpuByProcess(before: CpuSample, after: CpuSample): [string, number][] {
+  const merged = new Map<string, number>();
+  for (const [name, seconds] of cpuDelta(before, after)) {
+    const key = name.startsWith('postgresql')
+      ? 'postgresql'
+      : name.replace(/ (main thread|libuv pool|other)$/, '');
+    merged.set(key, (merged.get(key) ?? 0) + seconds);
+  }
+  return [...merged];
+}
+
+/** `name seconds, …` and the CPU seconds the machine had in `seconds` of wall time. */
+export const showCpu = (cpu: [string, number][], seconds: number) =>
+  `${cpu.map(([name, t]) => `${name} ${t.toFixed(1)}`).join(', ')} (of ${(seconds * availableParallelism()).toFixed(1)})`;
+
+/** The share of the machine's CPU that other processes took in `seconds` of wall time (0 to 1, 2 decimals). */
+export function otherCpuShare(cpu: [string, number][], seconds: number): number {
+  const others = cpu.find(([name]) => name === 'other processes')?.[1] ?? 0;
+  return Number((others / (seconds * availableParallelism())).toFixed(2));
 }

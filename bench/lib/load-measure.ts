@@ -60,9 +60,3 @@ export async function heapUsedBytes(child: ChildProcess, dir: string): Promise<n
   }
   throw new Error('no diagnostic report');
 }
-
-export function stats(ms: number[]) {
-  const s = [...ms].sort((a, b) => a - b);
-  const at = (q: number) => s[Math.min(s.length - 1, Math.floor(q * s.length))]!;
-  return { p50: at(0.5), p99: at(0.99), max: s.at(-1)! };
-}

@@ -1,7 +1,7 @@
 import type { KeyObject } from 'node:crypto';
 import type { ParsedCertificate, SigningAlgorithm, TrustStore } from '../crypto/types.ts';
 
-/** AEO programmes and supply-chain roles of PROTOCOL.md; schemas/ lists the same values. */
+/** AEO programmes and supply-chain roles of docs/protocol.md; schemas/ lists the same values. */
 export const PROGRAMMES = ['AEO-S', 'AEO-C', 'AEO-F'] as const;
 export type Programme = (typeof PROGRAMMES)[number];
 export const ROLES = [

@@ -1,5 +1,5 @@
 /**
- * The rules each certificate obeys on its own (PROTOCOL.md, "Signing profile"): key type and size, signature
+ * The rules each certificate obeys on its own (docs/protocol.md, "Signing profile"): key type and size, signature
  * algorithm, critical extensions, and what makes a certificate fit to issue others.
  */
 import { certificateExtras, OID } from './certificate.ts';
@@ -108,7 +108,7 @@ const EKU = {
 const TLS_PURPOSES: ReadonlySet<string> = new Set([EKU.serverAuth, EKU.clientAuth]);
 
 /**
- * What the end-entity certificate must be for its purpose (PROTOCOL.md, "Signing profile"). A signing leaf is
+ * What the end-entity certificate must be for its purpose (docs/protocol.md, "Signing profile"). A signing leaf is
  * no CA, carries keyUsage with digitalSignature, and is not a TLS certificate: extKeyUsage, when present, names
  * some purpose other than serverAuth and clientAuth. A TLS client leaf is no CA and, when it says, is meant for
  * clientAuth and digital signatures.

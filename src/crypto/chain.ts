@@ -1,5 +1,5 @@
 /**
- * The certificate rules of the signing profile (PROTOCOL.md, "Signing profile"; THREATS.md section D), with
+ * The certificate rules of the signing profile (docs/protocol.md, "Signing profile"; docs/threats.md section D), with
  * node's own crypto only. The order of the checks is part of the contract: cheap bounds before any parsing,
  * every structural and cryptographic rule (CERT_UNTRUSTED) before validity in time (CERT_EXPIRED), so a
  * forged chain is reported as untrusted even when it is also out of date.

@@ -1,7 +1,7 @@
 /**
  * The strict front of the verifier: everything about a compact JWS that can be judged before any key is
- * touched (PROTOCOL.md, "Signing profile"; THREATS.md B and C). jose verifies signatures but accepts lenient
- * base64url, duplicate header members, `b64: false` and any `typ` (PRODUCT.md), so a token reaches it only
+ * touched (docs/protocol.md, "Signing profile"; docs/threats.md B and C). jose verifies signatures but accepts lenient
+ * base64url, duplicate header members, `b64: false` and any `typ` (docs/protocol.md), so a token reaches it only
  * after passing here, and jose then verifies exactly the segments checked here.
  *
  * Two layers: parseCompactJws holds the rules every token of the gateway obeys whatever its kind (encoding,
@@ -126,7 +126,7 @@ function isAllowedAlgorithm(alg: unknown): alg is SigningAlgorithm {
   return typeof alg === 'string' && (ALLOWED_ALGORITHMS as readonly string[]).includes(alg);
 }
 
-/** The rules every token obeys whatever its profile, in the order of THREATS.md B then C. */
+/** The rules every token obeys whatever its profile, in the order of docs/threats.md B then C. */
 export function parseCompactJws(token: unknown): CheckResult<ParsedCompactJws> {
   if (typeof token !== 'string') return fail('JWS_MALFORMED', 'token is not a string');
   if (token.length > MAX_TOKEN_LENGTH) return fail('JWS_MALFORMED', `token longer than ${MAX_TOKEN_LENGTH}`);
@@ -175,7 +175,7 @@ export function parseCompactJws(token: unknown): CheckResult<ParsedCompactJws> {
   const alg = header.alg;
   if (!isAllowedAlgorithm(alg))
     return fail('ALG_NOT_ALLOWED', `alg must be one of ${ALLOWED_ALGORITHMS.join(', ')}`);
-  // Judged after alg, so that an unsigned `alg: none` token is reported as what it is (THREATS.md 13).
+  // Judged after alg, so that an unsigned `alg: none` token is reported as what it is (docs/threats.md 13).
   if (signature.length === 0) return fail('JWS_MALFORMED', 'empty signature');
 
   for (const name of NEVER_ALLOWED_MEMBERS) {

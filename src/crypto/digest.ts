@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 
-/** base64url SHA-256 of a record's compact JWS string: the `digest` that receipts report (PROTOCOL.md). */
+/** base64url SHA-256 of a record's compact JWS string: the `digest` that receipts report (docs/protocol.md). */
 export function recordDigest(jws: string): string {
   return createHash('sha256').update(jws, 'utf8').digest('base64url');
 }

@@ -34,12 +34,12 @@ export interface SigningHeader {
   kid: string;
 }
 
-/** The smallest RSA modulus jose accepts, and the profile's floor (PROTOCOL.md). */
+/** The smallest RSA modulus jose accepts, and the profile's floor (docs/protocol.md). */
 const MIN_RSA_BITS = 2048;
 
 /**
  * True when the signature verifies. False when it does not, or when the key cannot make this algorithm's
- * signatures at all (an EC certificate behind a PS256 token, THREATS.md 15): the signature cannot be valid
+ * signatures at all (an EC certificate behind a PS256 token, docs/threats.md 15): the signature cannot be valid
  * for that key. Throws only for what input cannot cause: a private key, a key without the verify usage, or an
  * unexpected failure inside jose.
  */

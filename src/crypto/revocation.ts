@@ -1,5 +1,5 @@
 /**
- * Revocation by identity (PROTOCOL.md, "Signing profile"; THREATS.md 31 and 70). A certificate is revoked when
+ * Revocation by identity (docs/protocol.md, "Signing profile"; docs/threats.md 31 and 70). A certificate is revoked when
  * its issuer and serial number, or its public key, are listed; the fingerprint of its bytes is only a legacy
  * extra. The lookups are Set hits on values computed once when the certificate was parsed, so the chain cache
  * can repeat them on every hit and see a revocation made after it stored the chain.

@@ -2,7 +2,7 @@
  * A strict JSON parser for untrusted JWS header and payload bytes. JSON.parse keeps the last of duplicate
  * members, reads 1e400 as Infinity and 2^53 + 1 as 2^53, accepts lone surrogates and, through `__proto__`,
  * lets a document reach a prototype in code that merges it later: two readers could then see different
- * documents in the same signed bytes, so such input is refused (PROTOCOL.md signing profile, THREATS.md E).
+ * documents in the same signed bytes, so such input is refused (docs/protocol.md signing profile, docs/threats.md E).
  *
  * One hand-written pass over the decoded text checks and builds the value. Measured on a 1.4 KB record it is
  * faster than a checking pre-scan followed by JSON.parse (about 8 against 12 µs), and it never keeps two
@@ -93,7 +93,7 @@ export const DOCUMENT_MAX_DEPTH = 8;
 
 /**
  * The one reader of every JSON document that arrives over HTTP, request bodies and partners' answers alike:
- * a duplicate member is refused there too, never resolved to its last value (THREATS.md 78).
+ * a duplicate member is refused there too, never resolved to its last value (docs/threats.md 78).
  */
 export function parseJsonDocument(bytes: Uint8Array): StrictJsonResult<unknown> {
   return parseStrictJson(bytes, { maxDepth: DOCUMENT_MAX_DEPTH });

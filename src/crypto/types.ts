@@ -2,7 +2,7 @@ import type { KeyObject, X509Certificate } from 'node:crypto';
 import type { RecordRejectionCode } from '../errors.ts';
 import { nameKey } from './name-key.ts';
 
-/** The JWS algorithms of the signing profile (PROTOCOL.md). */
+/** The JWS algorithms of the signing profile (docs/protocol.md). */
 export const ALLOWED_ALGORITHMS = ['ES256', 'EdDSA', 'PS256'] as const;
 export type SigningAlgorithm = (typeof ALLOWED_ALGORITHMS)[number];
 
@@ -85,7 +85,7 @@ export interface CrlSummary {
   entries: number;
 }
 
-/** Revocation by identity (PROTOCOL.md, "Signing profile"), built at load from CRLs and revoked certificates. */
+/** Revocation by identity (docs/protocol.md, "Signing profile"), built at load from CRLs and revoked certificates. */
 export interface Revocation {
   /** identityKey(issuer, serial) of every revoked certificate. */
   identities: ReadonlySet<string>;

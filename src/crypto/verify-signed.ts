@@ -11,7 +11,7 @@ import { verifyJwsSignature } from './jws-verify.ts';
 import { parseStrictJsonObject } from './strict-json.ts';
 import { type CheckResult, fail, type ParsedCertificate, type TrustStore } from './types.ts';
 
-/** Nesting limit of signed headers and payloads (PROTOCOL.md, signing profile). */
+/** Nesting limit of signed headers and payloads (docs/protocol.md, signing profile). */
 export const MAX_JSON_DEPTH = 16;
 
 export interface VerifiedObject {

@@ -1,7 +1,7 @@
 /**
  * Bearer tokens of the home administration's own systems (national AEO system, border systems, operators of
  * the gateway). Only the SHA-256 of a token is configured; each route group names the scope it needs, and
- * no token opens a partner route nor a partner certificate an API route (THREATS.md 52).
+ * no token opens a partner route nor a partner certificate an API route (docs/threats.md 52).
  */
 import { hash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -56,7 +56,7 @@ export function requireScope(
   app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
     const client = findApiClient(clients, request.headers.authorization);
     if (client === undefined) {
-      // A partner identified by its certificate or by its request token (PROTOCOL.md) is known, and refused.
+      // A partner identified by its certificate or by its request token (docs/protocol.md) is known, and refused.
       if (request.partner !== undefined || /^MRA /.test(request.headers.authorization ?? '')) {
         return sendProblem(reply, problemOf('FORBIDDEN', 'partner gateways have no access to this route'));
       }

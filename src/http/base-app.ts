@@ -15,7 +15,7 @@ import {
 } from './problem.ts';
 import { installStrictInput, parseQueryString } from './strict-input.ts';
 
-/** PROTOCOL.md, Transport: at most 10 MiB a request. */
+/** docs/protocol.md, Transport: at most 10 MiB a request. */
 export const BODY_LIMIT = 10 * 1024 * 1024;
 
 declare module 'fastify' {

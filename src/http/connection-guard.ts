@@ -1,5 +1,5 @@
 /**
- * Connections that hold a slot without asking anything (THREATS.md 76). Node's headersTimeout only runs once a
+ * Connections that hold a slot without asking anything (docs/threats.md 76). Node's headersTimeout only runs once a
  * request has begun, so a connection that never sends a byte, stops halfway through a request head, or never
  * finishes its TLS handshake would stay open for ever; and nothing bounds how many one client opens.
  *

@@ -1,5 +1,5 @@
 /**
- * What the internal API listener answers while the gateway waits for its database at start (THREATS.md 68):
+ * What the internal API listener answers while the gateway waits for its database at start (docs/threats.md 68):
  * alive, not ready, and a 503 problem document with Retry-After for everything else. Closed once the database
  * answers and before the gateway's own listeners open.
  */

@@ -1,6 +1,6 @@
 /**
- * The node server under the app: TLS and mutual TLS, timeouts against slow clients (THREATS.md 5), and bounds on
- * idle connections and on connections per client (THREATS.md 76, connection-guard.ts). Every listener is made
+ * The node server under the app: TLS and mutual TLS, timeouts against slow clients (docs/threats.md 5), and bounds on
+ * idle connections and on connections per client (docs/threats.md 76, connection-guard.ts). Every listener is made
  * here: the partner listener, the internal API listener and the API's holding listener.
  */
 import { createServer as createHttpServer } from 'node:http';

@@ -1,7 +1,7 @@
 /**
  * How every listener reads what a client sends besides headers: JSON bodies through the one strict reader of
  * signed payloads, query strings without repeats or broken escapes. Installed once, by base-app.ts, so that
- * no route can read its input another way (THREATS.md 78, 79).
+ * no route can read its input another way (docs/threats.md 78, 79).
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { parseJsonDocument } from '../crypto/strict-json.ts';

@@ -1,6 +1,6 @@
 /**
  * What a committed inbound batch changed, for the lookup read model: the versions accepted (superseded ones
- * never became state, THREATS.md 42) and the partner's latest contact. Emitted in-process after the commit
+ * never became state, docs/threats.md 42) and the partner's latest contact. Emitted in-process after the commit
  * and carried to other replicas by the lookup module; built here so the read model never reads the decisions.
  */
 import type { Programme, Role } from '../config/types.ts';

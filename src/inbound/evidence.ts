@@ -7,7 +7,7 @@ import type { Candidate } from './judge.ts';
 type Accepted = Candidate & { result: 'accepted' | 'superseded' };
 
 /**
- * Serialises batches that touch the same operators or recordIds (THREATS.md 64: two identical batches at the
+ * Serialises batches that touch the same operators or recordIds (docs/threats.md 64: two identical batches at the
  * same moment store one copy). Keys are locked in sorted order so concurrent batches cannot deadlock.
  */
 export async function lockBatch(tx: Sql, candidates: readonly Candidate[]): Promise<void> {

@@ -1,4 +1,4 @@
-/** The MRA rules a partner's record must meet once its signature and schema are good (PROTOCOL.md). */
+/** The MRA rules a partner's record must meet once its signature and schema are good (docs/protocol.md). */
 import type { Partner } from '../config/types.ts';
 import { type CheckResult, fail } from '../crypto/types.ts';
 import { mraInForce, programmeInScope, rolesInScope } from '../mra/scope.ts';

@@ -1,7 +1,7 @@
 /**
  * The receiving side's reads of a partner's `feed` and `snapshot`: one HTTP client per partner (the home TLS
  * certificate as client certificate, bounded timeouts), and a fresh request token on every request, since a
- * token's `jti` is good for one request only (PROTOCOL.md, Endpoints).
+ * token's `jti` is good for one request only (docs/protocol.md, Endpoints).
  */
 import type { GatewayConfig, Partner } from '../config/types.ts';
 import { createPartnerClient, type PartnerClient } from '../outbound/partner-client.ts';

@@ -1,5 +1,5 @@
 /**
- * Catch-up from a partner's feed (PROTOCOL.md, Endpoints: "a partner that was down catches up from its last
+ * Catch-up from a partner's feed (docs/protocol.md, Endpoints: "a partner that was down catches up from its last
  * cursor"). Pulled records go through inbound.receive with the partner as sender, so they are judged by the
  * very rules of pushed ones, and a record already pushed is simply a `duplicate`.
  *
@@ -15,7 +15,7 @@ import type { InboundService } from './receive.ts';
 
 /** Pages per run: a long backlog is taken in several runs rather than one unbounded loop. */
 export const MAX_PULL_PAGES = 100;
-/** The feed's own bound (PROTOCOL.md leaves it open; this gateway serves at most 1,000). */
+/** The feed's own bound (docs/protocol.md leaves it open; this gateway serves at most 1,000). */
 const MAX_FEED_LIMIT = 1000;
 const MAX_CURSOR = 1024;
 

@@ -1,4 +1,4 @@
-/** The signed receipt of PROTOCOL.md (`aeo-receipt/1`): one result per record, in request order. */
+/** The signed receipt of docs/protocol.md (`aeo-receipt/1`): one result per record, in request order. */
 import type { Signer } from '../config/types.ts';
 import { RECEIPT_PROFILE } from '../crypto/compact-jws.ts';
 import { signCompactJws } from '../crypto/jws-verify.ts';

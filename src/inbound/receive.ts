@@ -1,7 +1,7 @@
 /**
  * Inbound flow: a partner's batch of signed AEO status records → per-record judgement → evidence and current
  * state committed in one transaction with the signed receipt → the receipt. Nothing is acknowledged before
- * the commit (I2); a retried batch gets `duplicate` outcomes (PROTOCOL.md).
+ * the commit (I2); a retried batch gets `duplicate` outcomes (docs/protocol.md).
  */
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
@@ -61,7 +61,7 @@ export function createInboundService(deps: InboundDeps): InboundService {
       result = await commit(sender, judged, now);
     } catch (error) {
       // The schemas keep every value in what PostgreSQL holds; should one still slip through, that record
-      // alone is refused and the batch goes on, the same on every retry (THREATS.md 73).
+      // alone is refused and the batch goes on, the same on every retry (docs/threats.md 73).
       if (!isDataException(error)) throw error;
       const unstorable = await unstorableOf(deps.store, sender, judged, now);
       if (unstorable.size === 0) throw error;

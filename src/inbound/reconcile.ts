@@ -1,5 +1,5 @@
 /**
- * Reconciliation (PROTOCOL.md, snapshot): the partner's whole snapshot of what it shares with us against what
+ * Reconciliation (docs/protocol.md, snapshot): the partner's whole snapshot of what it shares with us against what
  * we hold of that partner. Equal digests prove equal state; otherwise the report names some of the
  * operators that differ. Nothing is changed here: drift is reported for people to look into, since the
  * cause (a lost record, a row altered by hand, a partner's bug) decides the remedy.

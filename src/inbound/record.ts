@@ -1,4 +1,4 @@
-/** The AEO status record of PROTOCOL.md (`aeo-status/1`), as the strict schema admits it. */
+/** The AEO status record of docs/protocol.md (`aeo-status/1`), as the strict schema admits it. */
 import type { Programme, Role } from '../config/types.ts';
 
 export type AeoStatus = 'certified' | 'suspended' | 'revoked' | 'withdrawn';

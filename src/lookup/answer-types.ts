@@ -1,18 +1,10 @@
 /** What a lookup asks and answers (answer.ts writes the answers; answer-schema.ts is their JSON Schema). */
 import type { Role } from '../config/types.ts';
 import type { AeoStatus } from '../inbound/record.ts';
+import type { NotRecognisedReason } from '../mra/recognition.ts';
 
-/** Why an operator is not recognised at the border: one list for the answer writer, its schema and its type. */
-export const NOT_RECOGNISED_REASONS = [
-  'unknown',
-  'suspended',
-  'revoked',
-  'withdrawn',
-  'mra-not-in-force',
-  'out-of-scope',
-  'ambiguous-identifier',
-] as const;
-export type NotRecognisedReason = (typeof NOT_RECOGNISED_REASONS)[number];
+// The reasons are the recognition rule's (src/mra/recognition.ts); the schema and the writer read them here.
+export { NOT_RECOGNISED_REASONS, type NotRecognisedReason } from '../mra/recognition.ts';
 
 export type OperatorQuery =
   | { issuer: string; aeoId: string }

@@ -1,7 +1,7 @@
 /**
  * The answer to "is this foreign operator a recognised AEO as of T, and which benefits apply": the version in
- * effect at T (read-model.ts) judged against the partner's MRA as configured. The order of the checks is
- * documented in docs/lookup.md.
+ * effect at T (read-model.ts) judged against the partner's MRA as configured, by the recognition rule
+ * (src/mra/recognition.ts, in the order docs/lookup.md documents).
  *
  * Answers are written straight from the read model's columns into the bytes of their JSON text (json-bytes.ts):
  * a 3,000-item manifest is answered in a few milliseconds only if no object or string is built per answer. What
@@ -11,6 +11,7 @@
  */
 import type { Partner } from '../config/types.ts';
 import type { AeoStatus } from '../inbound/record.ts';
+import { benefitsFor, notRecognisedReason } from '../mra/recognition.ts';
 import { mraInForce } from '../mra/scope.ts';
 import {
   type Answerer,
@@ -19,9 +20,10 @@ import {
   type NotRecognisedReason,
   type OperatorQuery,
 } from './answer-types.ts';
-import { dayString, isoOfMs, maskOfRoles, rolesOfMask } from './columns.ts';
+import { dayString, isoOfMs, rolesOfMask } from './columns.ts';
 import { JsonBytes, lit } from './json-bytes.ts';
 import type { ReadModel } from './read-model.ts';
+import { ReasonTable } from './reason-table.ts';
 
 export type { Answerer, LookupAnswer, NotRecognisedReason, OperatorQuery } from './answer-types.ts';
 
@@ -77,7 +79,10 @@ const ANSWER_SIZE = 1_024;
 
 export function createAnswerer(model: ReadModel, partners: readonly Partner[]): Answerer {
   const partnerOf = new Map(partners.map((p) => [p.adminId, p]));
-  const roleScope = new Map(partners.map((p) => [p.adminId, maskOfRoles(p.mra.roles)]));
+  // The recognition rule, tabulated once per MRA (reason-table.ts); judging a row is then a lookup.
+  const reasons = new Map(partners.map((p) => [p.adminId, new ReasonTable(p.mra)]));
+  const noMra = new ReasonTable(undefined);
+  const noVersion = notRecognisedReason(undefined, false, undefined);
   const benefitsText = new Map<string, Buffer>();
   const rolesText = new Map<number, Buffer>();
   const dayText = new Map<number, Buffer>();
@@ -85,12 +90,7 @@ export function createAnswerer(model: ReadModel, partners: readonly Partner[]): 
 
   const benefitsOf = (partner: Partner, mask: number) =>
     cached(benefitsText, `${partner.adminId}:${mask}`, () => {
-      const covered = rolesOfMask(mask & (roleScope.get(partner.adminId) ?? 0));
-      const benefits = partner.mra.benefits.flatMap((b) => {
-        const roles = b.roles === undefined ? covered : covered.filter((r) => b.roles?.includes(r));
-        return roles.length === 0 ? [] : [{ id: b.id, description: b.description, roles }];
-      });
-      return lit(`,"benefits":${json(benefits)}`);
+      return lit(`,"benefits":${json(benefitsFor(partner.mra, rolesOfMask(mask)))}`);
     });
 
   const mraText = new Map<string, Buffer>();
@@ -123,15 +123,15 @@ export function createAnswerer(model: ReadModel, partners: readonly Partner[]): 
     const row = slot === undefined ? -1 : model.rowAt(slot, at.getTime());
     const inForce = partner !== undefined && mraInForce(partner.mra, at);
     const judged = { row, issuer, partner, inForce };
-    if (row < 0) return { ...judged, reason: 'unknown' };
-    const status = model.statusOf(row);
-    if (status !== 'certified') return { ...judged, reason: status };
-    if (partner === undefined || !inForce) return { ...judged, reason: 'mra-not-in-force' };
-    const rolesCovered = (model.rolesMaskOf(row) & (roleScope.get(partner.adminId) ?? 0)) !== 0;
-    if (!partner.mra.programmes.has(model.programmeOf(row)) || !rolesCovered) {
-      return { ...judged, reason: 'out-of-scope' };
-    }
-    return { ...judged, reason: undefined };
+    if (row < 0) return { ...judged, reason: noVersion };
+    const table = (partner === undefined ? undefined : reasons.get(partner.adminId)) ?? noMra;
+    const reason = table.reason(
+      model.statusCodeOf(row),
+      model.programmeCodeOf(row),
+      inForce,
+      model.rolesMaskOf(row),
+    );
+    return { ...judged, reason };
   }
 
   function writeQuery(out: JsonBytes, query: OperatorQuery): void {

@@ -1,6 +1,6 @@
 /**
  * Change events come back from Redis, which anyone with access to it could write to: each is checked like
- * untrusted input before it touches the read model (THREATS.md 67, in spirit). A bad one is dropped and the
+ * untrusted input before it touches the read model (docs/threats.md 67, in spirit). A bad one is dropped and the
  * caller reloads from PostgreSQL instead.
  */
 

@@ -1,7 +1,7 @@
 /**
  * Fills the read model from PostgreSQL: everything at start, in keyset pages so a million operators never sit
  * in one result, and the versions received since a time after a gap in the change events. Only accepted
- * evidence rows are history (a superseded version never became state, THREATS.md 42). At start, each
+ * evidence rows are history (a superseded version never became state, docs/threats.md 42). At start, each
  * operator's current version comes from the columns of `operator_state` (written from the same record when it
  * was accepted); only older versions have their fields read from the stored JWS payload, which PostgreSQL
  * decodes itself so that only a few columns cross the wire. Decoding every payload took minutes at a million.

@@ -6,6 +6,7 @@
  */
 import { PROGRAMMES, type Programme, type Role } from '../config/types.ts';
 import type { AeoStatus } from '../inbound/record.ts';
+import { effectiveFrom } from '../mra/recognition.ts';
 import { codeOf, DAY_MS, dayString, grow, maskOfRoles, rolesOfMask, uuidOf } from './columns.ts';
 import { IdentifierIndex } from './identifier-index.ts';
 import { KeyIndex } from './key-index.ts';
@@ -31,15 +32,6 @@ export interface VersionInput {
 
 /** One version, as answers read it. */
 export type OperatorVersion = Omit<VersionInput, 'roles'> & { roles: Role[] };
-
-/**
- * When a version starts to hold: not before its statusSince (the issuing administration's decision date, UTC
- * midnight) and not before the gateway received it, so that an as-of answer is what the gateway would have
- * said at that moment and a back-dated record never rewrites the past (docs/lookup.md).
- */
-export function effectiveFrom(statusSince: string, receivedAt: number): number {
-  return Math.max(Date.parse(`${statusSince}T00:00:00Z`), receivedAt);
-}
 
 /** Bytes of a version row, and where each field sits (in units of the view that reads it). */
 const ROW = 88;
@@ -188,10 +180,18 @@ export class ReadModel {
     return this.f64[row * F64 + VERSION]!;
   }
   statusOf(row: number): AeoStatus {
-    return STATUSES[this.u8[row * ROW + STATUS]!]!;
+    return STATUSES[this.statusCodeOf(row)]!;
+  }
+  /** Index in STATUSES. */
+  statusCodeOf(row: number): number {
+    return this.u8[row * ROW + STATUS]!;
   }
   programmeOf(row: number): Programme {
-    return PROGRAMMES[this.u8[row * ROW + PROGRAMME]!]!;
+    return PROGRAMMES[this.programmeCodeOf(row)]!;
+  }
+  /** Index in PROGRAMMES. */
+  programmeCodeOf(row: number): number {
+    return this.u8[row * ROW + PROGRAMME]!;
   }
   /** Bit i set: ROLES[i]. */
   rolesMaskOf(row: number): number {

@@ -1,5 +1,5 @@
 /**
- * The snapshot digest of PROTOCOL.md (Endpoints, snapshot): both sides compute it the same way, the sender
+ * The snapshot digest of docs/protocol.md (Endpoints, snapshot): both sides compute it the same way, the sender
  * over what it shares with a partner, the receiver over what it holds of that partner, so equal digests
  * prove equal state.
  */

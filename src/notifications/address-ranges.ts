@@ -1,5 +1,5 @@
 /**
- * Which IP addresses a webhook may not reach unless the configuration allows them (THREATS.md 75): every range
+ * Which IP addresses a webhook may not reach unless the configuration allows them (docs/threats.md 75): every range
  * of the IANA special-purpose registries that is not the public internet. An IPv6 address that carries an IPv4
  * one (mapped, compatible, NAT64, 6to4) is judged by the IPv4 address it reaches; any IPv6 address outside
  * global unicast (2000::/3) is reserved. Pure.

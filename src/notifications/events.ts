@@ -1,11 +1,14 @@
 /**
- * Which events a border system hears of: an operator's benefits starting, stopping or changing, judged as the
- * lookup answer judges them (docs/lookup.md: status, MRA in force, scope, benefits per covered role) on the
- * version held before a commit and the one it brought; and an MRA suspended or resumed. Pure.
+ * Which events a border system hears of: an operator's benefits starting, stopping or changing, judged by the
+ * rule the lookup answer uses (src/mra/recognition.ts: status, MRA in force, scope, benefits per covered
+ * role) on the version held before a commit and the one it brought; and an MRA suspended or resumed. Pure.
  */
-import type { Partner, Programme, Role } from '../config/types.ts';
-import type { AeoStatus } from '../inbound/record.ts';
-import { mraInForce, programmeInScope, rolesInScope } from '../mra/scope.ts';
+import type { Partner } from '../config/types.ts';
+import {
+  type Recognition,
+  type RecognitionFacts,
+  recognitionOf as recognizedUnder,
+} from '../mra/recognition.ts';
 
 export const EVENT_TYPES = [
   'benefits.started',
@@ -16,42 +19,21 @@ export const EVENT_TYPES = [
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
-/** The facts of one operator version that recognition depends on. */
-export interface VersionFacts {
+/** The facts of one operator version that recognition depends on, and which version it is. */
+export interface VersionFacts extends RecognitionFacts {
   version: number;
-  status: AeoStatus;
   statusSince: string;
-  programme: Programme;
-  roles: readonly Role[];
 }
 
-export interface Benefit {
-  id: string;
-  description: string;
-  roles: Role[];
-}
+export type { AppliedBenefit as Benefit, Recognition } from '../mra/recognition.ts';
 
-export type Recognition = { recognised: true; benefits: Benefit[] } | { recognised: false; reason: string };
-
+/** Recognition by the one rule (src/mra/recognition.ts) under the partner's MRA; no partner, no MRA. */
 export function recognitionOf(
   partner: Partner | undefined,
   v: VersionFacts | undefined,
   at: Date,
 ): Recognition {
-  if (v === undefined) return { recognised: false, reason: 'unknown' };
-  if (v.status !== 'certified') return { recognised: false, reason: v.status };
-  if (partner === undefined || !mraInForce(partner.mra, at))
-    return { recognised: false, reason: 'mra-not-in-force' };
-  const { mra } = partner;
-  if (!programmeInScope(mra, v.programme) || !rolesInScope(mra, v.roles)) {
-    return { recognised: false, reason: 'out-of-scope' };
-  }
-  const covered = v.roles.filter((r) => mra.roles.has(r));
-  const benefits = mra.benefits.flatMap((b) => {
-    const roles = b.roles === undefined ? covered : covered.filter((r) => b.roles?.includes(r));
-    return roles.length === 0 ? [] : [{ id: b.id, description: b.description, roles }];
-  });
-  return { recognised: true, benefits };
+  return recognizedUnder(partner?.mra, v, at);
 }
 
 /** The event an operator's move from `before` to `after` is worth, if any. */

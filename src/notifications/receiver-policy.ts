@@ -1,5 +1,5 @@
 /**
- * Where a webhook may point (THREATS.md 75), one rule for subscription time and delivery time: an https URL in
+ * Where a webhook may point (docs/threats.md 75), one rule for subscription time and delivery time: an https URL in
  * its plain form (no credentials, fragment, odd IPv4 spellings or trailing dot), whose host — a literal
  * address, or every address its name resolves to — is on the public internet, unless the configuration allows
  * that host by name or its addresses by network. Plain http only to such allowed hosts, and only when the

@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { GatewayConfig, Programme, Role } from '../config/types.ts';
 import type { Decision } from '../inbound/decide.ts';
 import type { AeoStatus } from '../inbound/record.ts';
-import { effectiveFrom } from '../lookup/read-model.ts';
+import { effectiveFrom } from '../mra/recognition.ts';
 import type { Sql, Store } from '../store/types.ts';
 import { benefitEventOf, type EventType, mraEventOf, recognitionOf, type VersionFacts } from './events.ts';
 

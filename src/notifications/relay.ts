@@ -1,72 +1,57 @@
 /**
- * The relay of the notification outbox: committed rows → jobs. Only the oldest open row of each operator and
- * subscription is enqueued, so an operator's events reach a subscriber in commit (hence version) order even
- * while one of them is retried; a dead row no longer holds back the next. Rows are claimed under an advisory
- * lock with SKIP LOCKED, so replicas never enqueue a row twice, and jobs are added after the claim commits.
- * Rows whose job Redis lost (a restart without persistence, THREATS.md 54) are claimed again.
+ * The notification outbox as a flow of the outbox relay (outbox-relay.ts): committed rows → one job per row.
+ * Only the oldest open row of each operator and subscription is enqueued, so an operator's events reach a
+ * subscriber in commit (hence version) order even while one of them is retried; a dead row no longer holds
+ * back the next. Rows whose job Redis lost are looked for every few seconds, once their claim is old enough.
  */
 import type { Logger } from 'pino';
-import { createPassRunner } from '../pass-runner.ts';
-import type { NotificationQueue } from '../queue/notification-queue.ts';
-import { messageOf } from '../queue/timeout.ts';
+import { createOutboxRelay, type OutboxFlow, type OutboxRelay } from '../outbox-relay.ts';
+import { NOTIFICATIONS_KEY, type NotificationJob, notificationJobId } from '../queue/jobs.ts';
+import type { JobProducer } from '../queue/producer.ts';
 import type { Store } from '../store/types.ts';
 
 const RELAY_LOCK = 7_411_606;
 const BATCH = 500;
 const RECOVERY_EVERY_MS = 5_000;
 
-export interface NotificationRelay {
-  wake(): void;
-  start(intervalMs: number): void;
-  stop(): Promise<void>;
-}
-
-export function createNotificationRelay(
+export function notificationOutbox(
   store: Store,
-  queue: NotificationQueue,
-  log: Logger,
   claimGraceMs: number,
   /** Decides which held rows are due; the wall clock in production. */
-  clock: () => Date = () => new Date(),
-): NotificationRelay {
+  clock: () => Date,
+): OutboxFlow<NotificationJob> {
   let lastRecovery = 0;
-  let failing: string | undefined;
-
-  /** Rows claimed a while ago whose job is gone or finished with the row still open go back to the relay. */
-  async function recover(): Promise<void> {
-    const rows = await store.query<{ id: string }>(
-      `SELECT id::text FROM notification WHERE state IN ('pending', 'retrying') AND enqueued_at IS NOT NULL
-          AND enqueued_at < now() - make_interval(secs => $1 / 1000.0) ORDER BY notification.id LIMIT $2`,
-      [claimGraceMs, BATCH],
-    );
-    for (const { id } of rows) {
-      const presence = await queue.presence(Number(id));
-      if (presence === 'open') continue;
-      if (presence === 'finished') await queue.remove(Number(id));
-      await store.query(
-        `UPDATE notification SET enqueued_at = NULL, job_id = NULL WHERE id = $1 AND state IN ('pending', 'retrying')`,
-        [id],
+  const recoveryDue = () => Date.now() - lastRecovery > RECOVERY_EVERY_MS;
+  return {
+    label: 'notification',
+    oneInFlight: false,
+    async due() {
+      if (recoveryDue()) return [NOTIFICATIONS_KEY];
+      const [open] = await store.query<{ any: boolean }>(
+        `SELECT EXISTS (SELECT 1 FROM notification WHERE state IN ('pending', 'retrying') AND enqueued_at IS NULL
+            AND (deliver_after IS NULL OR deliver_after <= $1)) AS any`,
+        [clock().toISOString()],
       );
-      log.warn(
-        { notification: id, presence },
-        'notification whose job is no longer in Redis is enqueued again',
-      );
-    }
-  }
-
-  async function claim(): Promise<number[]> {
-    // An idle gateway costs one indexed query a tick, not a transaction.
-    const [open] = await store.query<{ any: boolean }>(
-      `SELECT EXISTS (SELECT 1 FROM notification WHERE state IN ('pending', 'retrying') AND enqueued_at IS NULL
-          AND (deliver_after IS NULL OR deliver_after <= $1)) AS any`,
-      [clock().toISOString()],
-    );
-    if (open?.any !== true) return [];
-    return store.transaction(async (tx) => {
+      return open?.any === true ? [NOTIFICATIONS_KEY] : [];
+    },
+    async lock(tx) {
       const [lock] = await tx.query<{ ok: boolean }>('SELECT pg_try_advisory_xact_lock($1) AS ok', [
         RELAY_LOCK,
       ]);
-      if (!lock?.ok) return [];
+      return lock?.ok === true;
+    },
+    async marked(tx) {
+      if (!recoveryDue()) return [];
+      lastRecovery = Date.now();
+      // Only claims older than the grace: a younger one is taken as being added right now.
+      const rows = await tx.query<{ job_id: string }>(
+        `SELECT job_id FROM notification WHERE state IN ('pending', 'retrying') AND enqueued_at IS NOT NULL
+            AND enqueued_at < now() - make_interval(secs => $1 / 1000.0) ORDER BY notification.id LIMIT $2`,
+        [claimGraceMs, BATCH],
+      );
+      return rows.map((r) => ({ jobId: r.job_id, recent: false }));
+    },
+    async claim(tx) {
       // Per operator and subscription, one open row at a time: rows due at once in id order (version order),
       // then held rows by due time. A held row never keeps back one due at once, so a version that takes
       // effect today is not kept behind one dated next week (whose lower version its consumer then drops).
@@ -87,49 +72,32 @@ export function createNotificationRelay(
           WHERE id IN (SELECT (jsonb_array_elements_text($1::jsonb))::bigint)`,
         [JSON.stringify(rows.map((r) => r.id))],
       );
-      return rows.map((r) => Number(r.id));
-    });
-  }
-
-  async function pass(): Promise<void> {
-    if (!queue.connected()) return;
-    try {
-      if (Date.now() - lastRecovery > RECOVERY_EVERY_MS) {
-        lastRecovery = Date.now();
-        await recover();
-      }
-      const ids = await claim();
-      for (const [i, id] of ids.entries()) {
-        try {
-          await queue.add(id);
-        } catch (error) {
-          // Not in Redis (or not known to be): unmarked for the next pass; a job that exists after all finds
-          // its row settled or sends it once more, which the webhook-id lets the receiver recognise.
-          await store
-            .query(
-              `UPDATE notification SET enqueued_at = NULL, job_id = NULL
-                WHERE id IN (SELECT (jsonb_array_elements_text($1::jsonb))::bigint) AND state IN ('pending', 'retrying')`,
-              [JSON.stringify(ids.slice(i))],
-            )
-            .catch(() => {});
-          throw error;
-        }
-      }
-      if (failing !== undefined) log.info('notification relay working again');
-      failing = undefined;
-    } catch (error) {
-      const message = messageOf(error);
-      if (failing !== message)
-        log.warn({ err: message }, 'notification relay pass failed; rows wait in PostgreSQL');
-      failing = message;
-    }
-  }
-
-  const runner = createPassRunner(pass);
-
-  return {
-    wake: runner.wake,
-    start: (intervalMs) => runner.start(intervalMs),
-    stop: () => runner.stop(),
+      return rows.map((r) => ({ v: 1, id: Number(r.id) }) as const);
+    },
+    async release(db, _key, jobIds) {
+      await db.query(
+        `UPDATE notification SET enqueued_at = NULL, job_id = NULL
+          WHERE job_id IN (SELECT jsonb_array_elements_text($1::jsonb)) AND state IN ('pending', 'retrying')`,
+        [JSON.stringify(jobIds)],
+      );
+    },
   };
+}
+
+export function createNotificationRelay(deps: {
+  store: Store;
+  producer: JobProducer<NotificationJob>;
+  usable: () => boolean;
+  log: Logger;
+  claimGraceMs: number;
+  clock?: () => Date;
+}): OutboxRelay {
+  return createOutboxRelay({
+    flow: notificationOutbox(deps.store, deps.claimGraceMs, deps.clock ?? (() => new Date())),
+    store: deps.store,
+    producer: deps.producer,
+    jobIdOf: (job) => notificationJobId(job.id),
+    usable: deps.usable,
+    log: deps.log,
+  });
 }

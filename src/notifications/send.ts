@@ -6,9 +6,9 @@
  */
 import type { Logger } from 'pino';
 import type { OutboundSettings } from '../config/types.ts';
-import { retryDelayMs } from '../outbound/backoff.ts';
-import type { NotificationJob } from '../queue/notification-queue.ts';
-import type { JobVerdict } from '../queue/worker.ts';
+import type { JobVerdict } from '../queue/job-kind.ts';
+import type { NotificationJob } from '../queue/jobs.ts';
+import { retryDelayMs } from '../queue/retry.ts';
 import type { Store } from '../store/types.ts';
 import type { SecretVault } from './secrets.ts';
 import { webhookHeaders } from './signature.ts';

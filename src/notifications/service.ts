@@ -1,12 +1,15 @@
 /**
  * The notifications flow: events written with the inbound commit (record.ts), the relay moving them into the
  * notifications queue, and the worker signing and posting them. Redis only carries work: with Redis down the
- * rows wait in PostgreSQL and go out when it is back (THREATS.md 53).
+ * rows wait in PostgreSQL and go out when it is back (docs/threats.md 53).
  */
 import type { Logger } from 'pino';
 import type { GatewayConfig } from '../config/types.ts';
 import type { Decision } from '../inbound/decide.ts';
-import { openNotificationQueue } from '../queue/notification-queue.ts';
+import { claimGraceMs } from '../outbox-relay.ts';
+import { NOTIFICATION_JOBS, NOTIFICATIONS_KEY } from '../queue/jobs.ts';
+import { retryPolicy } from '../queue/retry.ts';
+import { type QueueRuntime, workerCloseGraceMs } from '../queue/runtime.ts';
 import type { Sql, Store } from '../store/types.ts';
 import { createReceiverPolicy, type Resolver } from './receiver-policy.ts';
 import { inboundEvents, recordMraStatus, writeNotifications } from './record.ts';
@@ -39,6 +42,8 @@ export async function startNotifications(deps: {
   resolve?: Resolver;
   /** Extra CA certificates (PEM) receivers are verified with; the system's CAs otherwise. */
   receiverCa?: string;
+  /** The gateway's queue runtime; its owner closes it after this flow. */
+  queues: QueueRuntime;
 }): Promise<Notifications> {
   const { config, store } = deps;
   const log = deps.log.child({ component: 'notifications' });
@@ -46,18 +51,19 @@ export async function startNotifications(deps: {
   const emitted = await recordMraStatus(store, config, (deps.clock ?? (() => new Date()))());
   if (emitted > 0) log.info({ events: emitted }, 'MRA status changes queued for notification');
   const settings = config.outbound;
-  const queue = openNotificationQueue(config.redis, settings.attempts + 1, log);
-  // As delivery does: a connection closed while its ready check runs rejects outside any caller.
-  if (!(await queue.connect(config.redis.commandTimeoutMs))) {
+  const queues = deps.queues;
+  const retry = retryPolicy(settings.attempts + 1, settings);
+  if (!(await queues.connect(config.redis.commandTimeoutMs))) {
     log.warn('Redis is not reachable; notifications wait in PostgreSQL until it is back');
   }
-  const relay = createNotificationRelay(
+  const relay = createNotificationRelay({
     store,
-    queue,
+    producer: queues.producer(NOTIFICATION_JOBS, retry),
+    usable: () => queues.connected(),
     log,
-    2 * config.redis.commandTimeoutMs + 1_000,
-    deps.clock,
-  );
+    claimGraceMs: claimGraceMs(config.redis.commandTimeoutMs),
+    ...(deps.clock ? { clock: deps.clock } : {}),
+  });
   const post = createWebhookPoster({
     policy: createReceiverPolicy(config.notifications, deps.resolve),
     timeoutMs: settings.requestTimeoutMs,
@@ -72,14 +78,16 @@ export async function startNotifications(deps: {
     vault,
     ...(deps.clock ? { clock: deps.clock } : {}),
   });
-  queue.startWorker({
+  const worker = queues.startWorker({
+    kind: NOTIFICATION_JOBS,
+    key: NOTIFICATIONS_KEY,
     handle: send,
-    onSettled: () => relay.wake(),
-    fallbackDelayMs: (attemptsMade) =>
-      Math.min(settings.maxBackoffMs, settings.backoffMs * 2 ** attemptsMade),
+    retry,
     concurrency: CONCURRENCY,
+    onSettled: () => relay.wake(),
+    log,
   });
-  queue.onReady(() => relay.wake());
+  queues.onReady(() => relay.wake());
   relay.start(settings.relayIntervalMs);
 
   let closing: Promise<void> | undefined;
@@ -88,7 +96,7 @@ export async function startNotifications(deps: {
     close() {
       closing ??= (async () => {
         await relay.stop();
-        await queue.close(settings.requestTimeoutMs + 2 * config.redis.commandTimeoutMs);
+        await worker.close(workerCloseGraceMs(config));
       })();
       return closing;
     },

@@ -1,27 +1,7 @@
 /**
- * When to try a partner again (THREATS.md 60): exponential backoff with jitter, capped, and never earlier than
- * the partner's own Retry-After.
+ * A partner's Retry-After (docs/threats.md 60), read for the retry policy of queue/retry.ts, which never tries
+ * again earlier than it asks.
  */
-import type { OutboundSettings } from '../config/types.ts';
-
-/** A Retry-After beyond this is read as this: a partner cannot park our deliveries for days with one header. */
-export const RETRY_AFTER_CEILING_MS = 3_600_000;
-
-/**
- * Delay before attempt `attempt + 1`, after `attempt` (1-based) failed. "Equal jitter": half the exponential
- * step is kept, so batches that failed together spread out, yet none comes back at once.
- */
-export function retryDelayMs(
-  attempt: number,
-  settings: Pick<OutboundSettings, 'backoffMs' | 'maxBackoffMs'>,
-  retryAfterMs?: number,
-  random: () => number = Math.random,
-): number {
-  const step = Math.min(settings.maxBackoffMs, settings.backoffMs * 2 ** Math.max(0, attempt - 1));
-  const jittered = Math.round(step / 2 + random() * (step / 2));
-  if (retryAfterMs === undefined) return Math.max(1, jittered);
-  return Math.max(1, jittered, Math.min(retryAfterMs, RETRY_AFTER_CEILING_MS));
-}
 
 /** RFC 9110 Retry-After: delay-seconds or an HTTP-date. Undefined when absent or unreadable. */
 export function parseRetryAfter(value: string | undefined, now: Date = new Date()): number | undefined {

@@ -1,5 +1,5 @@
 /**
- * Cursors of `feed` and `snapshot`: opaque to partners (PROTOCOL.md), here base64url of a versioned string so
+ * Cursors of `feed` and `snapshot`: opaque to partners (docs/protocol.md), here base64url of a versioned string so
  * that a later format can be told apart and an old cursor refused with a clear 400 rather than misread.
  * They are not secret and not signed: a partner that forges one only pages differently through what is
  * shared with it anyway (docs/protocol.md).
@@ -11,7 +11,7 @@ import { GatewayError } from '../errors.ts';
 export const MAX_CURSOR_LENGTH = 256;
 
 // Seqs are PostgreSQL bigints: 18 digits always fit. The snapshot's moment is a Date the page writes as asOf,
-// so it must lie in the years 1900 to 9999 (PROTOCOL.md), checked after the match.
+// so it must lie in the years 1900 to 9999 (docs/protocol.md), checked after the match.
 const FEED = /^feed\/1:(0|[1-9][0-9]{0,17})$/;
 const SNAPSHOT = /^snapshot\/1:(0|[1-9][0-9]{0,17}):(0|[1-9][0-9]{0,14}):([A-Z0-9./-]{0,35})$/;
 const MAX_AS_OF_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);

@@ -108,7 +108,7 @@ export function applyDecision(
   return { entry, publish: wasShared, publishedStatus: 'withdrawn' };
 }
 
-/** The record of PROTOCOL.md for a register entry. */
+/** The record of docs/protocol.md for a register entry. */
 export function recordOf(
   entry: HomeOperator,
   status: AeoStatus,

@@ -2,16 +2,17 @@
  * The delivery worker's step: one batch of a partner's outbox rows → `POST /mra/v1/records` → a verified
  * receipt kept as proof, and every row delivered or dead, in one transaction. The rows and their bytes come
  * from PostgreSQL, never from the job, so a retry sends byte-identical records (I4) and a job redelivered
- * after its rows were settled does nothing (THREATS.md 59).
+ * after its rows were settled does nothing (docs/threats.md 59).
  */
 import type { Logger } from 'pino';
 import type { GatewayConfig } from '../config/types.ts';
 import { createChainCache } from '../crypto/chain-cache.ts';
+import type { JobVerdict } from '../queue/job-kind.ts';
 import type { DeliveryJob } from '../queue/jobs.ts';
+import { retryDelayMs } from '../queue/retry.ts';
 import { messageOf } from '../queue/timeout.ts';
-import type { JobVerdict } from '../queue/worker.ts';
 import type { Store } from '../store/types.ts';
-import { parseRetryAfter, retryDelayMs } from './backoff.ts';
+import { parseRetryAfter } from './backoff.ts';
 import { markFailed, type OpenRow, openRowsOf, settleWithReceipt } from './outbox-rows.ts';
 import { createPartnerClient, type PartnerClient } from './partner-client.ts';
 
@@ -71,7 +72,7 @@ export function createDeliverer(deps: DelivererDeps): Deliverer {
       failure = classify(sent.status, sent.reason, sent.retryAfter);
     } catch (error) {
       // Connection refused or reset, TLS failure, timeout: the partner may have stored the batch or not; the
-      // identical retry gets `duplicate` outcomes if it did (THREATS.md 63).
+      // identical retry gets `duplicate` outcomes if it did (docs/threats.md 63).
       failure = { retry: true, reason: `no answer: ${messageOf(error)}` };
     }
     return fail(job, jobId, rows, attempt, failure);
@@ -110,7 +111,7 @@ export function createDeliverer(deps: DelivererDeps): Deliverer {
 }
 
 /**
- * THREATS.md 60–62: the partner's trouble (5xx), its limits (429, 408) and a 200 without a valid receipt are
+ * docs/threats.md 60–62: the partner's trouble (5xx), its limits (429, 408) and a 200 without a valid receipt are
  * retried; any other answer is the partner refusing this batch, which the same bytes would not change.
  */
 function classify(status: number, reason: string, retryAfter: string | undefined): Failure {

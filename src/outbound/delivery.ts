@@ -1,16 +1,18 @@
 /**
  * Outbound delivery, second half of publishing: the relay (outbox → jobs) and one worker per partner (jobs →
  * partner → receipt), on Redis. It starts with the gateway when Redis is reachable and refuses to start on a
- * Redis that evicts keys (THREATS.md 55). When Redis is down at start or goes away later, the gateway runs on
- * (inbound, publishing and the API only need PostgreSQL), readiness says `redis: false`, and delivery resumes
- * when Redis is back, from the outbox (THREATS.md 53, 54).
+ * Redis that evicts keys (docs/threats.md 55). When Redis is down at start or goes away later, the gateway runs
+ * on (inbound, publishing and the API only need PostgreSQL), readiness says `redis: false`, and delivery
+ * resumes when Redis is back, from the outbox (docs/threats.md 53, 54).
  */
 import type { Logger } from 'pino';
 import type { GatewayConfig } from '../config/types.ts';
-import { createQueueRuntime } from '../queue/runtime.ts';
+import { DELIVERY_JOBS } from '../queue/jobs.ts';
+import { retryPolicy } from '../queue/retry.ts';
+import { type QueueRuntime, workerCloseGraceMs } from '../queue/runtime.ts';
 import { messageOf } from '../queue/timeout.ts';
+import type { QueueWorker } from '../queue/worker.ts';
 import type { Store } from '../store/types.ts';
-import { retryDelayMs } from './backoff.ts';
 import { createDeliverer } from './deliver.ts';
 import { createRelay } from './relay.ts';
 
@@ -26,6 +28,8 @@ export interface DeliveryDeps {
   config: GatewayConfig;
   store: Store;
   log: Logger;
+  /** The gateway's queue runtime; its owner closes it after this flow. */
+  queues: QueueRuntime;
 }
 
 type State = 'waiting' | 'running' | 'refused' | 'closed';
@@ -33,17 +37,16 @@ type State = 'waiting' | 'running' | 'refused' | 'closed';
 export async function startDelivery(deps: DeliveryDeps): Promise<Delivery> {
   const { config, store } = deps;
   const log = deps.log.child({ component: 'delivery' });
-  const runtime = createQueueRuntime(config.redis, {
-    log,
-    attempts: config.outbound.attempts,
-    closeGraceMs: config.outbound.requestTimeoutMs + 2 * config.redis.commandTimeoutMs,
-  });
+  const runtime = deps.queues;
+  const retry = retryPolicy(config.outbound.attempts, config.outbound);
+  const producer = runtime.producer(DELIVERY_JOBS, retry);
+  const workers: QueueWorker[] = [];
   const deliverer = createDeliverer({ config, store, log });
   let state: State = 'waiting';
   const relay = createRelay({
     config,
     store,
-    producer: runtime.delivery,
+    producer,
     usable: () => state === 'running' && runtime.connected(),
     log,
   });
@@ -56,11 +59,17 @@ export async function startDelivery(deps: DeliveryDeps): Promise<Delivery> {
     if (!workersStarted) {
       workersStarted = true;
       for (const partner of config.partners) {
-        runtime.startDeliveryWorker(
-          partner.adminId,
-          (job, meta) => deliverer.handle(job, meta),
-          () => relay.wake(),
-          (attemptsMade) => retryDelayMs(attemptsMade, config.outbound),
+        // One job at a time per partner, so that its batches go out in outbox order.
+        workers.push(
+          runtime.startWorker({
+            kind: DELIVERY_JOBS,
+            key: partner.adminId,
+            handle: (job, meta) => deliverer.handle(job, meta),
+            retry,
+            concurrency: 1,
+            onSettled: () => relay.wake(),
+            log,
+          }),
         );
       }
     }
@@ -80,7 +89,7 @@ export async function startDelivery(deps: DeliveryDeps): Promise<Delivery> {
     try {
       await activate();
     } catch (error) {
-      await runtime.close();
+      await Promise.all(workers.map((w) => w.close(workerCloseGraceMs(config))));
       await deliverer.close();
       throw error;
     }
@@ -90,7 +99,7 @@ export async function startDelivery(deps: DeliveryDeps): Promise<Delivery> {
   runtime.onReady(onReady);
   // Redis may have come up between the failed first connection and the listener above.
   if (state === 'waiting' && runtime.connected()) onReady();
-  relay.start();
+  relay.start(config.outbound.relayIntervalMs);
 
   let closing: Promise<void> | undefined;
   return {
@@ -102,7 +111,8 @@ export async function startDelivery(deps: DeliveryDeps): Promise<Delivery> {
       closing ??= (async () => {
         state = 'closed';
         await relay.stop();
-        await runtime.close();
+        // The batch in hand finishes before its partner client closes (docs/threats.md 65).
+        await Promise.all(workers.map((w) => w.close(workerCloseGraceMs(config))));
         await deliverer.close();
       })();
       return closing;

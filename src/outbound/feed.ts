@@ -1,5 +1,5 @@
 /**
- * `GET /mra/v1/feed` (PROTOCOL.md, Endpoints): the records this gateway published to one partner, in the
+ * `GET /mra/v1/feed` (docs/protocol.md, Endpoints): the records this gateway published to one partner, in the
  * order it committed them, from a cursor. What was shared with a partner is exactly its outbox rows, which
  * publish.ts writes in the record's own transaction; `home_record.seq` follows commit order (publishing
  * holds one lock), so a cursor on seq never skips a record that commits late.
@@ -7,7 +7,7 @@
 import type { Store } from '../store/types.ts';
 import { decodeFeedCursor, encodeFeedCursor } from './cursor.ts';
 
-/** PROTOCOL.md is silent; what this gateway serves when `limit` is absent, and at most. */
+/** docs/protocol.md is silent; what this gateway serves when `limit` is absent, and at most. */
 export const DEFAULT_PAGE_LIMIT = 500;
 export const MAX_PAGE_LIMIT = 1000;
 

@@ -1,7 +1,7 @@
 /**
  * The sender's side of a receipt: it proves delivery only if it is signed by the partner (chained to that
  * partner's anchors), names both parties, and reports the digest of exactly what was sent at each index
- * (THREATS.md 50, 62).
+ * (docs/threats.md 50, 62).
  */
 import type { Partner } from '../config/types.ts';
 import type { ChainCache } from '../crypto/chain-cache.ts';

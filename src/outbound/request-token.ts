@@ -1,5 +1,5 @@
 /**
- * Request tokens of `feed` and `snapshot` (PROTOCOL.md, Endpoints; THREATS.md 51): the caller proves who it
+ * Request tokens of `feed` and `snapshot` (docs/protocol.md, Endpoints; docs/threats.md 51): the caller proves who it
  * is in every mode, mTLS or not, with `Authorization: MRA <jws>` signed under its signing profile. Which
  * partner called is decided by the anchors the chain leads to; `iss` only has to agree with them.
  */
@@ -12,7 +12,7 @@ import { verifySignedObject } from '../crypto/verify-signed.ts';
 import type { Sql } from '../store/types.ts';
 import { validateAgainst } from '../validation.ts';
 
-/** PROTOCOL.md: a token is valid at most 5 minutes. */
+/** docs/protocol.md: a token is valid at most 5 minutes. */
 export const MAX_TOKEN_LIFETIME_S = 300;
 /** What this gateway asks for its own tokens: one request, with room for a slow connection. */
 export const TOKEN_LIFETIME_S = 120;

@@ -3,7 +3,7 @@ import { RECORD_PROFILE } from '../crypto/compact-jws.ts';
 import { signCompactJws } from '../crypto/jws-verify.ts';
 import type { AeoStatusRecord } from '../inbound/record.ts';
 
-/** Signs one AEO status record as its own compact JWS (PROTOCOL.md, signing profile). */
+/** Signs one AEO status record as its own compact JWS (docs/protocol.md, signing profile). */
 export function signRecord(record: AeoStatusRecord, signer: Signer): Promise<string> {
   return signCompactJws(
     Buffer.from(JSON.stringify(record), 'utf8'),

@@ -1,5 +1,5 @@
 /**
- * `GET /mra/v1/snapshot` (PROTOCOL.md, Endpoints): the latest record of every operator shared with the calling
+ * `GET /mra/v1/snapshot` (docs/protocol.md, Endpoints): the latest record of every operator shared with the calling
  * partner, paged by aeoId, with `asOf`, `count` and `digest` of the whole snapshot on every page.
  *
  * Paging stays consistent while new records commit: the first page pins the seq high-water mark of what was

@@ -17,7 +17,8 @@ export function createRedis(settings: RedisSettings, role: RedisRole): Redis {
   const common: RedisOptions = {
     retryStrategy,
     connectTimeout: Math.max(settings.commandTimeoutMs, 1_000),
-    connectionName: `mra-gateway-${role}`,
+    // The prefix tells apart the gateways that share a Redis, in CLIENT LIST as in BullMQ's own names.
+    connectionName: `mra-gateway-${role}:${settings.prefix}`,
     // BullMQ refuses ioredis key prefixes; queues carry `settings.prefix` themselves.
     keyPrefix: '',
   };

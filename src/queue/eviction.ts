@@ -1,6 +1,6 @@
 /**
  * BullMQ keeps jobs, locks and markers as ordinary keys: a Redis that evicts keys under memory pressure drops
- * deliveries silently. The gateway refuses such a Redis (THREATS.md 55). The policy is read from INFO, which
+ * deliveries silently. The gateway refuses such a Redis (docs/threats.md 55). The policy is read from INFO, which
  * answers where CONFIG GET is disabled (managed Redis services rename or block CONFIG).
  */
 import type { Redis } from 'ioredis';

@@ -1,12 +1,13 @@
 /**
- * The queues and jobs of the gateway, by name, and the versioned payload of each job type. A job only carries
- * work: which outbox rows to deliver. What to send, and whether it was sent, is read from PostgreSQL.
+ * The gateway's two kinds of job and their versioned payloads. A job only carries work: which outbox rows to
+ * deliver. What to send, and whether it was sent, is read from PostgreSQL.
  */
+import type { JobKind, Parsed } from './job-kind.ts';
 
 /** Queue names; one delivery queue per partner (`delivery-CL`), worked one job at a time, in outbox order. */
-export const QUEUE_NAMES = { delivery: 'delivery' } as const;
+export const QUEUE_NAMES = { delivery: 'delivery', notifications: 'notifications' } as const;
 
-export const JOB_NAMES = { deliverBatch: 'deliver-batch' } as const;
+export const JOB_NAMES = { deliverBatch: 'deliver-batch', notify: 'notify' } as const;
 
 export function deliveryQueueName(partner: string): string {
   return `${QUEUE_NAMES.delivery}-${partner}`;
@@ -20,45 +21,77 @@ export interface DeliveryJob {
   lastId: number;
 }
 
-/**
- * Deterministic, so that a relay that enqueued a batch but could not record it (crash, lost commit) enqueues
- * the same job again, which BullMQ ignores while the first one exists. BullMQ forbids `:` in custom ids.
- */
 export function deliveryJobId(job: Pick<DeliveryJob, 'partner' | 'firstId' | 'lastId'>): string {
   return `${job.partner}-${job.firstId}-${job.lastId}`;
 }
 
-export type Parsed<T> = { ok: true; value: T } | { ok: false; reason: string };
-
 const PARTNER = /^[A-Z]{2}$/;
 const isId = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v > 0;
 
-/**
- * The corrupt-job guard (THREATS.md 67): job data is whatever Redis holds, so it is checked like any other
- * untrusted input before it names a single row; a job that fails is dead-lettered, never retried.
- */
-export function parseDeliveryJob(
-  data: unknown,
-  queuePartner: string,
-  jobId: string | undefined,
-): Parsed<DeliveryJob> {
-  if (typeof data !== 'object' || data === null || Array.isArray(data)) {
-    return { ok: false, reason: 'job data is not an object' };
-  }
+/** The members of a job's data as a record, or why it is not one with exactly `members`. */
+function membersOf(data: unknown, members: readonly string[]): Record<string, unknown> | string {
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) return 'job data is not an object';
   const d = data as Record<string, unknown>;
-  const extra = Object.keys(d).filter((k) => !['v', 'partner', 'firstId', 'lastId'].includes(k));
-  if (extra.length > 0) return { ok: false, reason: `unknown members ${extra.slice(0, 5).join(', ')}` };
-  if (d.v !== 1) return { ok: false, reason: 'job data version is not 1' };
-  if (typeof d.partner !== 'string' || !PARTNER.test(d.partner)) {
-    return { ok: false, reason: 'partner is not an adminId' };
-  }
-  if (d.partner !== queuePartner)
-    return { ok: false, reason: `job for ${d.partner} in the queue of ${queuePartner}` };
-  if (!isId(d.firstId) || !isId(d.lastId) || d.firstId > d.lastId) {
-    return { ok: false, reason: 'firstId and lastId are not an id range' };
-  }
-  const job: DeliveryJob = { v: 1, partner: d.partner, firstId: d.firstId, lastId: d.lastId };
-  if (jobId !== deliveryJobId(job))
+  const extra = Object.keys(d).filter((k) => !members.includes(k));
+  if (extra.length > 0) return `unknown members ${extra.slice(0, 5).join(', ')}`;
+  if (d.v !== 1) return 'job data version is not 1';
+  return d;
+}
+
+function checkedId<T>(kind: JobKind<T>, job: T, jobId: string | undefined): Parsed<T> {
+  if (jobId !== kind.jobId(job))
     return { ok: false, reason: `job id ${String(jobId).slice(0, 40)} does not match its data` };
   return { ok: true, value: job };
 }
+
+export const DELIVERY_JOBS: JobKind<DeliveryJob> = {
+  label: 'delivery',
+  jobName: JOB_NAMES.deliverBatch,
+  queueName: deliveryQueueName,
+  keyOf: (job) => job.partner,
+  jobId: deliveryJobId,
+  parse(data, queuePartner, jobId) {
+    const d = membersOf(data, ['v', 'partner', 'firstId', 'lastId']);
+    if (typeof d === 'string') return { ok: false, reason: d };
+    if (typeof d.partner !== 'string' || !PARTNER.test(d.partner)) {
+      return { ok: false, reason: 'partner is not an adminId' };
+    }
+    if (d.partner !== queuePartner)
+      return { ok: false, reason: `job for ${d.partner} in the queue of ${queuePartner}` };
+    if (!isId(d.firstId) || !isId(d.lastId) || d.firstId > d.lastId) {
+      return { ok: false, reason: 'firstId and lastId are not an id range' };
+    }
+    return checkedId(
+      DELIVERY_JOBS,
+      { v: 1, partner: d.partner, firstId: d.firstId, lastId: d.lastId },
+      jobId,
+    );
+  },
+};
+
+/** One notification row. Per-operator order is the relay's, so the queue may run several jobs at once. */
+export interface NotificationJob {
+  v: 1;
+  id: number;
+}
+
+/** The one key of the notifications queue. */
+export const NOTIFICATIONS_KEY = 'all';
+
+export function notificationJobId(id: number): string {
+  return `notification-${id}`;
+}
+
+export const NOTIFICATION_JOBS: JobKind<NotificationJob> = {
+  label: 'notification',
+  jobName: JOB_NAMES.notify,
+  queueName: () => QUEUE_NAMES.notifications,
+  keyOf: () => NOTIFICATIONS_KEY,
+  jobId: (job) => notificationJobId(job.id),
+  parse(data, _key, jobId) {
+    const d = membersOf(data, ['v', 'id']);
+    if (typeof d === 'string') return { ok: false, reason: d };
+    if (!isId(d.id)) return { ok: false, reason: 'id is not a row id' };
+    return checkedId(NOTIFICATION_JOBS, { v: 1, id: d.id }, jobId);
+  },
+};

@@ -1,17 +1,24 @@
 /**
- * The gateway's use of Redis in one place: the two connections, the eviction-policy check, the delivery
- * producer and workers, and their shutdown in order (workers finish their job, then queues, then
- * connections: THREATS.md 65).
+ * The gateway's use of Redis for jobs, in one place: the connections, the eviction-policy check, the queues of
+ * every kind of job and their workers, and their shutdown in order (workers finish their job, then queues,
+ * then connections: docs/threats.md 65).
+ *
+ * Connections: one producer connection, shared by every queue (BullMQ allows it: queue commands are not
+ * blocking), and one worker connection shared by every worker's non-blocking commands; each worker adds the
+ * blocking connection BullMQ duplicates from it. With P partners that is 2 + P + 1 connections.
  */
+import { Queue } from 'bullmq';
 import type { Logger } from 'pino';
-import type { RedisSettings } from '../config/types.ts';
+import type { GatewayConfig, RedisSettings } from '../config/types.ts';
 import { closeRedis, createRedis, pingRedis, waitForReady } from './connection.ts';
 import { assertNoEviction } from './eviction.ts';
-import { createDeliveryProducer, type DeliveryProducer } from './producer.ts';
-import { type DeliveryHandler, type DeliveryWorker, startDeliveryWorker } from './worker.ts';
+import type { JobKind } from './job-kind.ts';
+import { createProducer, type JobProducer } from './producer.ts';
+import type { RetryPolicy } from './retry.ts';
+import { messageOf, withTimeout } from './timeout.ts';
+import { type QueueWorker, startWorker, type WorkerSpec } from './worker.ts';
 
 export interface QueueRuntime {
-  readonly delivery: DeliveryProducer;
   /** Waits for the first connection, at most `timeoutMs`; false when Redis is not reachable. */
   connect(timeoutMs: number): Promise<boolean>;
   /** Throws a QUEUE_EVICTION_POLICY GatewayError unless Redis runs with `noeviction`. */
@@ -22,80 +29,75 @@ export interface QueueRuntime {
   ping(): Promise<boolean>;
   /** Called on every (re)connection, after the first. */
   onReady(listener: () => void): void;
-  startDeliveryWorker(
-    partner: string,
-    handle: DeliveryHandler,
-    onSettled: () => void,
-    fallbackDelayMs: (attemptsMade: number) => number,
-  ): void;
-  close(): Promise<void>;
+  producer<T>(kind: JobKind<T>, retry: RetryPolicy): JobProducer<T>;
+  startWorker<T>(spec: WorkerSpec<T>): QueueWorker;
+  /** Closes the workers still open (each waits up to `graceMs`), the queues, then the connections. */
+  close(graceMs: number): Promise<void>;
 }
 
-export interface QueueRuntimeOptions {
-  log: Logger;
-  /** BullMQ's bound on attempts per delivery job. */
-  attempts: number;
-  /** How long a closing worker may take to finish its job (a partner request in flight). */
-  closeGraceMs: number;
+/** How long a closing worker may take to finish its job: one request in flight, and its bookkeeping. */
+export function workerCloseGraceMs(config: Pick<GatewayConfig, 'outbound' | 'redis'>): number {
+  return config.outbound.requestTimeoutMs + 2 * config.redis.commandTimeoutMs;
 }
 
-export function createQueueRuntime(settings: RedisSettings, options: QueueRuntimeOptions): QueueRuntime {
-  const { log } = options;
+export function createQueueRuntime(settings: RedisSettings, log: Logger): QueueRuntime {
   const timeoutMs = settings.commandTimeoutMs;
-  const producer = createRedis(settings, 'producer');
+  const producerRedis = createRedis(settings, 'producer');
   const workerRedis = createRedis(settings, 'worker');
-  const workers: DeliveryWorker[] = [];
-  const delivery = createDeliveryProducer({
-    redis: producer,
-    prefix: settings.prefix,
-    timeoutMs,
-    attempts: options.attempts,
-    log,
-  });
+  const queues = new Map<string, Queue>();
+  const workers: QueueWorker[] = [];
   let up = false;
-  let closing = false;
-  producer.on('ready', () => {
+  let closing: Promise<void> | undefined;
+  producerRedis.on('ready', () => {
     if (!up) log.info({ redis: redact(settings.url) }, 'Redis connected');
     up = true;
   });
-  producer.on('close', () => {
-    if (up && !closing) log.warn({ redis: redact(settings.url) }, 'Redis connection lost; reconnecting');
+  producerRedis.on('close', () => {
+    if (up && closing === undefined)
+      log.warn({ redis: redact(settings.url) }, 'Redis connection lost; reconnecting');
     up = false;
   });
 
+  function queueOf(name: string): Queue {
+    let queue = queues.get(name);
+    if (queue === undefined) {
+      queue = new Queue(name, { connection: producerRedis, prefix: settings.prefix });
+      queue.on('error', (error) => log.warn({ queue: name, err: messageOf(error) }, 'queue error'));
+      queues.set(name, queue);
+    }
+    return queue;
+  }
+
   return {
-    delivery,
-    connect: (ms) => waitForReady(producer, ms),
-    checkPolicy: () => assertNoEviction(producer, timeoutMs),
-    connected: () => producer.status === 'ready',
-    ping: () => pingRedis(producer, timeoutMs),
+    connect: (ms) => waitForReady(producerRedis, ms),
+    checkPolicy: () => assertNoEviction(producerRedis, timeoutMs),
+    connected: () => producerRedis.status === 'ready',
+    ping: () => pingRedis(producerRedis, timeoutMs),
     onReady(listener) {
-      producer.on('ready', listener);
+      producerRedis.on('ready', listener);
     },
-    startDeliveryWorker(partner, handle, onSettled, fallbackDelayMs) {
-      workers.push(
-        startDeliveryWorker({
-          redis: workerRedis,
-          prefix: settings.prefix,
-          partner,
-          handle,
-          onSettled,
-          fallbackDelayMs,
-          log,
-        }),
-      );
+    producer: (kind, retry) => createProducer(kind, retry, queueOf, timeoutMs),
+    startWorker(spec) {
+      const worker = startWorker(spec, { redis: workerRedis, prefix: settings.prefix });
+      workers.push(worker);
+      return worker;
     },
-    async close() {
-      closing = true;
-      producer.removeAllListeners('ready');
-      await Promise.all(workers.map((w) => w.close(options.closeGraceMs)));
-      await delivery.close();
-      await Promise.all([closeRedis(producer, timeoutMs), closeRedis(workerRedis, timeoutMs)]);
+    close(graceMs) {
+      closing ??= (async () => {
+        producerRedis.removeAllListeners('ready');
+        await Promise.all(workers.map((w) => w.close(graceMs)));
+        await Promise.all(
+          [...queues.values()].map((q) => withTimeout(q.close(), timeoutMs, 'close queue').catch(() => {})),
+        );
+        queues.clear();
+        await Promise.all([closeRedis(producerRedis, timeoutMs), closeRedis(workerRedis, timeoutMs)]);
+      })();
+      return closing;
     },
   };
 }
 
-/** The URL without its password, for logs (THREATS.md 69). */
+/** The URL without its password, for logs (docs/threats.md 69). */
 function redact(url: string): string {
   try {
     const u = new URL(url);

@@ -2,7 +2,7 @@ import { GatewayError } from '../errors.ts';
 
 /**
  * Bounds a Redis call. BullMQ waits for its connection to become ready before it sends anything, so with Redis
- * down `Queue.add` would otherwise wait forever however the connection is configured (THREATS.md 53).
+ * down `Queue.add` would otherwise wait forever however the connection is configured (docs/threats.md 53).
  */
 export async function withTimeout<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;

@@ -1,5 +1,5 @@
 /**
- * One gateway process per embedded data folder (THREATS.md 77). PGlite keeps the database in memory and writes
+ * One gateway process per embedded data folder (docs/threats.md 77). PGlite keeps the database in memory and writes
  * it back to the folder; two processes on one folder each believe they own it, and what the first one to stop
  * wrote is lost when the second stops. So the folder is locked before anything opens it: `gateway.lock`,
  * created whole and atomically (written aside, then hard-linked into place, which fails if it exists), holding

@@ -6,7 +6,7 @@ import type { Sql, Store } from './types.ts';
  * The embedded store: PGlite (PostgreSQL compiled to WebAssembly) in a data directory, so a first run needs no
  * database server. One connection: transactions are serialised, which is what a single small gateway needs.
  * `dataDir` 'memory://' keeps everything in memory (tests). A folder is locked for this process before PGlite
- * opens it, and freed when the store closes (data-dir-lock.ts, THREATS.md 77).
+ * opens it, and freed when the store closes (data-dir-lock.ts, docs/threats.md 77).
  */
 export async function openEmbedded(dataDir: string, lockOptions: LockOptions = {}): Promise<Store> {
   const lock: DataDirLock | undefined = dataDir.startsWith('memory://')

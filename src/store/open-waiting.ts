@@ -1,5 +1,5 @@
 /**
- * Opening the configured store at start when the database may come up later than the gateway (THREATS.md 68):
+ * Opening the configured store at start when the database may come up later than the gateway (docs/threats.md 68):
  * while PostgreSQL is unreachable the gateway waits, retrying with a growing delay, says so once per distinct
  * cause, and does not exit. Any other failure (a wrong password, a missing database, a failed migration)
  * stops the start at once: waiting would not mend it.

@@ -3,7 +3,7 @@ import { GatewayError } from '../errors.ts';
 import type { Sql, Store } from './types.ts';
 
 // Errors that mean "the database is not reachable right now" rather than "this statement is wrong": the
-// request is answered 503 with Retry-After and nothing is acknowledged (THREATS.md 57).
+// request is answered 503 with Retry-After and nothing is acknowledged (docs/threats.md 57).
 const UNAVAILABLE_ERRNOS = new Set([
   'ECONNREFUSED',
   'ECONNRESET',

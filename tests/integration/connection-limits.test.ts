@@ -1,5 +1,5 @@
 /**
- * THREATS.md 76 over real sockets, on every listener (partner and API, plain and TLS): a connection that sends
+ * docs/threats.md 76 over real sockets, on every listener (partner and API, plain and TLS): a connection that sends
  * nothing, half a request head, or never finishes its TLS handshake is closed within the header timeout; a
  * keep-alive connection idle after its response is closed; a client over its per-address cap has the new
  * connection closed at once while its others stay and still serve requests.
@@ -118,7 +118,7 @@ function expectTimeoutProblem(received: string): void {
   expect(received).toContain('"code":"REQUEST_TIMEOUT"');
 }
 
-describe('connections that do not send a request (THREATS.md 76)', () => {
+describe('connections that do not send a request (docs/threats.md 76)', () => {
   it('closes a connection that sends nothing, on every listener', async () => {
     const opened = await Promise.all(listeners().map((l) => open(l.port)));
     const closes = await Promise.all(opened.map((o) => o.closed));
@@ -179,7 +179,7 @@ describe('connections that do not send a request (THREATS.md 76)', () => {
   });
 });
 
-describe('connections per client address (THREATS.md 76)', () => {
+describe('connections per client address (docs/threats.md 76)', () => {
   const GET = 'GET /health/live HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n';
 
   it.each([0, 1, 2, 3])(

@@ -1,5 +1,5 @@
 /**
- * THREATS.md 58: the gateway process is killed (SIGKILL) after a partner's batch is committed and before the
+ * docs/threats.md 58: the gateway process is killed (SIGKILL) after a partner's batch is committed and before the
  * response leaves. The worst moment is made exact, not hoped for: a test-only deferred trigger in the test's
  * own database makes the gateway's COMMIT wait on an advisory lock the test holds; once the COMMIT is seen
  * waiting, the process is stopped (SIGSTOP), the lock released, the commit seen visible, and the process

@@ -1,5 +1,5 @@
 /**
- * THREATS.md 59 with a real SIGKILL: the gateway process (PE) is killed after its worker's side effect and
+ * docs/threats.md 59 with a real SIGKILL: the gateway process (PE) is killed after its worker's side effect and
  * before the job completed. For a delivery, the partner (CL, a real gateway behind a stub in the test process)
  * stored the batch and answered with its receipt; for a notification, the border system's receiver got it and
  * answered 2xx. PE is stopped before the answer is written and killed once it is on its way (see

@@ -41,5 +41,5 @@ describe('demo exchange', () => {
       expect(chain[0]!.x509.verify(issuing.publicKey)).toBe(true);
     }
     expect(issuing.x509.verify(root.publicKey)).toBe(true);
-  }, 60_000);
+  }, 180_000);
 });

@@ -1,5 +1,5 @@
 /**
- * Request tokens on feed and snapshot (THREATS.md 51, 52), over real HTTP, on PostgreSQL and on the embedded
+ * Request tokens on feed and snapshot (docs/threats.md 51, 52), over real HTTP, on PostgreSQL and on the embedded
  * store: every way a token can be missing or wrong is a 401 problem naming the rule, an API bearer token is a
  * 403, and each `jti` opens one request only, whichever replica or store answers.
  */
@@ -55,7 +55,7 @@ describe.each(STORE_KINDS)('request tokens on %s', (kind) => {
     expect((await getPartnerRoute(pe, '/feed', `mra ${eu}`)).status).toBe(200);
   });
 
-  it('refuses every missing or wrong token with 401 UNAUTHORIZED naming the rule (THREATS.md 51)', async () => {
+  it('refuses every missing or wrong token with 401 UNAUTHORIZED naming the rule (docs/threats.md 51)', async () => {
     const cl = signer('CL');
     const record = await signRecord(freshRecord('CL'), cl);
     const cases: Record<string, [() => Promise<string | undefined>, RegExp]> = {
@@ -120,7 +120,7 @@ describe.each(STORE_KINDS)('request tokens on %s', (kind) => {
     ).toBe(200);
   });
 
-  it('answers an API bearer token on partner routes with 403 FORBIDDEN (THREATS.md 52)', async () => {
+  it('answers an API bearer token on partner routes with 403 FORBIDDEN (docs/threats.md 52)', async () => {
     for (const route of ROUTES) {
       for (const t of [API_TOKENS.operator, API_TOKENS.monitoring]) {
         const res = await getPartnerRoute(pe, route, bearer(t).authorization);

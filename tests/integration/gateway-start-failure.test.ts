@@ -57,7 +57,7 @@ describe('a gateway whose API port is taken', () => {
     const before = process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
     await expect(startGateway(config, { log: createLogger('silent') })).rejects.toThrow(/EADDRINUSE/);
     // Its store ran migrations and loaded the read model, so it did connect; every session is gone.
-    // Up to 20 s: sessions end as the server notices, which is slow on a loaded machine (THREATS.md 80).
+    // Up to 20 s: sessions end as the server notices, which is slow on a loaded machine (docs/threats.md 80).
     for (let i = 0; i < 200 && (await sessions()) > 0; i += 1) await new Promise((r) => setTimeout(r, 100));
     expect(await sessions()).toBe(0);
     const timers = process.getActiveResourcesInfo().filter((r) => r === 'Timeout');

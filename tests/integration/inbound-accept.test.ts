@@ -1,6 +1,6 @@
 /**
  * The inbound flow end to end over HTTP with the partners' real certificates: accepted batches and their
- * signed receipts, mixed batches, retries and replays (THREATS.md 44, 46, 50, 58, 63, 64), on PostgreSQL and
+ * signed receipts, mixed batches, retries and replays (docs/threats.md 44, 46, 50, 58, 63, 64), on PostgreSQL and
  * on the embedded store.
  */
 import { createHash, type KeyObject, X509Certificate } from 'node:crypto';

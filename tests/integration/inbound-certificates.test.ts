@@ -1,5 +1,5 @@
 /**
- * THREATS.md D 22 to 31 (and the key-type half of C 15) over HTTP. The receiver EU trusts partner PE's real development CA and, as further
+ * docs/threats.md D 22 to 31 (and the key-type half of C 15) over HTTP. The receiver EU trusts partner PE's real development CA and, as further
  * anchors of PE, the roots of tests/support/pki.ts (one P-256, one RSA), so that the bad chains of
  * pki-cases.ts reach a real anchor and fail on the rule under test only. PE's revocation names one leaf.
  */

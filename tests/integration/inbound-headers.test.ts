@@ -1,5 +1,5 @@
 /**
- * THREATS.md C 17 to 21 over HTTP: header members that are never allowed (b64, crit, jku, x5u, jwk), hostile
+ * docs/threats.md C 17 to 21 over HTTP: header members that are never allowed (b64, crit, jku, x5u, jwk), hostile
  * `kid` values and `typ`. Every token is validly signed by the partner's real key, so only the header rule can
  * reject it. This gateway logs at info level into memory, so the tests can look for hostile values in logs.
  */

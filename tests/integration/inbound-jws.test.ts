@@ -1,5 +1,5 @@
 /**
- * THREATS.md B (9 to 12, JWS structure and encoding), C 13 to 16 (algorithms, duplicate header members) and
+ * docs/threats.md B (9 to 12, JWS structure and encoding), C 13 to 16 (algorithms, duplicate header members) and
  * D 32 (ECDSA signature encodings)
  * over HTTP: hand-made tokens signed with the partner's real key, each rejected with its exact code and
  * without a trace.

@@ -1,5 +1,5 @@
 /**
- * THREATS.md F 49 over HTTP: the receiver EU holds one MRA per partner, each in another state (not yet in
+ * docs/threats.md F 49 over HTTP: the receiver EU holds one MRA per partner, each in another state (not yet in
  * force, expired, suspended, terminated, narrow scope, last day today), configured through makeAdmins' `edit`
  * hook; each partner signs its own records with its real certificate.
  */

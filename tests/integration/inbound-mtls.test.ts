@@ -1,5 +1,5 @@
 /**
- * Mutual TLS in front of the inbound flow (THREATS.md A 1, 2, 6): the handshake refuses a client without a
+ * Mutual TLS in front of the inbound flow (docs/threats.md A 1, 2, 6): the handshake refuses a client without a
  * partner's certificate, the TLS peer is the sender whatever the records' signatures say, and the rate limit
  * counts per partner.
  */

@@ -1,5 +1,5 @@
 /**
- * THREATS.md E 34 to 40 over HTTP: payloads signed with the partner's real key whose bytes are crafted by hand
+ * docs/threats.md E 34 to 40 over HTTP: payloads signed with the partner's real key whose bytes are crafted by hand
  * (duplicate members, poisoned names, deep nesting, odd numbers and text). Each is SCHEMA_INVALID, never
  * coerced or stripped, and leaves no trace; what is accepted is stored byte for byte as signed.
  */

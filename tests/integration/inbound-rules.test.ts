@@ -1,5 +1,5 @@
 /**
- * THREATS.md F 41 to 48 and 50 over HTTP, on PostgreSQL and on the embedded store: who may assert what, versions
+ * docs/threats.md F 41 to 48 and 50 over HTTP, on PostgreSQL and on the embedded store: who may assert what, versions
  * that only move forward, recordId and version conflicts, and the clock-skew bound on issuedAt.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -1,5 +1,5 @@
 /**
- * THREATS.md 73, 78, 79 over real HTTP on PostgreSQL: a date the store cannot hold refuses its item alone (a
+ * docs/threats.md 73, 78, 79 over real HTTP on PostgreSQL: a date the store cannot hold refuses its item alone (a
  * record of a batch, a decision, an import line) and never a 5xx; every JSON body is read by the one strict
  * reader (a duplicate member in any envelope is a 400); every query parameter is bounded (a 400, never a 500).
  */

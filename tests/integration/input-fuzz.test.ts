@@ -1,7 +1,7 @@
 /**
  * Property tests over every route of both listeners (found from the apps themselves, so a new route is fuzzed
  * without being listed here): random and boundary JSON bodies and query strings never get a 5xx, and every
- * refusal is a problem document with a stable code (THREATS.md 78, 79; "nothing reaches a 5xx").
+ * refusal is a problem document with a stable code (docs/threats.md 78, 79; "nothing reaches a 5xx").
  */
 import { createHash, randomBytes } from 'node:crypto';
 import fc from 'fast-check';

@@ -9,7 +9,7 @@ import { signRecord } from '../../src/outbound/sign-record.ts';
 import { openStore } from '../../src/store/open.ts';
 import { makeAdmins, type TestAdmins } from '../support/admins.ts';
 
-// THREATS.md 69: logs hold no private key, token, Authorization header or full personal payload, and logging a
+// docs/threats.md 69: logs hold no private key, token, Authorization header or full personal payload, and logging a
 // hostile deep payload does not crash.
 let admins: TestAdmins;
 let gateway: Gateway;

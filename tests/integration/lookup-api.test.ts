@@ -1,6 +1,6 @@
 /**
  * The lookup API's edges: a manifest of 3,000 identifiers answered one for one in order, clear 400 problem
- * documents for bad input, and scopes both ways (THREATS.md 52): a border token reaches only the border
+ * documents for bad input, and scopes both ways (docs/threats.md 52): a border token reaches only the border
  * routes, other tokens and partners are refused there.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -100,7 +100,7 @@ describe('bad input to single lookups', () => {
   });
 });
 
-describe('scopes (THREATS.md 52)', () => {
+describe('scopes (docs/threats.md 52)', () => {
   const id = () => records[1]!.operator.aeoId;
 
   it('refuses publish and admin tokens on border routes, and asks for a token when none is given', async () => {

@@ -51,7 +51,7 @@ it.skipIf(REDIS_SERVER === undefined)(
 
     redis = await startRedisServer(port);
     // Reconnection backs off to at most 2 s; the periodic reload (15 s) would be far later.
-    // Generous for a loaded machine (THREATS.md 80), yet short of what a lost reload would take.
+    // Generous for a loaded machine (docs/threats.md 80), yet short of what a lost reload would take.
     const took = await within('replica B to reload the suspension', 10_000, async () => {
       return (await lookupOne(b, 'CL', v1.operator.aeoId)).reason === 'suspended';
     });

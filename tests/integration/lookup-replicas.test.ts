@@ -19,7 +19,7 @@ import {
 import { freshRecord, nextVersion } from '../support/records.ts';
 
 /** Propagation bound between replicas: Redis pub/sub on one machine is milliseconds; this leaves room. */
-/** Generous for a loaded two-core machine (THREATS.md 80); bench/propagation.ts measures the real figure. */
+/** Generous for a loaded two-core machine (docs/threats.md 80); bench/propagation.ts measures the real figure. */
 const PROPAGATION_MS = 10_000;
 
 let setup: LookupSetup;

@@ -1,5 +1,5 @@
 /**
- * THREATS.md 74 on the real stack: PE receives from two partners, CL and AR, records of operators that share an
+ * docs/threats.md 74 on the real stack: PE receives from two partners, CL and AR, records of operators that share an
  * identifier (an EORI, a TIN); one of them is suspended. Over real HTTP, in both orders of arrival, single and
  * batch lookups and a replica that loads the same records from PostgreSQL all list every match and recognise
  * none; the issuing country or (issuer, aeoId) still answers for one operator.
@@ -109,7 +109,7 @@ function expectBoth(answer: LookupAnswer | undefined, value: string): void {
   ]);
 }
 
-describe('a shared identifier, one holder suspended (THREATS.md 74)', () => {
+describe('a shared identifier, one holder suspended (docs/threats.md 74)', () => {
   it('lists both holders and recognises neither, whichever arrived first', async () => {
     for (const { shared } of cases) {
       expectBoth(await byIdentifier(gw, `scheme=EORI&value=${shared.value}`), shared.value);

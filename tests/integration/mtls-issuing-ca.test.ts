@@ -1,5 +1,5 @@
 /**
- * Mutual TLS with partners that run two levels, root → issuing CA → leaf, as administrations do (THREATS.md
+ * Mutual TLS with partners that run two levels, root → issuing CA → leaf, as administrations do (docs/threats.md
  * 71), on the pinned runtime. Every administration here is made by the development CA and configured with the
  * partner's root as anchor and its issuing CA under `intermediates`. The receiving gateway (EU) sends only its
  * own TLS leaf, so a client must complete EU's path from EU's issuing CA too.
@@ -85,7 +85,7 @@ afterAll(async () => {
 
 const signer = (id: string) => admins.get(id).config.home.signers[0]!;
 
-describe('mutual TLS with a partner PKI of two levels (THREATS.md 71)', () => {
+describe('mutual TLS with a partner PKI of two levels (docs/threats.md 71)', () => {
   it('identifies a partner whose client sends its leaf and issuing CA', async () => {
     const chain = text(admins, 'PE', 'tls.pem');
     expect(chain.match(/BEGIN CERTIFICATE/g)).toHaveLength(2);

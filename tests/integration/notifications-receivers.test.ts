@@ -1,5 +1,5 @@
 /**
- * THREATS.md 75 through the gateway, on real PostgreSQL, Redis and HTTP: subscriptions to loopback, link-local,
+ * docs/threats.md 75 through the gateway, on real PostgreSQL, Redis and HTTP: subscriptions to loopback, link-local,
  * private, odd IPv4 spellings, plain http or a name resolving to loopback are refused with RECEIVER_REFUSED
  * before anything is connected to; without a key for secrets none is made; a receiver that redirects is not
  * followed; a URL stored before the rules is refused at delivery; the subscriber sees a failure's class only.

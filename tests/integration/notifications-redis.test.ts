@@ -1,5 +1,5 @@
 /**
- * THREATS.md 53 and 54 for notifications, on a private redis-server (no persistence) on a loopback port of
+ * docs/threats.md 53 and 54 for notifications, on a private redis-server (no persistence) on a loopback port of
  * its own: with Redis down at start the gateway still receipts records that cause notifications and says it
  * is degraded; once Redis is up every pending notification goes out, each once at the border receiver. With
  * Redis killed while notifications wait in it as retries, everything in Redis is lost; after Redis is back

@@ -1,5 +1,5 @@
 /**
- * THREATS.md 66: a 100,000-record backlog to a partner that comes back. PE runs as a process of its own so
+ * docs/threats.md 66: a 100,000-record backlog to a partner that comes back. PE runs as a process of its own so
  * that its memory can be read from /proc; its register is published while its partner CL is down (25,000 operators,
  * four consenting decisions each, so versions 1 to 4; see publishBacklog). When CL comes up, the backlog
  * drains in batches of at most `batchSize`, in outbox order (no version reaches CL after a higher one of the

@@ -1,8 +1,8 @@
 /**
- * THREATS.md 60, as the partner sees it: a partner that answers 503 several times gets attempts whose gaps
+ * docs/threats.md 60, as the partner sees it: a partner that answers 503 several times gets attempts whose gaps
  * grow roughly exponentially within the configured bounds (backoffMs, maxBackoffMs) and are jittered, and a
  * Retry-After it sends is never undercut. Bounds are asserted with a generous margin above and 50 ms below,
- * so a loaded machine can only make gaps longer, never fail the test for being slow (THREATS.md 80).
+ * so a loaded machine can only make gaps longer, never fail the test for being slow (docs/threats.md 80).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Exchange, heldAt, makeExchange, outboxOf, waitFor } from '../support/delivery.ts';

@@ -1,5 +1,5 @@
 /**
- * Dead letters (THREATS.md 60, 61; I7): a batch the partner refuses with a 4xx is not retried blindly; a batch
+ * Dead letters (docs/threats.md 60, 61; I7): a batch the partner refuses with a 4xx is not retried blindly; a batch
  * that fails until its attempts run out is given up; a record the partner rejects is dead with its code while
  * the record beside it in the same batch is delivered. All of them are visible through the API and can be
  * replayed once, after which they are delivered exactly once.

@@ -1,5 +1,5 @@
 /**
- * A partner in trouble (THREATS.md 60, 62, 63): 5xx and 429 with Retry-After, receipts that prove nothing, a
+ * A partner in trouble (docs/threats.md 60, 62, 63): 5xx and 429 with Retry-After, receipts that prove nothing, a
  * connection dropped after the partner stored the batch, a partner that never answers. Each time the batch is
  * retried with identical bytes (I4) until a verified receipt comes back, and the partner holds each record
  * once (I3). A fault partner on loopback stands between PE and CL's real gateway.

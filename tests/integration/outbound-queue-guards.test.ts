@@ -1,5 +1,5 @@
 /**
- * What the gateway does with the queue itself (THREATS.md 55, 59, 67): a job whose data is corrupt is
+ * What the gateway does with the queue itself (docs/threats.md 55, 59, 67): a job whose data is corrupt is
  * dead-lettered and the partner's deliveries go on (I7); a delivery job run again after its rows were settled
  * sends nothing (I3); and a Redis that evicts keys is refused at start, saying why.
  */

@@ -1,5 +1,5 @@
 /**
- * Redis faults (THREATS.md 53, 54), on a private redis-server the test starts and kills: with Redis down at
+ * Redis faults (docs/threats.md 53, 54), on a private redis-server the test starts and kills: with Redis down at
  * start the gateways run degraded (publishing and inbound answer, readiness says `redis: false`) and deliver
  * once Redis is up; with Redis killed mid-run, losing every job, the outbox is relayed again and every decision
  * arrives exactly once (I1, I3).
@@ -50,7 +50,7 @@ describe.skipIf(REDIS_SERVER === undefined)('delivery when Redis fails', () => {
       createLogger('info', { write: (line: string) => void peLog.push(JSON.parse(line)) }),
     );
     await ex.start('CL');
-    // Bounded, not waiting for Redis; generous for a loaded machine (THREATS.md 80).
+    // Bounded, not waiting for Redis; generous for a loaded machine (docs/threats.md 80).
     expect(Date.now() - startedAt).toBeLessThan(15_000);
     expect(await readiness('PE')).toEqual({
       status: 200,

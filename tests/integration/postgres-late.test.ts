@@ -1,5 +1,5 @@
 /**
- * THREATS.md 68: PostgreSQL starts after the gateway. The gateway waits without exiting; meanwhile its API
+ * docs/threats.md 68: PostgreSQL starts after the gateway. The gateway waits without exiting; meanwhile its API
  * listener is alive and not ready, and answers anything else 503 with Retry-After; once the database is up
  * it migrates, loads and serves. On a private PostgreSQL server that is stopped before the gateway starts.
  */
@@ -23,7 +23,7 @@ beforeAll(async () => {
   admins = makeAdmins(['PE', 'CL'], {
     edit: (_id, raw) => (raw.outbound = { pullIntervalMs: 0, reconcileIntervalMs: 0 }),
   });
-}, 60_000);
+}, 180_000);
 afterAll(async () => {
   await gateway?.close();
   pg?.close();
@@ -75,5 +75,5 @@ describe('PostgreSQL starting after the gateway', () => {
     const after = await httpRequest(`${api}/health/ready`, GET);
     expect(after.status).toBe(200);
     expect(JSON.parse(after.text)).toMatchObject({ database: true });
-  }, 60_000);
+  }, 180_000);
 });

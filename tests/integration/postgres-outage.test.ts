@@ -1,5 +1,5 @@
 /**
- * THREATS.md 57: PostgreSQL stops under a running gateway. A batch is answered 503 with Retry-After and no
+ * docs/threats.md 57: PostgreSQL stops under a running gateway. A batch is answered 503 with Retry-After and no
  * receipt; once the database is back, the sender's retry of the same bytes is stored exactly once. Runs on a
  * private PostgreSQL server, so stopping it touches no other test.
  */
@@ -26,7 +26,7 @@ beforeAll(async () => {
   });
   store = await openStore({ kind: 'postgres', databaseUrl: pg.url });
   gw = await startTestGateway(admins.get('CL').config, 'postgres', { store, log: createLogger('silent') });
-}, 60_000);
+}, 180_000);
 afterAll(async () => {
   await gw?.close();
   await store?.close();
@@ -76,5 +76,5 @@ describe('PostgreSQL stopped under the gateway', () => {
     // The successful POST stored the batch; the send after it is the sender's retry of identical bytes.
     expect(accepted).toEqual(['duplicate', 'duplicate', 'duplicate']);
     expect(await evidenceOf(payloads.map((p) => p.recordId))).toBe(3);
-  }, 60_000);
+  }, 180_000);
 });

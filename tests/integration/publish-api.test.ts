@@ -1,7 +1,7 @@
 /**
  * The decisions API refuses what it must, with problem documents and stable codes, and leaves no trace
- * (THREATS.md E for bad input); and it is closed to everyone but holders of the publish scope, while API
- * tokens open no partner route (THREATS.md 52). On PostgreSQL, over real HTTP.
+ * (docs/threats.md E for bad input); and it is closed to everyone but holders of the publish scope, while API
+ * tokens open no partner route (docs/threats.md 52). On PostgreSQL, over real HTTP.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeAdmins, type TestAdmins } from '../support/admins.ts';
@@ -176,7 +176,7 @@ describe('invalid decisions', () => {
   });
 });
 
-describe('who may publish (THREATS.md 52)', () => {
+describe('who may publish (docs/threats.md 52)', () => {
   const body = () => ({ ...certifyBody(freshAeoId()), decisionId: crypto.randomUUID() });
 
   it('refuses a request without a valid token with 401', async () => {

@@ -5,7 +5,7 @@
  * decision through the API still goes through. A body that breaks off leaves a failed import whose lines up
  * to the break are applied; running it again completes it and publishes nothing twice.
  *
- * On a loaded machine (THREATS.md 80): waits are on the gateway's own progress with generous bounds, counts are
+ * On a loaded machine (docs/threats.md 80): waits are on the gateway's own progress with generous bounds, counts are
  * of this test's operators only (their aeoId prefix), and each test waits, whatever its outcome, until its own
  * import has stopped running, so the next one starts on a quiet gateway.
  */

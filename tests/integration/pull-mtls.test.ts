@@ -1,8 +1,8 @@
 /**
  * Pulling under mutual TLS, as in production: CL pulls PE's feed presenting its TLS client certificate and a
  * request token, on PE's embedded store and CL's PostgreSQL. A token must come from the partner of the TLS
- * certificate (THREATS.md 51), and a pulled record is judged exactly like a pushed one: a record in PE's
- * feed signed under another partner's anchors is ISSUER_MISMATCH (THREATS.md 2, 41), and does not hold back
+ * certificate (docs/threats.md 51), and a pulled record is judged exactly like a pushed one: a record in PE's
+ * feed signed under another partner's anchors is ISSUER_MISMATCH (docs/threats.md 2, 41), and does not hold back
  * the records after it (I7).
  */
 import { readFileSync } from 'node:fs';

@@ -1,5 +1,5 @@
 /**
- * THREATS.md 70 over real HTTP and the real configuration loader: EU revokes certificates of partner PE by
+ * docs/threats.md 70 over real HTTP and the real configuration loader: EU revokes certificates of partner PE by
  * identity (a revoked certificate PEM, a DER CRL of PE's issuing CA, a PEM CRL of PE's root), and each revoked
  * certificate, re-encoded with the (r, n − s) twin of its signature so that its bytes and fingerprint differ,
  * is still refused in a record, a receipt and a request token. A CRL past its nextUpdate refuses every chain of

@@ -1,5 +1,5 @@
 /**
- * THREATS.md 65: SIGTERM to a gateway process under load. New requests are refused, requests in flight finish
+ * docs/threats.md 65: SIGTERM to a gateway process under load. New requests are refused, requests in flight finish
  * (a verified receipt) or are refused (503 or a closed connection, never a hang), the process exits by itself,
  * and every record a receipt acknowledged is in the database afterwards (I1, I2).
  */
@@ -29,7 +29,7 @@ beforeAll(async () => {
       raw.outbound = { pullIntervalMs: 0, reconcileIntervalMs: 0 };
     },
   });
-}, 60_000);
+}, 180_000);
 afterAll(async () => {
   await db?.drop();
   admins?.cleanup();
@@ -114,5 +114,5 @@ describe('SIGTERM under load', () => {
       await client.close();
       if (child.exitCode === null) child.kill('SIGKILL');
     }
-  }, 90_000);
+  }, 180_000);
 });

@@ -1,7 +1,7 @@
 /**
  * `GET /mra/v1/snapshot` over real HTTP, on PostgreSQL and on the embedded store: the latest record of every
  * operator shared with the caller, paged by aeoId; every page carries the asOf, count and digest of the whole
- * snapshot, and the digest is the one PROTOCOL.md defines, computed here independently from the records.
+ * snapshot, and the digest is the one docs/protocol.md defines, computed here independently from the records.
  * Paging stays on one snapshot while new records commit.
  */
 import { createHash } from 'node:crypto';

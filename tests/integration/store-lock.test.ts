@@ -1,5 +1,5 @@
 /**
- * THREATS.md 77: two gateway processes on one embedded data folder. The second is refused at start with
+ * docs/threats.md 77: two gateway processes on one embedded data folder. The second is refused at start with
  * STORE_LOCKED, naming the first (pid, since when), before it touches the store; the first keeps working and
  * loses nothing (write, stop, reopen, read). A lock left by a process that is gone is taken over with a log line;
  * one written from another host is honoured while its holder keeps touching it.
@@ -57,7 +57,7 @@ beforeAll(async () => {
       raw.outbound = { pullIntervalMs: 0, reconcileIntervalMs: 0 };
     },
   });
-}, 60_000);
+}, 180_000);
 
 afterAll(async () => {
   for (const child of children) child.kill('SIGKILL');
@@ -140,7 +140,7 @@ async function storedRecordIds(): Promise<string[]> {
 
 const lockPath = () => join(dataDir, LOCK_FILE);
 
-describe('two gateway processes on one embedded data folder (THREATS.md 77)', () => {
+describe('two gateway processes on one embedded data folder (docs/threats.md 77)', () => {
   it('refuses the second at start, naming the first; the first keeps working and loses nothing', async () => {
     const first = serve();
     await ready(first);

@@ -1,5 +1,5 @@
 /**
- * THREATS.md 73, defence in depth behind the date rule: should a value the schemas accept still be refused by
+ * docs/threats.md 73, defence in depth behind the date rule: should a value the schemas accept still be refused by
  * the store (a PostgreSQL data exception), only its item is refused: the record of a batch, the line of an
  * import. And an import that fails for any reason ends `failed` with the reason, never `running`. The store is
  * real PostgreSQL; the refusal is injected where the statement carries the marked value.

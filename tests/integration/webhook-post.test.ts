@@ -1,5 +1,5 @@
 /**
- * THREATS.md 75 at delivery time, over real sockets on loopback: the name is resolved once (by an injected
+ * docs/threats.md 75 at delivery time, over real sockets on loopback: the name is resolved once (by an injected
  * resolver: no test resolves a real name) and the connection goes to exactly the address checked, with TLS
  * verified against the URL's host; a refused address is never connected to; a name that later resolves to
  * a refused address is refused; redirects are not followed; what a failure is called is a class only.

@@ -1,5 +1,5 @@
 /**
- * THREATS.md 75 and I7 at delivery time: a receiver that answers its status line and then trickles its body (or
+ * docs/threats.md 75 and I7 at delivery time: a receiver that answers its status line and then trickles its body (or
  * its head) a byte at a time, each byte within the idle bound, must not hold a delivery for longer than the
  * poster's bound. The status decides the outcome; what follows it is not waited for. Loopback only.
  */

@@ -1,6 +1,6 @@
 /**
  * A gateway run as it is deployed, in a process of its own (`src/cli/main.ts serve`), for the crash tests
- * (THREATS.md 58, 59, 66): the test can SIGSTOP and SIGKILL it at a chosen moment and start it again on the
+ * (docs/threats.md 58, 59, 66): the test can SIGSTOP and SIGKILL it at a chosen moment and start it again on the
  * same PostgreSQL database, queue prefix and ports. Every wait is bounded.
  */
 import { readFileSync } from 'node:fs';

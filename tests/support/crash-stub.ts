@@ -1,7 +1,7 @@
 /**
  * An HTTP endpoint in the test process that answers for the far side of a delivery (a partner's records
  * endpoint, a border system's webhook receiver) and, when armed, crashes the sending gateway process at the
- * worst moment for THREATS.md 59: after the side effect and before the sender could learn of it. The sender
+ * worst moment for docs/threats.md 59: after the side effect and before the sender could learn of it. The sender
  * is stopped (SIGSTOP) before the answer is written, and killed (SIGKILL) once the answer is on its way, so
  * it never reads the answer, whatever the machine's load.
  */

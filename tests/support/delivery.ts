@@ -103,7 +103,7 @@ export async function makeExchange(ids: readonly string[], options: ExchangeOpti
 
 /**
  * Polls `probe` until it returns a value other than undefined, at most `timeoutMs`. The default is generous:
- * it only bounds a failing test, and work that needs the CPU may take long on a loaded machine (THREATS.md 80).
+ * it only bounds a failing test, and work that needs the CPU may take long on a loaded machine (docs/threats.md 80).
  */
 export async function waitFor<T>(
   what: string,

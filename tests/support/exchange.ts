@@ -165,7 +165,7 @@ export function payloadOf(jws: string): { issuer: string; version: number; opera
 }
 
 /**
- * The snapshot digest as PROTOCOL.md defines it, computed here without the gateway's code: the lines
+ * The snapshot digest as docs/protocol.md defines it, computed here without the gateway's code: the lines
  * `issuer TAB aeoId TAB version TAB base64url(SHA-256(jws)) LF`, sorted bytewise, hashed.
  */
 export function digestOfRecords(records: readonly string[]): string {

@@ -1,5 +1,5 @@
 /**
- * A partner endpoint that misbehaves on cue, for the delivery fault tests (THREATS.md 60–63): a small HTTP
+ * A partner endpoint that misbehaves on cue, for the delivery fault tests (docs/threats.md 60–63): a small HTTP
  * server on loopback standing between the sender and the real partner gateway. Scripted actions are used up
  * one request at a time; once none is left, requests are forwarded untouched. Every request body is kept,
  * so a test can check that retries send identical bytes (I4).

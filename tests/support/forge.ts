@@ -1,5 +1,5 @@
 /**
- * Hand-made compact JWS for the bad cases of THREATS.md B to E: the header and payload are exactly the bytes
+ * Hand-made compact JWS for the bad cases of docs/threats.md B to E: the header and payload are exactly the bytes
  * given (a string is taken as its UTF-8 text, so duplicate members, odd spacing and BOMs survive), and the
  * signing input is signed with node:crypto, never through jose, so a malformed token is malformed exactly
  * as the test means it.

@@ -200,7 +200,7 @@ export async function traceOf(
 }
 
 /**
- * "No trace" (THREATS.md): the evidence and state tables hold as many rows as before, none of them under the
+ * "No trace" (docs/threats.md): the evidence and state tables hold as many rows as before, none of them under the
  * given recordIds or operators, and no security event was written.
  */
 export async function expectNoTrace(

@@ -144,7 +144,7 @@ const PATIENCE_MS = 60_000;
 
 /**
  * Polls until `probe` holds and returns the time it took. It gives up after `timeoutMs`, or after a minute if
- * that is longer: on a loaded machine (THREATS.md 80) work that needs the CPU may take far longer than usual,
+ * that is longer: on a loaded machine (docs/threats.md 80) work that needs the CPU may take far longer than usual,
  * and a wait is no claim about speed. A test that claims a latency asserts on the returned time.
  */
 export async function within(

@@ -1,5 +1,5 @@
 /**
- * The bad chains of THREATS.md section D, one function each, numbered as there. Each returns a chain and the
+ * The bad chains of docs/threats.md section D, one function each, numbered as there. Each returns a chain and the
  * anchors of the partner it claims to come from; the good PKI is `makePki()`.
  */
 import type { SignatureHash } from '../../src/crypto/cert-builder.ts';

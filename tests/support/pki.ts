@@ -1,5 +1,5 @@
 /**
- * Whole PKIs in memory for tests, good and bad (THREATS.md section D). Keys are made once per kind and role
+ * Whole PKIs in memory for tests, good and bad (docs/threats.md section D). Keys are made once per kind and role
  * and reused for the whole process: RSA generation is slow, and certificates, not keys, are what differ
  * between cases.
  */

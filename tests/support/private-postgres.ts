@@ -1,6 +1,6 @@
 /**
  * A private PostgreSQL server in a temporary folder on its own loopback port, for the tests that stop and
- * restart the database under a running gateway (THREATS.md 57) without touching the machine's shared server.
+ * restart the database under a running gateway (docs/threats.md 57) without touching the machine's shared server.
  * Every wait is bounded; the folder is removed on close.
  */
 import { execFileSync } from 'node:child_process';

@@ -1,6 +1,6 @@
 /**
  * A private redis-server on a loopback port, for the tests that stop, restart or misconfigure Redis without
- * touching the machine's shared one: no persistence (a restart loses every job, THREATS.md 54), started and
+ * touching the machine's shared one: no persistence (a restart loses every job, docs/threats.md 54), started and
  * killed by the test, every wait bounded.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
@@ -22,7 +22,7 @@ export interface RedisServer {
   url: string;
   /** SIGKILL: nothing is saved, clients see the connection drop. */
   kill(): Promise<void>;
-  /** SIGSTOP / SIGCONT: connections stay open and nothing answers (THREATS.md 56). */
+  /** SIGSTOP / SIGCONT: connections stay open and nothing answers (docs/threats.md 56). */
   pause(): void;
   resume(): void;
 }

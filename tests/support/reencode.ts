@@ -1,5 +1,5 @@
 /**
- * Re-encodings of a certificate that every parser still accepts, for THREATS.md 70: the same content (and so
+ * Re-encodings of a certificate that every parser still accepts, for docs/threats.md 70: the same content (and so
  * the same issuer, serial and key) under other bytes, hence another fingerprint.
  */
 import { tlv } from '../../src/crypto/crl-builder.ts';

@@ -1,10 +1,11 @@
 /**
- * THREATS.md 60, the policy alone: the delay before the next attempt doubles from `backoffMs` up to
+ * docs/threats.md 60, the policy alone: the delay before the next attempt doubles from `backoffMs` up to
  * `maxBackoffMs`, keeps half of each step and draws the other half at random (so batches that failed together
  * spread out), and never comes before the partner's Retry-After, itself capped.
  */
 import { describe, expect, it } from 'vitest';
-import { parseRetryAfter, RETRY_AFTER_CEILING_MS, retryDelayMs } from '../../src/outbound/backoff.ts';
+import { parseRetryAfter } from '../../src/outbound/backoff.ts';
+import { RETRY_AFTER_CEILING_MS, retryDelayMs } from '../../src/queue/retry.ts';
 
 const settings = { backoffMs: 200, maxBackoffMs: 3_000 };
 const step = (attempt: number) => Math.min(3_000, 200 * 2 ** (attempt - 1));

@@ -1,5 +1,5 @@
 /**
- * THREATS.md 72, one level up: extKeyUsage in a CA certificate limits what the certificates under it are for
+ * docs/threats.md 72, one level up: extKeyUsage in a CA certificate limits what the certificates under it are for
  * (as TLS stacks read it). An issuing CA or root limited to TLS issues no certificate that signs records,
  * receipts or request tokens; one limited to serverAuth issues no TLS client certificate.
  */

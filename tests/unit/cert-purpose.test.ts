@@ -1,5 +1,5 @@
 /**
- * THREATS.md 72: what the end-entity certificate is for. A CA certificate or a TLS certificate does not sign
+ * docs/threats.md 72: what the end-entity certificate is for. A CA certificate or a TLS certificate does not sign
  * records, receipts or request tokens; a TLS client certificate must be meant for clientAuth. Critical
  * extensions the gateway does not enforce (name and policy constraints) make the chain untrusted.
  */

@@ -14,7 +14,7 @@ import {
 } from '../support/pki.ts';
 import * as bad from '../support/pki-cases.ts';
 
-describe('THREATS.md D: untrusted chains', () => {
+describe('docs/threats.md D: untrusted chains', () => {
   it('23: a self-signed leaf', () => {
     expectFailure(
       check(bad.selfSignedLeaf()),
@@ -192,7 +192,7 @@ describe('THREATS.md D: untrusted chains', () => {
   });
 });
 
-describe('THREATS.md D 26: out of validity', () => {
+describe('docs/threats.md D 26: out of validity', () => {
   it.each([
     ['leaf', 'expired', /^x5c\[0\] expired at 2026-05-31T12:00:00.000Z$/],
     ['leaf', 'notYetValid', /^x5c\[0\] is not valid before 2026-06-02T12:00:00.000Z$/],

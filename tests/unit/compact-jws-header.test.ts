@@ -1,4 +1,4 @@
-/** THREATS.md C (header parameters) and the header side of D22 and 29, through precheckCompactJws. */
+/** docs/threats.md C (header parameters) and the header side of D22 and 29, through precheckCompactJws. */
 import { createHmac, generateKeyPairSync } from 'node:crypto';
 import { CompactSign, exportJWK } from 'jose';
 import { describe, expect, it } from 'vitest';
@@ -15,7 +15,7 @@ import {
   recordHeader,
 } from '../support/jws.ts';
 
-describe('THREATS.md C: header parameters', () => {
+describe('docs/threats.md C: header parameters', () => {
   it.each(['none', 'None', 'NONE', 'nOnE'])(
     '13: alg "%s" with an empty signature → ALG_NOT_ALLOWED',
     (alg) => {
@@ -183,7 +183,7 @@ describe('THREATS.md C: header parameters', () => {
   });
 });
 
-describe('THREATS.md D22 and the x5c part of 29: x5c shape and encoding → HEADER_INVALID', () => {
+describe('docs/threats.md D22 and the x5c part of 29: x5c shape and encoding → HEADER_INVALID', () => {
   const pem = `-----BEGIN CERTIFICATE-----\n${FAKE_X5C[0]}\n-----END CERTIFICATE-----`;
   const wrapped = (FAKE_X5C[0] ?? '').replace(/(.{64})/g, '$1\n');
   it.each([

@@ -69,7 +69,7 @@ describe('precheckCompactJws: a well-formed record token', () => {
   });
 });
 
-describe('THREATS.md B: structure and encoding → JWS_MALFORMED', () => {
+describe('docs/threats.md B: structure and encoding → JWS_MALFORMED', () => {
   it.each([
     ['not a string: undefined', undefined],
     ['not a string: null', null],

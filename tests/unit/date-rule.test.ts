@@ -1,5 +1,5 @@
 /**
- * The one date rule (PROTOCOL.md: years 1900 to 9999, real calendar days) as every schema applies it, and the
+ * The one date rule (docs/protocol.md: years 1900 to 9999, real calendar days) as every schema applies it, and the
  * property that gives it its reason: whatever it accepts, PostgreSQL holds and Date reads back unchanged.
  */
 import fc from 'fast-check';

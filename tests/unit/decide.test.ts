@@ -39,13 +39,13 @@ describe('decide', () => {
     expect(outcomes(decide([candidate(0, v(2))], held))).toEqual(['accepted']);
   });
 
-  it('keeps an older or equal version as superseded (THREATS.md 42)', () => {
+  it('keeps an older or equal version as superseded (docs/threats.md 42)', () => {
     const held = empty();
     held.currentVersion.set(operatorKey('CL', v(1).operator.aeoId), 5);
     expect(outcomes(decide([candidate(0, v(4))], held))).toEqual(['superseded']);
   });
 
-  it('judges records of one batch in order: 6 then 5 (THREATS.md 43)', () => {
+  it('judges records of one batch in order: 6 then 5 (docs/threats.md 43)', () => {
     expect(outcomes(decide([candidate(0, v(6)), candidate(1, v(5))], empty()))).toEqual([
       'accepted',
       'superseded',

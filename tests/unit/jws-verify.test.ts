@@ -106,7 +106,7 @@ describe('signCompactJws and verifyJwsSignature', () => {
   });
 });
 
-describe('THREATS.md 15: alg that does not match the key → false (SIGNATURE_INVALID)', () => {
+describe('docs/threats.md 15: alg that does not match the key → false (SIGNATURE_INVALID)', () => {
   it('an EC key behind a PS256 or EdDSA token, an RSA key behind ES256, an Ed25519 key behind ES256', async () => {
     const ps = await signed('PS256');
     const es = await signed('ES256');
@@ -165,7 +165,7 @@ describe('RSA keys encoded as id-RSASSA-PSS (accepted by the certificate profile
   });
 });
 
-describe('THREATS.md 32: malformed ECDSA signatures → false (SIGNATURE_INVALID)', () => {
+describe('docs/threats.md 32: malformed ECDSA signatures → false (SIGNATURE_INVALID)', () => {
   const n = P256_ORDER;
   const edge = { '0': 0n, '1': 1n, 'n-1': n - 1n, n: n };
   for (const [rName, r] of Object.entries(edge)) {

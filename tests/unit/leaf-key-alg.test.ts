@@ -23,7 +23,7 @@ describe('leafKeyMatchesAlg', () => {
     }
   });
 
-  it('refuses PS256 for an RSA-PSS key bound to SHA-512 (THREATS.md 15: PS512 key, PS256 token)', () => {
+  it('refuses PS256 for an RSA-PSS key bound to SHA-512 (docs/threats.md 15: PS512 key, PS256 token)', () => {
     const pss512 = generateKeyPairSync('rsa-pss', { modulusLength: 2048, hashAlgorithm: 'sha512' });
     const issuer = keyPair('p256', 'root');
     const leaf = parseCertificate(

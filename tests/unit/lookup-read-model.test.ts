@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import type { Mra, Partner } from '../../src/config/types.ts';
 import { createAnswerer } from '../../src/lookup/answer.ts';
 import { parseChange } from '../../src/lookup/change-message.ts';
-import { effectiveFrom, ReadModel, type VersionInput } from '../../src/lookup/read-model.ts';
+import { ReadModel, type VersionInput } from '../../src/lookup/read-model.ts';
+import { effectiveFrom } from '../../src/mra/recognition.ts';
 
 const DIGEST = Buffer.alloc(32, 7).toString('base64url');
 const t = (iso: string) => Date.parse(iso);
@@ -126,7 +127,7 @@ describe('answers: every reason and the benefits for the roles in scope', () => 
     expect(answer({ receivedAt: t('2026-07-01T00:00:00Z') }).reason).toBe('unknown');
   });
 
-  it('answers by identifier: a shared one names every match and recognises none (THREATS.md 74)', () => {
+  it('answers by identifier: a shared one names every match and recognises none (docs/threats.md 74)', () => {
     const model = new ReadModel();
     model.apply(version(1, { aeoId: 'CLAEO1', status: 'revoked' }));
     model.apply(version(1, { aeoId: 'CLAEO2' }));

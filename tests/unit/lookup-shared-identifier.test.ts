@@ -1,5 +1,5 @@
 /**
- * THREATS.md 74: an identifier (EORI, TIN) held by operators of two issuers, or by two operators of one issuer,
+ * docs/threats.md 74: an identifier (EORI, TIN) held by operators of two issuers, or by two operators of one issuer,
  * one of them suspended. Whatever the order the records arrived in, one match never hides another's status:
  * every match is listed and the answer is not recognised.
  */
@@ -74,7 +74,7 @@ function answers(held: readonly Held[], query: OperatorQuery, when = at): Lookup
 
 const EORI = { scheme: 'EORI', value: 'XX123' };
 
-describe('an identifier shared by several operators (THREATS.md 74)', () => {
+describe('an identifier shared by several operators (docs/threats.md 74)', () => {
   it('two issuers, one suspended: not recognised, both listed with their status', () => {
     const held = [
       { v: version('CL', 'CLAEO1', { status: 'suspended', statusSince: '2026-02-01' }), ids: [EORI] },

@@ -38,7 +38,7 @@ describe('MRA rules', () => {
     expect(code()).toBe('ok');
   });
 
-  it('refuses an issuer other than the signer or the sender (THREATS.md 41, 2)', () => {
+  it('refuses an issuer other than the signer or the sender (docs/threats.md 41, 2)', () => {
     expect(code(sampleRecord('PE', 1))).toBe('ISSUER_MISMATCH');
     expect(code(rec(), partner(), 'AR')).toBe('ISSUER_MISMATCH');
   });

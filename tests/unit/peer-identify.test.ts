@@ -1,5 +1,5 @@
 /**
- * Which partner a mutual-TLS client is (THREATS.md 71), on sockets that hand over what the runtime may: the
+ * Which partner a mutual-TLS client is (docs/threats.md 71), on sockets that hand over what the runtime may: the
  * leaf alone (as the pinned Node does on the server side), or the chain. The path is completed only from the
  * issuing CAs each partner configured, and only a signature check makes one of them the leaf's issuer.
  */

@@ -1,5 +1,5 @@
 /**
- * THREATS.md 75, the address policy on its own: every special-purpose range and the IPv6 forms that carry an
+ * docs/threats.md 75, the address policy on its own: every special-purpose range and the IPv6 forms that carry an
  * IPv4 address, the ways of writing a URL that WHATWG reads as another host, http only where allowed, and
  * names judged by every address they resolve to. Names are resolved by an injected resolver: nothing here
  * resolves or reaches a real address.

@@ -1,5 +1,5 @@
 /**
- * THREATS.md 31 and 70, by the issuer's name: a certificate's issuer field may spell its CA's name otherwise
+ * docs/threats.md 31 and 70, by the issuer's name: a certificate's issuer field may spell its CA's name otherwise
  * than the CA's own subject (another case, other spaces, PrintableString for UTF8String), and chain validation,
  * which compares names as RFC 5280 §7.1 does, still links them. Revocation must link them the same way: a CRL
  * of the CA (whose issuer is the CA's subject, byte for byte) revokes such a certificate by its serial.

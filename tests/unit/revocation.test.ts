@@ -1,5 +1,5 @@
 /**
- * THREATS.md 31 and 70: revocation by identity (issuer and serial) and by key, never by the bytes of one
+ * docs/threats.md 31 and 70: revocation by identity (issuer and serial) and by key, never by the bytes of one
  * encoding; CRL files read strictly and checked against the partner's CA certificates; a lapsed CRL fails
  * closed and is announced before it lapses.
  */

@@ -1,5 +1,5 @@
 /**
- * THREATS.md 33: the Wycheproof sets of ../shared/vectors/wycheproof through the gateway's own verifier.
+ * docs/threats.md 33: the Wycheproof sets of tests/vectors/wycheproof through the gateway's own verifier.
  *
  * JWS vectors: each token goes through parseCompactJws (the rules common to all profiles; the vectors carry
  * no typ, x5c or kid, so the record profile would refuse every one of them, which is asserted too) and then
@@ -28,7 +28,7 @@ import type { SigningAlgorithm } from '../../src/crypto/types.ts';
 import { FAKE_KID, FAKE_X5C } from '../support/jws.ts';
 import { type VectorOutcome, WYCHEPROOF_JWS_OVERRIDES } from './wycheproof-overrides.ts';
 
-const VECTOR_DIR = fileURLToPath(new URL('../../../shared/vectors/wycheproof/', import.meta.url));
+const VECTOR_DIR = fileURLToPath(new URL('../vectors/wycheproof/', import.meta.url));
 
 type Label = 'valid' | 'invalid' | 'acceptable';
 interface VectorFile<G> {
@@ -49,8 +49,8 @@ function load<G>(name: string): VectorFile<G> {
   const path = `${VECTOR_DIR}${name}`;
   if (!existsSync(path)) {
     throw new Error(
-      `Wycheproof vector file missing: ${path}. The vectors live beside the repository in ` +
-        '../shared/vectors/wycheproof (see SOURCE.md there); this test does not skip without them.',
+      `Wycheproof vector file missing: ${path}. The vectors are part of the repository, in ` +
+        'tests/vectors/wycheproof (see SOURCE.md there); this test does not skip without them.',
     );
   }
   return JSON.parse(readFileSync(path, 'utf8')) as VectorFile<G>;

@@ -1,5 +1,5 @@
 /**
- * THREATS.md 77: what stands at the lock's path when it is not a lock file this gateway wrote (a directory, a
+ * docs/threats.md 77: what stands at the lock's path when it is not a lock file this gateway wrote (a directory, a
  * symbolic link, dangling or not) is never read through nor taken over: the start is refused, saying what is
  * there and what to do.
  */

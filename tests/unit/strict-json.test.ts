@@ -63,7 +63,7 @@ describe('parseStrictJson: what it accepts', () => {
   });
 });
 
-describe('parseStrictJson: THREATS.md E as parser failures', () => {
+describe('parseStrictJson: docs/threats.md E as parser failures', () => {
   it('E34: a duplicate member, also when spelled with an escape', () => {
     expect(reasonOf('{"status":"suspended","status":"certified"}')).toBe('duplicate-member');
     expect(reasonOf('{"a":{"status":1,"st\\u0061tus":2}}')).toBe('duplicate-member');

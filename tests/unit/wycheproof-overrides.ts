@@ -27,8 +27,8 @@ export const WYCHEPROOF_JWS_OVERRIDES: readonly WycheproofOverride[] = [
     label: 'valid',
     outcome: 'ALG_NOT_ALLOWED',
     reason:
-      'HS256 is a MAC, not a signature: outside the profile (PROTOCOL.md allows ES256, EdDSA, PS256); a MAC ' +
-      "keyed by a partner's public key bytes is THREATS.md 14.",
+      'HS256 is a MAC, not a signature: outside the profile (docs/protocol.md allows ES256, EdDSA, PS256); a MAC ' +
+      "keyed by a partner's public key bytes is docs/threats.md 14.",
   },
   {
     tcIds: [33, ...range(259, 271), 345, 349],
@@ -64,7 +64,7 @@ export const WYCHEPROOF_JWS_OVERRIDES: readonly WycheproofOverride[] = [
     outcome: 'JWS_MALFORMED',
     reason:
       'Label problem (SOURCE.md): a "?" inserted into the header or payload segment is skipped by lenient ' +
-      'decoders; the profile accepts canonical base64url only (THREATS.md 11).',
+      'decoders; the profile accepts canonical base64url only (docs/threats.md 11).',
   },
   {
     tcIds: [367, 370],
@@ -81,6 +81,6 @@ export const WYCHEPROOF_JWS_OVERRIDES: readonly WycheproofOverride[] = [
     reason:
       'The EC key is marked "use": "enc", which importJWK does not read, and the verifier takes a key, not a ' +
       'JWK. The gateway never takes keys from JWKs: a key comes from a certificate whose keyUsage the chain ' +
-      'check requires to allow digitalSignature (THREATS.md 27), which is where this vector is refused.',
+      'check requires to allow digitalSignature (docs/threats.md 27), which is where this vector is refused.',
   },
 ];

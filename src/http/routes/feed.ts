@@ -1,5 +1,5 @@
 /**
- * `GET /mra/v1/feed` and `GET /mra/v1/snapshot`, behind request tokens (PROTOCOL.md, Endpoints; THREATS.md
+ * `GET /mra/v1/feed` and `GET /mra/v1/snapshot`, behind request tokens (docs/protocol.md, Endpoints; docs/threats.md
  * 51). Registered in an encapsulated context of their own so that the token hook guards these two routes
  * only: `POST /records` is authenticated by its records' signatures.
  */

@@ -3,7 +3,7 @@ import type { Store } from '../../store/types.ts';
 
 /**
  * Liveness and readiness. Readiness needs the database; without Redis the gateway still receives records and
- * publishes (the outbox is in PostgreSQL), so it answers 200 `degraded` with `redis: false` (THREATS.md 53).
+ * publishes (the outbox is in PostgreSQL), so it answers 200 `degraded` with `redis: false` (docs/threats.md 53).
  * `queueReady` must be bounded in time; when absent, Redis is not reported.
  */
 export function registerHealthRoutes(

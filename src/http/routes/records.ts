@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { InboundService } from '../../inbound/receive.ts';
 
-/** PROTOCOL.md, Transport: at most 1,000 records a batch. */
+/** docs/protocol.md, Transport: at most 1,000 records a batch. */
 export const MAX_BATCH = 1000;
 
 const bodySchema = {

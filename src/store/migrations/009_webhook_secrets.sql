@@ -10,7 +10,7 @@ ALTER TABLE webhook_subscription
   ADD COLUMN previous_secret_until timestamptz;
 
 -- What a subscriber sees of a failed delivery is its class, never an address, a port or an error text
--- (THREATS.md 75); errors kept from before are reduced to theirs.
+-- (docs/threats.md 75); errors kept from before are reduced to theirs.
 UPDATE notification SET last_error = CASE
     WHEN last_error ~ '^HTTP 3' THEN 'http-3xx'
     WHEN last_error ~ '^HTTP 4' THEN 'http-4xx'

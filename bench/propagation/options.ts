@@ -1,0 +1,73 @@
+/** Options of the propagation benchmark (argument, else environment variable); see bench/propagation.ts. */
+import { parseArgs } from 'node:util';
+import { intOption, pgUrlOption } from '../lib/options.ts';
+
+export const PUBLISHER = 'PE';
+export const RECEIVERS = ['CL', 'AR'] as const;
+export const NAMES: Record<string, string> = {
+  PE: 'SUNAT Peru',
+  CL: 'Servicio Nacional de Aduanas Chile',
+  AR: 'Dirección General de Aduanas Argentina',
+};
+/** Requests of phase 1 in flight at most; a call that would exceed it waits (and the rate shows it). */
+export const MAX_IN_FLIGHT = 256;
+/** After the last decision of phase 1, how long the partners get to apply the rest. */
+export const DRAIN_MS = 30_000;
+export const LATENCY_AIM_MS = 500;
+
+export interface Options {
+  rate: number;
+  seconds: number;
+  records: number;
+  maxMinutes: number;
+  pollMs: number;
+  verifySeconds: number;
+  cpuProfDir: string | undefined;
+  pgUrl: string;
+  redisUrl: string;
+}
+
+export function readOptions(): Options {
+  const { values } = parseArgs({
+    options: {
+      rate: { type: 'string' },
+      seconds: { type: 'string' },
+      records: { type: 'string' },
+      'max-minutes': { type: 'string' },
+      'poll-ms': { type: 'string' },
+      'verify-seconds': { type: 'string' },
+      'cpu-prof': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    console.log(
+      'npm run bench:propagation -- [--rate 1..1000] [--seconds 0..120] [--records 0..200000] ' +
+        '[--max-minutes 1..60] [--poll-ms 5..200] [--verify-seconds 1..10] [--cpu-prof DIR]   ' +
+        '(env: BENCH_PG_URL, BENCH_REDIS_URL, BENCH_*)',
+    );
+    process.exit(0);
+  }
+  const env = process.env;
+  return {
+    rate: intOption('rate', values.rate ?? env.BENCH_RATE, 100, 1, 1000),
+    seconds: intOption('seconds', values.seconds ?? env.BENCH_SECONDS, 20, 0, 120),
+    records: intOption('records', values.records ?? env.BENCH_RECORDS, 100_000, 0, 200_000),
+    maxMinutes: intOption('max-minutes', values['max-minutes'] ?? env.BENCH_MAX_MINUTES, 15, 1, 60),
+    pollMs: intOption('poll-ms', values['poll-ms'] ?? env.BENCH_POLL_MS, 20, 5, 200),
+    verifySeconds: intOption(
+      'verify-seconds',
+      values['verify-seconds'] ?? env.BENCH_VERIFY_SECONDS,
+      3,
+      1,
+      10,
+    ),
+    cpuProfDir: values['cpu-prof'] ?? env.BENCH_CPU_PROF,
+    pgUrl: pgUrlOption(),
+    redisUrl: env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379',
+  };
+}
+
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+/** Wall-clock milliseconds with sub-millisecond resolution; every process of the run shares this clock. */
+export const wallNow = () => performance.timeOrigin + performance.now();

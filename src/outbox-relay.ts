@@ -1,0 +1,146 @@
+/**
+ * The relay of a transactional outbox, for every flow that has one (deliveries, notifications): committed rows
+ * → jobs. PostgreSQL stays the source of truth; a job only names rows that carry its deterministic id.
+ *
+ * Per key of the flow (a partner; the one notifications key), under the flow's advisory lock and in one
+ * transaction: rows marked with a job Redis no longer holds (a restart without persistence, docs/threats.md 54)
+ * are released, then the next rows are claimed (marked with their job's id, selected with SKIP LOCKED, so
+ * replicas never enqueue a row twice). The jobs are added after the commit: a job added before could run
+ * first, find no rows with its id, and finish having sent nothing. Which rows may be claimed (the flow's
+ * ordering rule) is the flow's. With Redis down the rows wait in PostgreSQL.
+ */
+import type { Logger } from 'pino';
+import { createPassRunner } from './pass-runner.ts';
+import type { JobPresence, JobProducer } from './queue/producer.ts';
+import { messageOf } from './queue/timeout.ts';
+import type { Sql, Store } from './store/types.ts';
+
+/** The job of claimed rows still open, and whether it was claimed within the claim grace. */
+export interface MarkedJob {
+  jobId: string;
+  recent: boolean;
+}
+
+export interface OutboxFlow<T> {
+  /** Names the outbox in logs. */
+  readonly label: string;
+  /**
+   * True where a key has one job in flight at a time: an open job (or one claimed just now, its job not added
+   * yet) holds back the key's next claim.
+   */
+  readonly oneInFlight: boolean;
+  /** Keys to relay now, in order; an idle gateway costs one indexed query a tick, not a transaction. */
+  due(): Promise<readonly string[]>;
+  /** Takes the key's advisory lock for `tx`; false while another replica relays it. */
+  lock(tx: Sql, key: string): Promise<boolean>;
+  /** Jobs of claimed rows still open, to check against Redis. */
+  marked(tx: Sql, key: string): Promise<readonly MarkedJob[]>;
+  /** Marks the next rows the flow's ordering rule allows with their job ids; returns those jobs. */
+  claim(tx: Sql, key: string): Promise<readonly T[]>;
+  /** Unmarks the open rows of these jobs, for the next pass to claim again. */
+  release(db: Sql, key: string, jobIds: readonly string[]): Promise<void>;
+}
+
+/**
+ * A claim younger than this whose job is not in Redis is taken as being added right now, not as lost: the
+ * claiming relay may still be inside its bounded add.
+ */
+export function claimGraceMs(commandTimeoutMs: number): number {
+  return 2 * commandTimeoutMs + 1_000;
+}
+
+export interface OutboxRelay {
+  /** Asks for a pass soon; passes never overlap, and wakes during one are folded into the next. */
+  wake(): void;
+  start(intervalMs: number): void;
+  stop(): Promise<void>;
+}
+
+export interface OutboxRelayDeps<T> {
+  flow: OutboxFlow<T>;
+  store: Store;
+  producer: JobProducer<T>;
+  /** The job id of a job, as the producer adds it. */
+  jobIdOf: (job: T) => string;
+  /** False while Redis is unreachable or refused: the pass is skipped rather than failing call by call. */
+  usable: () => boolean;
+  log: Logger;
+}
+
+export function createOutboxRelay<T>(deps: OutboxRelayDeps<T>): OutboxRelay {
+  const { flow, store, producer, log } = deps;
+  // The last failure per key, so an outage is logged when it starts and when it ends, not every tick.
+  const failing = new Map<string, string>();
+
+  async function claim(tx: Sql, key: string): Promise<readonly T[]> {
+    if (!(await flow.lock(tx, key))) return [];
+    for (const { jobId, recent } of await flow.marked(tx, key)) {
+      const presence: JobPresence = await producer.presence(key, jobId);
+      // In flight; or just claimed (by another replica) and its job not added yet.
+      if (presence === 'open' || (presence === 'missing' && recent)) {
+        if (flow.oneInFlight) return [];
+        continue;
+      }
+      // Completed or failed with rows still open, or gone with Redis: the rows go out again. Removing a
+      // finished job frees its id, which the same rows would be enqueued under.
+      if (presence === 'finished') await producer.remove(key, jobId);
+      await flow.release(tx, key, [jobId]);
+      log.warn(
+        { outbox: flow.label, key, jobId, presence },
+        'outbox rows whose job is no longer in Redis are enqueued again',
+      );
+    }
+    return flow.claim(tx, key);
+  }
+
+  async function relayKey(key: string): Promise<void> {
+    const jobs = await store.transaction((tx) => claim(tx, key));
+    for (const [i, job] of jobs.entries()) {
+      try {
+        await producer.add(job);
+      } catch (error) {
+        // Not in Redis (or not known to be): the rows are unmarked for the next pass. Should a job exist after
+        // all, it finds its rows settled or sends them once more, which the receiver recognises (the same
+        // bytes, the same webhook-id); the next pass enqueues the same id again. Left marked when this fails,
+        // the rows are recovered once the claim grace has passed.
+        await flow.release(store, key, jobs.slice(i).map(deps.jobIdOf)).catch(() => {});
+        throw error;
+      }
+    }
+  }
+
+  function noteFailure(key: string, error: unknown): void {
+    const message = messageOf(error);
+    if (failing.get(key) !== message) {
+      log.warn(
+        { outbox: flow.label, at: key, err: message },
+        'relay pass failed; the outbox keeps the rows, retrying later',
+      );
+    }
+    failing.set(key, message);
+  }
+
+  async function pass(): Promise<void> {
+    if (!deps.usable()) return;
+    let keys: readonly string[];
+    try {
+      keys = await flow.due();
+    } catch (error) {
+      noteFailure('outbox', error);
+      return;
+    }
+    failing.delete('outbox');
+    for (const key of keys) {
+      if (runner.stopped) return;
+      try {
+        await relayKey(key);
+        if (failing.delete(key)) log.info({ outbox: flow.label, at: key }, 'relay working again');
+      } catch (error) {
+        noteFailure(key, error);
+      }
+    }
+  }
+
+  const runner = createPassRunner(pass);
+  return { wake: runner.wake, start: (intervalMs) => runner.start(intervalMs), stop: () => runner.stop() };
+}
