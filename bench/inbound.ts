@@ -27,7 +27,7 @@
 import { rmSync } from 'node:fs';
 import os from 'node:os';
 import { sampleRecord } from '../src/cli/samples.ts';
-import { signRecord } from '../src/outbound/sign-record.ts';
+import { signRecord } from '../src/publishing/sign-record.ts';
 import { measureBareRoute } from './inbound/bare-route.ts';
 import { BATCH_SIZE, readOptions } from './inbound/options.ts';
 import { type InboundRun, makeAdmins, runInbound, signBatches } from './inbound/receive.ts';

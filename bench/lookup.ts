@@ -28,7 +28,7 @@ import { sampleRecord } from '../src/cli/samples.ts';
 import { type DevAdministration, devConfig, writeConfig } from '../src/cli/setup.ts';
 import { loadConfig } from '../src/config/load.ts';
 import { createDevAdministration } from '../src/crypto/dev-ca.ts';
-import { signRecord } from '../src/outbound/sign-record.ts';
+import { signRecord } from '../src/publishing/sign-record.ts';
 import { startBareServer } from './lib/bare-baseline.ts';
 import { cleanups, undoNow } from './lib/cleanup.ts';
 import { createDatabase } from './lib/database.ts';

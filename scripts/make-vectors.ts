@@ -15,7 +15,7 @@ import { parseCertificate } from '../src/crypto/certificate.ts';
 import { RECEIPT_PROFILE, RECORD_PROFILE, REQUEST_PROFILE } from '../src/crypto/compact-jws.ts';
 import { recordDigest } from '../src/crypto/digest.ts';
 import { signCompactJws } from '../src/crypto/jws-verify.ts';
-import { lineOf, snapshotDigest } from '../src/mra/snapshot-digest.ts';
+import { lineOf, snapshotDigest } from '../src/protocol/snapshot-digest.ts';
 
 const NOT_BEFORE = new Date('2026-01-01T00:00:00Z');
 const NOT_AFTER = new Date('2036-12-31T23:59:59Z');

@@ -1,7 +1,12 @@
-/** Composition root: configuration → store → flows → HTTP listeners, and an orderly shutdown. */
+/**
+ * The composition root: configuration → store → every service, built here once → HTTP listeners, and an
+ * orderly shutdown.
+ */
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { GatewayConfig } from './config/types.ts';
+import { startDelivery } from './delivery/delivery.ts';
+import { createDeliveryStatus } from './delivery/status.ts';
 import { type AppDeps, buildApiApp, buildPartnerApp } from './http/app.ts';
 import { openHoldingListener } from './http/holding.ts';
 import { apiListener, serverFactoryFor } from './http/server.ts';
@@ -9,12 +14,14 @@ import { createPartnerSync, type PartnerSync } from './inbound/partner-sync.ts';
 import { createInboundService } from './inbound/receive.ts';
 import { watchRevocationLists } from './inbound/revocation-watch.ts';
 import { createLogger } from './log.ts';
-import { type LookupService, startLookup } from './lookup/service.ts';
-import { type Notifications, notifyWithin, startNotifications } from './notifications/service.ts';
-import { startDelivery } from './outbound/delivery.ts';
-import { createDeliveryStatus } from './outbound/delivery-status.ts';
-import { createPublisher } from './outbound/publish.ts';
+import { createFeedback } from './lookup/feedback.ts';
+import { startLookup } from './lookup/service.ts';
+import { notifyWithin, startNotifications } from './notifications/service.ts';
+import { createSubscriptions } from './notifications/subscriptions.ts';
+import { createSnapshots } from './partner-api/snapshot.ts';
+import { createPublisher } from './publishing/publish.ts';
 import { createQueueRuntime, workerCloseGraceMs } from './queue/runtime.ts';
+import { createRegisterImporter } from './register-import/importer.ts';
 import { openStoreWaiting } from './store/open-waiting.ts';
 import type { Store } from './store/types.ts';
 
@@ -54,20 +61,6 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
       ...(options.storeRetryMs === undefined ? {} : { firstDelayMs: options.storeRetryMs }),
     }));
   const clock = options.clock ? { clock: options.clock } : {};
-  // The read model starts after inbound is made; a batch committed before then is in what it loads.
-  let lookup: LookupService | undefined;
-  let notifications: Notifications | undefined;
-  const inbound = createInboundService({
-    config,
-    store,
-    log,
-    ...clock,
-    onCommitted: (change) => {
-      lookup?.committed(change);
-      if (change.changes.length > 0) notifications?.wake();
-    },
-    inTransaction: notifyWithin(config),
-  });
   // Every Redis connection of the job queues, shared by delivery and notifications, closed after both.
   const queues = createQueueRuntime(config.redis, log.child({ component: 'queue' }));
   const closeQueues = () => queues.close(workerCloseGraceMs(config));
@@ -78,39 +71,59 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     if (options.store === undefined) await store.close();
     throw error;
   });
-  lookup = await startLookup({ config, store, log }).catch(async (error: unknown) => {
+  // The read model loads what is held now; no batch can be received before the listeners open below.
+  const lookup = await startLookup({ config, store, log }).catch(async (error: unknown) => {
     await delivery.close();
     await closeQueues();
     if (options.store === undefined) await store.close();
     throw error;
   });
-  notifications = await startNotifications({ config, store, log, queues, ...clock }).catch(
+  const notifications = await startNotifications({ config, store, log, queues, ...clock }).catch(
     async (error: unknown) => {
-      await Promise.all([delivery.close(), lookup?.close()]);
+      await Promise.all([delivery.close(), lookup.close()]);
       await closeQueues();
       if (options.store === undefined) await store.close();
       throw error;
     },
   );
-  const publisher = createPublisher({ config, store, ...clock, onPublished: () => delivery.wake() });
-  const sync = createPartnerSync({ config, store, inbound, log, ...clock });
-  const deliveries = createDeliveryStatus(store, () => delivery.wake());
-  const deps: AppDeps = {
+  const inbound = createInboundService({
     config,
     store,
-    inbound,
-    publisher,
     log,
-    sync,
-    deliveries,
-    queueReady: () => delivery.ready(),
-    notificationsWake: () => notifications?.wake(),
-    lookup,
     ...clock,
+    onCommitted: (change) => {
+      lookup.committed(change);
+      if (change.changes.length > 0) notifications.wake();
+    },
+    inTransaction: notifyWithin(config),
+  });
+  const publisher = createPublisher({ config, store, ...clock, onPublished: () => delivery.wake() });
+  const sync = createPartnerSync({ config, store, inbound, log, ...clock });
+  const now = options.clock ?? (() => new Date());
+  const services: Omit<AppDeps, 'serverFactory'> = {
+    config,
+    store,
+    log,
+    clock: now,
+    inbound,
+    snapshots: createSnapshots({ store, home: config.home.adminId, clock: now }),
+    publisher,
+    importer: createRegisterImporter({ store, publisher }),
+    deliveries: createDeliveryStatus(store, () => delivery.wake()),
+    queueReady: () => delivery.ready(),
+    lookup,
+    feedback: createFeedback({ sql: store, partners: config.partners, clock: options.clock }),
+    subscriptions: createSubscriptions({
+      store,
+      settings: config.notifications,
+      clock: options.clock,
+      onReplayed: () => notifications.wake(),
+    }),
+    sync,
   };
 
   const background = async () => {
-    await Promise.all([delivery.close(), lookup?.close(), notifications?.close()]);
+    await Promise.all([delivery.close(), lookup.close(), notifications.close()]);
     await closeQueues();
     if (options.store === undefined) await store.close();
   };
@@ -119,8 +132,11 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
   let url: string;
   let apiUrl: string;
   try {
-    app = await buildPartnerApp({ ...deps, serverFactory: serverFactoryFor(config.server, config.partners) });
-    apiApp = await buildApiApp({ ...deps, serverFactory: serverFactoryFor(apiListener(config), []) });
+    app = await buildPartnerApp({
+      ...services,
+      serverFactory: serverFactoryFor(config.server, config.partners),
+    });
+    apiApp = await buildApiApp({ ...services, serverFactory: serverFactoryFor(apiListener(config), []) });
     url = await listen(app, config.server.host, config.server.port, config.server.tls !== undefined);
     apiUrl = await listen(apiApp, config.api.host, config.api.port, config.api.tls !== undefined);
   } catch (error) {

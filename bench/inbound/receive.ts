@@ -8,8 +8,8 @@ import { type DevAdministration, devConfig, writeConfig } from '../../src/cli/se
 import { loadConfig } from '../../src/config/load.ts';
 import type { GatewayConfig } from '../../src/config/types.ts';
 import { createDevAdministration } from '../../src/crypto/dev-ca.ts';
-import { createPartnerClient } from '../../src/outbound/partner-client.ts';
-import { signRecord } from '../../src/outbound/sign-record.ts';
+import { createPartnerClient } from '../../src/partner-client/client.ts';
+import { signRecord } from '../../src/publishing/sign-record.ts';
 import { cleanups } from '../lib/cleanup.ts';
 import { cpuDelta, cpuSample } from '../lib/cpu.ts';
 import { createDatabase } from '../lib/database.ts';

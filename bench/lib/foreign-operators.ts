@@ -11,7 +11,7 @@
  * each stored token.
  */
 import pg from 'pg';
-import type { AeoStatusRecord } from '../../src/inbound/record.ts';
+import type { AeoStatusRecord } from '../../src/protocol/record.ts';
 
 export const CHUNK = 50_000;
 

@@ -10,7 +10,7 @@ import { type DevAdministration, devConfig, writeConfig } from '../../src/cli/se
 import { loadConfig } from '../../src/config/load.ts';
 import type { RawConfig } from '../../src/config/raw.ts';
 import { createDevAdministration } from '../../src/crypto/dev-ca.ts';
-import { signRecord } from '../../src/outbound/sign-record.ts';
+import { signRecord } from '../../src/publishing/sign-record.ts';
 import { cleanups } from '../lib/cleanup.ts';
 import type { Watched } from '../lib/cpu.ts';
 import { createDatabase, type Database } from '../lib/database.ts';

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { AeoStatusRecord } from '../inbound/record.ts';
+import type { AeoStatusRecord } from '../protocol/record.ts';
 
 /** A plausible AEO status record for demos, tests and benchmarks. */
 export function sampleRecord(

@@ -6,7 +6,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import type { RawConfig, RawPartner } from '../config/raw.ts';
-import { ROLES } from '../config/types.ts';
+import { ROLES } from '../protocol/record.ts';
 
 export interface DevAdministration {
   adminId: string;

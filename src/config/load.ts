@@ -10,11 +10,12 @@ import { parsePemCertificates } from '../crypto/certificate.ts';
 import { intermediateProblem } from '../crypto/intermediate.ts';
 import type { ParsedCertificate, SigningAlgorithm, TrustStore } from '../crypto/types.ts';
 import { GatewayError } from '../errors.ts';
+import type { Mra, Partner } from '../mra/types.ts';
 import { validateAgainst } from '../validation.ts';
 import { resolveNotifications } from './notifications.ts';
 import type { RawConfig, RawPartner, RawSecret, RawSigning } from './raw.ts';
 import { attachRevocation } from './revocation.ts';
-import type { GatewayConfig, Mra, Partner, Signer } from './types.ts';
+import type { GatewayConfig, Signer } from './types.ts';
 
 export type Environment = Readonly<Record<string, string | undefined>>;
 

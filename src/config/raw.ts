@@ -1,6 +1,7 @@
 /** The configuration file as schemas/config.schema.json admits it, before files and secrets are read. */
+import type { Programme, Role } from '../protocol/record.ts';
 import type { RawRevocation } from './revocation.ts';
-import type { ApiScope, OutboundSettings, Programme, Role } from './types.ts';
+import type { ApiScope, OutboundSettings } from './types.ts';
 
 export type RawSecret = { file: string } | { env: string };
 

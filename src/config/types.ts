@@ -1,22 +1,7 @@
 import type { KeyObject } from 'node:crypto';
-import type { ParsedCertificate, SigningAlgorithm, TrustStore } from '../crypto/types.ts';
+import type { ParsedCertificate, SigningAlgorithm } from '../crypto/types.ts';
+import type { Partner } from '../mra/types.ts';
 
-/** AEO programmes and supply-chain roles of docs/protocol.md; schemas/ lists the same values. */
-export const PROGRAMMES = ['AEO-S', 'AEO-C', 'AEO-F'] as const;
-export type Programme = (typeof PROGRAMMES)[number];
-export const ROLES = [
-  'manufacturer',
-  'exporter',
-  'importer',
-  'customs-broker',
-  'carrier',
-  'freight-forwarder',
-  'consolidator',
-  'warehouse-operator',
-  'port-operator',
-  'terminal-operator',
-] as const;
-export type Role = (typeof ROLES)[number];
 export type ApiScope = 'publish' | 'border' | 'admin' | 'monitoring';
 
 /** One certificate and key the home administration signs with. */
@@ -28,39 +13,6 @@ export interface Signer {
   x5c: readonly string[];
   /** base64url SHA-256 of the leaf DER: the `kid` header. */
   kid: string;
-}
-
-export interface Benefit {
-  id: string;
-  description: string;
-  /** Roles the benefit applies to; all roles in scope when absent. */
-  roles: readonly Role[] | undefined;
-}
-
-export interface Mra {
-  id: string;
-  /** Inclusive, UTC midnight. */
-  inForceFrom: Date;
-  /** Exclusive, UTC midnight of the day after the configured last day; undefined: open-ended. */
-  inForceUntil: Date | undefined;
-  status: 'in-force' | 'suspended' | 'terminated';
-  programmes: ReadonlySet<Programme>;
-  roles: ReadonlySet<Role>;
-  benefits: readonly Benefit[];
-}
-
-export interface Partner {
-  adminId: string;
-  name: string | undefined;
-  /** Base URL of the partner's gateway, ending in /mra/v1. */
-  endpoint: string;
-  trust: TrustStore;
-  /**
-   * The partner's issuing CAs, each checked at load to chain to one of its anchors. The runtime may hand over
-   * only the leaf of a TLS client's chain, so the gateway completes the path from these itself.
-   */
-  intermediates: readonly ParsedCertificate[];
-  mra: Mra;
 }
 
 export interface ApiClient {

@@ -1,20 +1,20 @@
 /**
  * The gateway's two HTTP applications, as factories: the partner-facing app (`/mra/v1`, mutual TLS) and the
  * internal API app (`/api/v1`, bearer tokens) for the home administration's own systems. server.ts only adds
- * TLS and timeouts; gateway.ts listens and shuts down.
+ * TLS and timeouts; gateway.ts builds every service they route to, listens and shuts down.
  */
 import type { FastifyInstance, FastifyServerFactory } from 'fastify';
 import type { Logger } from 'pino';
 import type { GatewayConfig } from '../config/types.ts';
+import type { DeliveryStatus } from '../delivery/status.ts';
 import type { PartnerSync } from '../inbound/partner-sync.ts';
 import type { InboundService } from '../inbound/receive.ts';
 import type { Answerer } from '../lookup/answer.ts';
-import { createFeedback } from '../lookup/feedback.ts';
-import { createSubscriptions } from '../notifications/subscriptions.ts';
-import { createDeliveryStatus, type DeliveryStatus } from '../outbound/delivery-status.ts';
-import type { Publisher } from '../outbound/publish.ts';
-import { createRegisterImporter } from '../outbound/register-import.ts';
-import { createSnapshots } from '../outbound/snapshot.ts';
+import type { FeedbackService } from '../lookup/feedback.ts';
+import type { Subscriptions } from '../notifications/subscriptions.ts';
+import type { Snapshots } from '../partner-api/snapshot.ts';
+import type { Publisher } from '../publishing/publish.ts';
+import type { RegisterImporter } from '../register-import/importer.ts';
 import type { Store } from '../store/types.ts';
 import { refuseApiTokens, requireScope } from './api-auth.ts';
 import { createBaseApp } from './base-app.ts';
@@ -34,25 +34,30 @@ import { registerWellKnownRoute } from './routes/well-known.ts';
 
 export { BODY_LIMIT } from './base-app.ts';
 
+/** What every route works with, built once by the composition root (gateway.ts). */
 export interface AppDeps {
   config: GatewayConfig;
   store: Store;
-  inbound: InboundService;
-  publisher: Publisher;
   log: Logger;
-  /** Feed catch-up and reconciliation; their admin routes are registered only when given. */
-  sync?: PartnerSync;
-  clock?: () => Date;
-  /** Delivery status and replay; made from the store alone when absent (a replay then waits for the relay's tick). */
-  deliveries?: DeliveryStatus;
-  /** Whether outbound delivery runs and Redis answers, for readiness; not reported when absent. */
-  queueReady?: () => Promise<boolean>;
-  /** Wakes the notification relay (after a replay of dead letters); its tick picks them up when absent. */
-  notificationsWake?: () => void;
-  /** Border lookups from the read model; their routes are registered only when given. */
-  lookup?: Answerer;
-  /** Creates the node server (TLS, timeouts); omitted in inject-only tests. */
-  serverFactory?: FastifyServerFactory;
+  clock: () => Date;
+  inbound: InboundService;
+  /** The feed and snapshot served to partners. */
+  snapshots: Snapshots;
+  publisher: Publisher;
+  importer: RegisterImporter;
+  /** Delivery status and replay. */
+  deliveries: DeliveryStatus;
+  /** Whether outbound delivery runs and Redis answers, for readiness. */
+  queueReady: () => Promise<boolean>;
+  /** Border lookups from the read model. */
+  lookup: Answerer;
+  /** Border systems' feedback on benefits applied or refused, and its summary for monitoring reviews. */
+  feedback: FeedbackService;
+  subscriptions: Subscriptions;
+  /** Feed catch-up and reconciliation with each partner. */
+  sync: PartnerSync;
+  /** Creates the node server (TLS, timeouts). */
+  serverFactory: FastifyServerFactory;
 }
 
 export async function buildPartnerApp(deps: AppDeps): Promise<FastifyInstance> {
@@ -83,13 +88,12 @@ export async function buildPartnerApp(deps: AppDeps): Promise<FastifyInstance> {
       refuseApiTokens(mra, config.apiClients);
       registerWellKnownRoute(mra, config);
       registerRecordsRoute(mra, deps.inbound);
-      const clock = deps.clock ?? (() => new Date());
       await registerFeedRoutes(mra, {
         config,
         store: deps.store,
-        snapshots: createSnapshots({ store: deps.store, home: config.home.adminId, clock }),
+        snapshots: deps.snapshots,
         cache: deps.inbound.chainCache,
-        clock,
+        clock: deps.clock,
       });
     },
     { prefix: '/mra/v1' },
@@ -112,60 +116,40 @@ export async function buildApiApp(deps: AppDeps): Promise<FastifyInstance> {
       await api.register(async (publishing) => {
         requireScope(publishing, config.apiClients, 'publish');
         registerDecisionRoutes(publishing, deps.publisher);
-        registerImportRoutes(
-          publishing,
-          createRegisterImporter({ store: deps.store, publisher: deps.publisher }),
-        );
+        registerImportRoutes(publishing, deps.importer);
       });
-      const deliveries = deps.deliveries ?? createDeliveryStatus(deps.store);
       await api.register(async (status) => {
         requireScope(status, config.apiClients, ['publish', 'admin']);
-        registerDeliveryStatusRoutes(status, deliveries);
+        registerDeliveryStatusRoutes(status, deps.deliveries);
       });
       await api.register(async (admin) => {
         requireScope(admin, config.apiClients, 'admin');
-        registerReplayRoute(admin, deliveries);
+        registerReplayRoute(admin, deps.deliveries);
       });
-      const lookup = deps.lookup;
-      if (lookup !== undefined) {
-        await api.register(async (border) => {
-          requireScope(border, config.apiClients, 'border');
-          registerOperatorRoutes(border, lookup, deps.clock ?? (() => new Date()));
-        });
-      }
-      // Border systems' feedback on benefits applied or refused, and its summary for monitoring reviews.
-      const feedback = createFeedback({ sql: deps.store, partners: config.partners, clock: deps.clock });
       await api.register(async (border) => {
         requireScope(border, config.apiClients, 'border');
-        registerFeedbackRoute(border, feedback);
+        registerOperatorRoutes(border, deps.lookup, deps.clock);
+      });
+      await api.register(async (border) => {
+        requireScope(border, config.apiClients, 'border');
+        registerFeedbackRoute(border, deps.feedback);
       });
       await api.register(async (monitoring) => {
         requireScope(monitoring, config.apiClients, 'monitoring');
-        registerFeedbackSummaryRoute(monitoring, feedback);
+        registerFeedbackSummaryRoute(monitoring, deps.feedback);
       });
       await api.register(async (border) => {
         requireScope(border, config.apiClients, 'border');
-        registerSubscriptionRoutes(
-          border,
-          createSubscriptions({
-            store: deps.store,
-            settings: config.notifications,
-            clock: deps.clock,
-            onReplayed: deps.notificationsWake,
-          }),
-        );
+        registerSubscriptionRoutes(border, deps.subscriptions);
       });
-      const sync = deps.sync;
-      if (sync !== undefined) {
-        await api.register(async (admin) => {
-          requireScope(admin, config.apiClients, 'admin');
-          registerPartnerSyncRoutes(admin, sync);
-        });
-        await api.register(async (reports) => {
-          requireScope(reports, config.apiClients, ['admin', 'monitoring']);
-          registerReconciliationRoutes(reports, sync);
-        });
-      }
+      await api.register(async (admin) => {
+        requireScope(admin, config.apiClients, 'admin');
+        registerPartnerSyncRoutes(admin, deps.sync);
+      });
+      await api.register(async (reports) => {
+        requireScope(reports, config.apiClients, ['admin', 'monitoring']);
+        registerReconciliationRoutes(reports, deps.sync);
+      });
     },
     { prefix: '/api/v1' },
   );

@@ -11,8 +11,8 @@
 import { X509Certificate } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { DetailedPeerCertificate, TLSSocket } from 'node:tls';
-import type { Partner } from '../config/types.ts';
 import type { ChainCache } from '../crypto/chain-cache.ts';
+import type { Partner } from '../mra/types.ts';
 
 const MAX_CHAIN = 3;
 

@@ -6,7 +6,8 @@
 import { createServer as createHttpServer } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { FastifyServerFactory } from 'fastify';
-import type { GatewayConfig, Partner } from '../config/types.ts';
+import type { GatewayConfig } from '../config/types.ts';
+import type { Partner } from '../mra/types.ts';
 import { guardConnections } from './connection-guard.ts';
 
 /** What a listener is made from; the partner listener's ServerSettings are one. */

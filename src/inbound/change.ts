@@ -1,11 +1,10 @@
 /**
  * What a committed inbound batch changed, for the lookup read model: the versions accepted (superseded ones
  * never became state, docs/threats.md 42) and the partner's latest contact. Emitted in-process after the commit
- * and carried to other replicas by the lookup module; built here so the read model never reads the decisions.
+ * and carried to other replicas by the lookup module; built here so the read model never reads the verdicts.
  */
-import type { Programme, Role } from '../config/types.ts';
-import type { Decision } from './decide.ts';
-import type { AeoStatus } from './record.ts';
+import type { AeoStatus, Programme, Role } from '../protocol/record.ts';
+import type { Verdict } from './verdict.ts';
 
 export interface OperatorChange {
   issuer: string;
@@ -32,10 +31,10 @@ export interface InboundChange {
 export function changeOf(
   sender: string | null,
   receivedAt: Date,
-  decisions: readonly Decision[],
+  verdicts: readonly Verdict[],
 ): InboundChange {
   const changes: OperatorChange[] = [];
-  for (const d of decisions) {
+  for (const d of verdicts) {
     if (d.outcome !== 'candidate' || d.result !== 'accepted') continue;
     const r = d.record;
     changes.push({

@@ -1,8 +1,8 @@
-/** Loads what is held for a batch and writes its decisions: evidence, current state, identifiers, receipt. */
+/** Loads what is held for a batch and writes its verdicts: evidence, current state, identifiers, receipt. */
 import { createHash } from 'node:crypto';
 import type { Sql } from '../store/types.ts';
-import { type Decision, type HeldFacts, operatorKey } from './decide.ts';
 import type { Candidate } from './judge.ts';
+import { type HeldFacts, operatorKey, type Verdict } from './verdict.ts';
 
 type Accepted = Candidate & { result: 'accepted' | 'superseded' };
 
@@ -70,12 +70,12 @@ export interface ReceiptRow {
   receiptJws: string;
 }
 
-export async function writeDecisions(
+export async function writeVerdicts(
   tx: Sql,
   receipt: ReceiptRow,
-  decisions: readonly Decision[],
+  verdicts: readonly Verdict[],
 ): Promise<void> {
-  const kept = decisions.filter((d): d is Accepted => d.outcome === 'candidate');
+  const kept = verdicts.filter((d): d is Accepted => d.outcome === 'candidate');
   await tx.query(
     `INSERT INTO inbound_receipt (receipt_id, sender, received_at, record_count, accepted_count, receipt_jws)
      VALUES ($1, $2, $3, $4, $5, $6)`,
@@ -83,12 +83,12 @@ export async function writeDecisions(
       receipt.receiptId,
       receipt.sender,
       receipt.receivedAt.toISOString(),
-      decisions.length,
+      verdicts.length,
       kept.filter((d) => d.result === 'accepted').length,
       receipt.receiptJws,
     ],
   );
-  const conflicts = decisions.filter((d) => d.outcome === 'rejected' && d.code === 'RECORD_ID_CONFLICT');
+  const conflicts = verdicts.filter((d) => d.outcome === 'rejected' && d.code === 'RECORD_ID_CONFLICT');
   if (conflicts.length > 0) {
     await tx.query(
       `INSERT INTO security_event (at, kind, partner, record_id, detail)

@@ -2,16 +2,16 @@
  * Judges each record of a batch by the whole chain of rules before anything is stored: strict JWS, chain,
  * signature, strict schema, MRA rules. Stateless; what depends on stored state is decided in evidence.ts.
  */
-import type { Partner } from '../config/types.ts';
 import type { ChainCache } from '../crypto/chain-cache.ts';
 import { RECORD_PROFILE } from '../crypto/compact-jws.ts';
 import { recordDigest, sha256Hex } from '../crypto/digest.ts';
 import type { TrustStore } from '../crypto/types.ts';
 import { type VerifiedObject, verifySignedObject } from '../crypto/verify-signed.ts';
 import type { RecordRejectionCode } from '../errors.ts';
+import type { Partner } from '../mra/types.ts';
+import type { AeoStatusRecord } from '../protocol/record.ts';
 import { validateAgainst } from '../validation.ts';
 import { checkMraRules } from './mra-rules.ts';
-import type { AeoStatusRecord } from './record.ts';
 
 export interface Rejected {
   outcome: 'rejected';

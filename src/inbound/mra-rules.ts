@@ -1,8 +1,8 @@
 /** The MRA rules a partner's record must meet once its signature and schema are good (docs/protocol.md). */
-import type { Partner } from '../config/types.ts';
 import { type CheckResult, fail } from '../crypto/types.ts';
 import { mraInForce, programmeInScope, rolesInScope } from '../mra/scope.ts';
-import type { AeoStatusRecord } from './record.ts';
+import type { Partner } from '../mra/types.ts';
+import type { AeoStatusRecord } from '../protocol/record.ts';
 
 /** How far ahead of the receiver's clock `issuedAt` may be. */
 export const MAX_CLOCK_SKEW_MS = 5 * 60 * 1000;

@@ -8,10 +8,11 @@
  * `duplicate` outcomes, never a wrong state.
  */
 import type { Logger } from 'pino';
-import type { GatewayConfig, Partner } from '../config/types.ts';
+import type { GatewayConfig } from '../config/types.ts';
 import { GatewayError } from '../errors.ts';
+import type { Partner } from '../mra/types.ts';
+import { createPartnerFetcher } from '../partner-client/fetch.ts';
 import type { Store } from '../store/types.ts';
-import { createPartnerFetcher } from './partner-fetch.ts';
 import { createPuller, type PullReport } from './pull.ts';
 import type { InboundService } from './receive.ts';
 import { createReconciler, type ReconciliationReport } from './reconcile.ts';

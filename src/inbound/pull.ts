@@ -8,9 +8,10 @@
  * the receipt stored with the page, and waiting for it to change would block every record after it (I7).
  */
 import type { Logger } from 'pino';
-import type { GatewayConfig, Partner } from '../config/types.ts';
+import type { GatewayConfig } from '../config/types.ts';
+import type { Partner } from '../mra/types.ts';
+import type { PartnerFetcher } from '../partner-client/fetch.ts';
 import type { Store } from '../store/types.ts';
-import type { PartnerFetcher } from './partner-fetch.ts';
 import type { InboundService } from './receive.ts';
 
 /** Pages per run: a long backlog is taken in several runs rather than one unbounded loop. */

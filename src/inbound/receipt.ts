@@ -1,32 +1,11 @@
-/** The signed receipt of docs/protocol.md (`aeo-receipt/1`): one result per record, in request order. */
+/** The receiving side's receipt: one result per verdict, in request order, signed with the home signer. */
 import type { Signer } from '../config/types.ts';
 import { RECEIPT_PROFILE } from '../crypto/compact-jws.ts';
 import { signCompactJws } from '../crypto/jws-verify.ts';
-import type { RecordRejectionCode } from '../errors.ts';
-import type { Decision } from './decide.ts';
+import type { Receipt, ReceiptResult } from '../protocol/receipt.ts';
+import type { Verdict } from './verdict.ts';
 
-export type Outcome = 'accepted' | 'duplicate' | 'superseded' | 'rejected';
-
-export interface ReceiptResult {
-  index: number;
-  recordId?: string;
-  digest: string;
-  outcome: Outcome;
-  code?: RecordRejectionCode;
-  detail?: string;
-}
-
-export interface Receipt {
-  schema: 'aeo-receipt/1';
-  receiptId: string;
-  /** The partner that sent the batch; null only when mTLS is off and no record could be attributed. */
-  sender: string | null;
-  receiver: string;
-  receivedAt: string;
-  results: ReceiptResult[];
-}
-
-export function resultOf(d: Decision): ReceiptResult {
+export function resultOf(d: Verdict): ReceiptResult {
   switch (d.outcome) {
     case 'rejected': {
       const rest = { digest: d.digest, outcome: 'rejected' as const, code: d.code, detail: d.detail };

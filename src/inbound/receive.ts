@@ -5,15 +5,17 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { GatewayConfig, Partner } from '../config/types.ts';
+import type { GatewayConfig } from '../config/types.ts';
 import { type ChainCache, createChainCache } from '../crypto/chain-cache.ts';
+import type { Partner } from '../mra/types.ts';
+import type { Receipt } from '../protocol/receipt.ts';
 import { isDataException } from '../store/data-error.ts';
 import type { Sql, Store } from '../store/types.ts';
 import { changeOf, type InboundChange } from './change.ts';
-import { type Decision, decide } from './decide.ts';
-import { loadHeld, lockBatch, writeDecisions } from './evidence.ts';
+import { loadHeld, lockBatch, writeVerdicts } from './evidence.ts';
 import { type Candidate, type Judged, judgeBatch } from './judge.ts';
-import { type Receipt, resultOf, signReceipt } from './receipt.ts';
+import { resultOf, signReceipt } from './receipt.ts';
+import { judgeAgainstHeld, type Verdict } from './verdict.ts';
 
 export interface ReceiveRequest {
   records: readonly string[];
@@ -34,7 +36,7 @@ export interface InboundDeps {
   /** Told of every committed batch, after the commit (the lookup read model); must not throw. */
   onCommitted?: (change: InboundChange) => void;
   /** Runs inside the batch's transaction, before the current state is replaced (notification rows, I1). */
-  inTransaction?: (tx: Sql, decisions: readonly Decision[], receivedAt: Date) => Promise<void>;
+  inTransaction?: (tx: Sql, verdicts: readonly Verdict[], receivedAt: Date) => Promise<void>;
 }
 
 export interface InboundService {
@@ -70,7 +72,7 @@ export function createInboundService(deps: InboundDeps): InboundService {
       );
       result = await commit(sender, rejudged, now);
     }
-    deps.onCommitted?.(changeOf(sender, now, result.decisions));
+    deps.onCommitted?.(changeOf(sender, now, result.verdicts));
 
     logOutcomes(deps.log, result.receipt);
     return { receipt: result.receipt, receiptJws: result.receiptJws };
@@ -81,23 +83,23 @@ export function createInboundService(deps: InboundDeps): InboundService {
     const signer = deps.config.home.signers[0]!;
     return deps.store.transaction(async (tx) => {
       await lockBatch(tx, candidates);
-      const decisions = decide(judged, await loadHeld(tx, candidates));
+      const verdicts = judgeAgainstHeld(judged, await loadHeld(tx, candidates));
       const receipt: Receipt = {
         schema: 'aeo-receipt/1',
         receiptId: randomUUID(),
         sender,
         receiver: deps.config.home.adminId,
         receivedAt: now.toISOString(),
-        results: decisions.map(resultOf),
+        results: verdicts.map(resultOf),
       };
       const receiptJws = await signReceipt(receipt, signer);
-      await deps.inTransaction?.(tx, decisions, now);
-      await writeDecisions(
+      await deps.inTransaction?.(tx, verdicts, now);
+      await writeVerdicts(
         tx,
         { receiptId: receipt.receiptId, sender, receivedAt: now, receiptJws },
-        decisions,
+        verdicts,
       );
-      return { receipt, receiptJws, decisions };
+      return { receipt, receiptJws, verdicts };
     });
   }
 
@@ -107,7 +109,7 @@ export function createInboundService(deps: InboundDeps): InboundService {
 interface Committed {
   receipt: Receipt;
   receiptJws: string;
-  decisions: Decision[];
+  verdicts: Verdict[];
 }
 
 /** Thrown to roll a probe back. */
@@ -129,7 +131,7 @@ async function unstorableOf(
     try {
       await store.transaction(async (tx) => {
         const receipt = { receiptId: randomUUID(), sender, receivedAt: now, receiptJws: '' };
-        await writeDecisions(tx, receipt, [{ ...j, result: 'accepted' }]);
+        await writeVerdicts(tx, receipt, [{ ...j, result: 'accepted' }]);
         throw PROBE_DONE;
       });
     } catch (error) {

@@ -8,14 +8,15 @@
  * the two sides look different, which is what the report then says.
  */
 import type { Logger } from 'pino';
-import type { GatewayConfig, Partner } from '../config/types.ts';
+import type { GatewayConfig } from '../config/types.ts';
 import { parseCompactJws } from '../crypto/compact-jws.ts';
 import { recordDigest } from '../crypto/digest.ts';
 import { parseStrictJsonObject } from '../crypto/strict-json.ts';
 import { MAX_JSON_DEPTH } from '../crypto/verify-signed.ts';
-import { lineOf, type SnapshotLine, snapshotDigest } from '../mra/snapshot-digest.ts';
+import type { Partner } from '../mra/types.ts';
+import type { PartnerFetcher } from '../partner-client/fetch.ts';
+import { lineOf, type SnapshotLine, snapshotDigest } from '../protocol/snapshot-digest.ts';
 import type { Store } from '../store/types.ts';
-import type { PartnerFetcher } from './partner-fetch.ts';
 import { readSnapshot } from './snapshot-read.ts';
 
 /** How many differing operators a report names; the counts say how many there are. */

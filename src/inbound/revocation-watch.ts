@@ -7,8 +7,8 @@
  */
 import type { Logger } from 'pino';
 import { reloadRevocation } from '../config/revocation.ts';
-import type { Partner } from '../config/types.ts';
 import { revocationAlerts } from '../crypto/revocation.ts';
+import type { Partner } from '../mra/types.ts';
 
 export const REVOCATION_ALERT_INTERVAL_MS = 3_600_000;
 export const REVOCATION_RELOAD_INTERVAL_MS = 60_000;

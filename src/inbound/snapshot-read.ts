@@ -3,10 +3,10 @@
  * the same asOf, count and digest, the records add up to the count, and the digest is the digest of the
  * records received. Only then is the digest worth comparing with ours.
  */
-import type { Partner } from '../config/types.ts';
-import { type SnapshotLine, snapshotDigest } from '../mra/snapshot-digest.ts';
+import type { Partner } from '../mra/types.ts';
+import type { PartnerFetcher } from '../partner-client/fetch.ts';
+import { type SnapshotLine, snapshotDigest } from '../protocol/snapshot-digest.ts';
 import { isProtocolDateTime } from '../validation.ts';
-import type { PartnerFetcher } from './partner-fetch.ts';
 
 /** Pages per snapshot: a million operators at 1,000 a page; a partner that never ends is cut off. */
 export const MAX_SNAPSHOT_PAGES = 1000;

@@ -1,7 +1,6 @@
 /** What a lookup asks and answers (answer.ts writes the answers; answer-schema.ts is their JSON Schema). */
-import type { Role } from '../config/types.ts';
-import type { AeoStatus } from '../inbound/record.ts';
 import type { NotRecognisedReason } from '../mra/recognition.ts';
+import type { AeoStatus, Role } from '../protocol/record.ts';
 
 // The reasons are the recognition rule's (src/mra/recognition.ts); the schema and the writer read them here.
 export { NOT_RECOGNISED_REASONS, type NotRecognisedReason } from '../mra/recognition.ts';

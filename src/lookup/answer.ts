@@ -9,10 +9,10 @@
  * once per partner, statuses, programmes and days once. `answer` parses those bytes back, so the object form
  * and the wire form can never disagree; the schema of both is answer-schema.ts.
  */
-import type { Partner } from '../config/types.ts';
-import type { AeoStatus } from '../inbound/record.ts';
 import { benefitsFor, notRecognisedReason } from '../mra/recognition.ts';
 import { mraInForce } from '../mra/scope.ts';
+import type { Partner } from '../mra/types.ts';
+import type { AeoStatus } from '../protocol/record.ts';
 import {
   type Answerer,
   type LookupAnswer,

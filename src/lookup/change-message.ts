@@ -4,8 +4,8 @@
  * caller reloads from PostgreSQL instead.
  */
 
-import { PROGRAMMES, ROLES } from '../config/types.ts';
 import type { InboundChange, OperatorChange } from '../inbound/change.ts';
+import { PROGRAMMES, ROLES } from '../protocol/record.ts';
 import { STATUSES } from './read-model.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;

@@ -1,5 +1,5 @@
 /** The read model's encodings: keys of its maps, codes of repeated strings, and fields packed into bytes. */
-import { ROLES, type Role } from '../config/types.ts';
+import { ROLES, type Role } from '../protocol/record.ts';
 
 export const DAY_MS = 86_400_000;
 /** 10000-01-01T00:00:00Z: the first instant toISOString writes with six year digits. */

@@ -5,7 +5,7 @@
  * that the issuer's MRA does not grant, is rejected alone with a reason, so one stale benefit id in a border
  * system's table does not lose the rest of its report.
  */
-import type { Partner } from '../config/types.ts';
+import type { Partner } from '../mra/types.ts';
 import type { Sql } from '../store/types.ts';
 
 /** A report may come from a border system whose clock runs a little ahead; further ahead is refused. */

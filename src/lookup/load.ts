@@ -6,8 +6,7 @@
  * was accepted); only older versions have their fields read from the stored JWS payload, which PostgreSQL
  * decodes itself so that only a few columns cross the wire. Decoding every payload took minutes at a million.
  */
-import type { Programme, Role } from '../config/types.ts';
-import type { AeoStatus } from '../inbound/record.ts';
+import type { AeoStatus, Programme, Role } from '../protocol/record.ts';
 import type { Sql } from '../store/types.ts';
 import type { ReadModel, VersionInput } from './read-model.ts';
 

@@ -4,9 +4,8 @@
  * under a gigabyte, so versions are not JS objects: they are rows of typed-array columns, linked per operator
  * from the highest version down; strings that repeat (issuer, status, programme, roles) are small codes.
  */
-import { PROGRAMMES, type Programme, type Role } from '../config/types.ts';
-import type { AeoStatus } from '../inbound/record.ts';
 import { effectiveFrom } from '../mra/recognition.ts';
+import { type AeoStatus, PROGRAMMES, type Programme, type Role } from '../protocol/record.ts';
 import { codeOf, DAY_MS, dayString, grow, maskOfRoles, rolesOfMask, uuidOf } from './columns.ts';
 import { IdentifierIndex } from './identifier-index.ts';
 import { KeyIndex } from './key-index.ts';

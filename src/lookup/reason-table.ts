@@ -4,8 +4,9 @@
  * entry is computed by the rule itself when the table is built, so the writer's fast path is the same decision,
  * never a copy of it.
  */
-import { type Mra, PROGRAMMES, ROLES } from '../config/types.ts';
 import { NOT_RECOGNISED_REASONS, type NotRecognisedReason, notRecognisedReason } from '../mra/recognition.ts';
+import type { Mra } from '../mra/types.ts';
+import { PROGRAMMES, ROLES } from '../protocol/record.ts';
 import { rolesOfMask } from './columns.ts';
 import { STATUSES } from './read-model.ts';
 

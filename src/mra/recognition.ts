@@ -4,9 +4,9 @@
  * so they cannot disagree after the rule changes. What the MRA covers and when it is in force is scope.ts.
  * Pure functions over plain data.
  */
-import type { Mra, Programme, Role } from '../config/types.ts';
-import type { AeoStatus } from '../inbound/record.ts';
+import type { AeoStatus, Programme, Role } from '../protocol/record.ts';
 import { mraInForce, programmeInScope, rolesInScope } from './scope.ts';
+import type { Mra } from './types.ts';
 
 /** Why an operator is not recognised, in no particular order: the one list for answers, events and schemas. */
 export const NOT_RECOGNISED_REASONS = [

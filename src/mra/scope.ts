@@ -1,5 +1,6 @@
 /** What an MRA covers, shared by every flow: in force at a time, and in scope for a programme and roles. */
-import type { Mra, Programme, Role } from '../config/types.ts';
+import type { Programme, Role } from '../protocol/record.ts';
+import type { Mra } from './types.ts';
 
 export function mraInForce(mra: Mra, at: Date): boolean {
   if (mra.status !== 'in-force') return false;

@@ -3,12 +3,12 @@
  * rule the lookup answer uses (src/mra/recognition.ts: status, MRA in force, scope, benefits per covered
  * role) on the version held before a commit and the one it brought; and an MRA suspended or resumed. Pure.
  */
-import type { Partner } from '../config/types.ts';
 import {
   type Recognition,
   type RecognitionFacts,
   recognitionOf as recognizedUnder,
 } from '../mra/recognition.ts';
+import type { Partner } from '../mra/types.ts';
 
 export const EVENT_TYPES = [
   'benefits.started',

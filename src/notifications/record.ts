@@ -4,10 +4,10 @@
  * inbound write replaces the current state, which is what `before` is read from.
  */
 import { randomUUID } from 'node:crypto';
-import type { GatewayConfig, Programme, Role } from '../config/types.ts';
-import type { Decision } from '../inbound/decide.ts';
-import type { AeoStatus } from '../inbound/record.ts';
+import type { GatewayConfig } from '../config/types.ts';
+import type { Verdict } from '../inbound/verdict.ts';
 import { effectiveFrom } from '../mra/recognition.ts';
+import type { AeoStatus, Programme, Role } from '../protocol/record.ts';
 import type { Sql, Store } from '../store/types.ts';
 import { benefitEventOf, type EventType, mraEventOf, recognitionOf, type VersionFacts } from './events.ts';
 
@@ -23,17 +23,17 @@ export interface NotificationEvent {
   deliverAfter?: Date;
 }
 
-type Accepted = Extract<Decision, { result: 'accepted' | 'superseded' }>;
+type Accepted = Extract<Verdict, { result: 'accepted' | 'superseded' }>;
 
 /** The events of a batch's accepted records, against the operators' state before the batch. */
 export async function inboundEvents(
   tx: Sql,
   config: GatewayConfig,
-  decisions: readonly Decision[],
+  verdicts: readonly Verdict[],
   at: Date,
 ): Promise<NotificationEvent[]> {
   const latest = new Map<string, Accepted>();
-  for (const d of decisions) {
+  for (const d of verdicts) {
     if (d.outcome !== 'candidate' || d.result !== 'accepted') continue;
     const key = `${d.record.issuer}/${d.record.operator.aeoId}`;
     const seen = latest.get(key);

@@ -5,7 +5,7 @@
  */
 import type { Logger } from 'pino';
 import type { GatewayConfig } from '../config/types.ts';
-import type { Decision } from '../inbound/decide.ts';
+import type { Verdict } from '../inbound/verdict.ts';
 import { claimGraceMs } from '../outbox-relay.ts';
 import { NOTIFICATION_JOBS, NOTIFICATIONS_KEY } from '../queue/jobs.ts';
 import { retryPolicy } from '../queue/retry.ts';
@@ -28,8 +28,8 @@ export interface Notifications {
 
 /** For inbound's transaction: the batch's events, one row per matching subscription. */
 export function notifyWithin(config: GatewayConfig) {
-  return async (tx: Sql, decisions: readonly Decision[], at: Date): Promise<void> => {
-    await writeNotifications(tx, await inboundEvents(tx, config, decisions, at), at);
+  return async (tx: Sql, verdicts: readonly Verdict[], at: Date): Promise<void> => {
+    await writeNotifications(tx, await inboundEvents(tx, config, verdicts, at), at);
   };
 }
 

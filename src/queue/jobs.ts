@@ -2,6 +2,7 @@
  * The gateway's two kinds of job and their versioned payloads. A job only carries work: which outbox rows to
  * deliver. What to send, and whether it was sent, is read from PostgreSQL.
  */
+import { ADMIN_ID_PATTERN } from '../protocol/names.ts';
 import type { JobKind, Parsed } from './job-kind.ts';
 
 /** Queue names; one delivery queue per partner (`delivery-CL`), worked one job at a time, in outbox order. */
@@ -25,7 +26,7 @@ export function deliveryJobId(job: Pick<DeliveryJob, 'partner' | 'firstId' | 'la
   return `${job.partner}-${job.firstId}-${job.lastId}`;
 }
 
-const PARTNER = /^[A-Z]{2}$/;
+const PARTNER = new RegExp(ADMIN_ID_PATTERN);
 const isId = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v > 0;
 
 /** The members of a job's data as a record, or why it is not one with exactly `members`. */

@@ -4,7 +4,7 @@
  * 403, and each `jti` opens one request only, whichever replica or store answers.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { signRecord } from '../../src/outbound/sign-record.ts';
+import { signRecord } from '../../src/publishing/sign-record.ts';
 import { makeAdmins, type TestAdmins } from '../support/admins.ts';
 import { API_TOKENS, bearer, getPartnerRoute, makeLinkedAdmins, requestToken } from '../support/exchange.ts';
 import { expectProblem, STORE_KINDS, startTestGateway, type TestGateway } from '../support/gateway.ts';

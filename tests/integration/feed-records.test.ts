@@ -4,9 +4,9 @@
  * a 400 problem for a cursor or limit the gateway did not write.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Partner } from '../../src/config/types.ts';
 import { RECORD_PROFILE } from '../../src/crypto/compact-jws.ts';
 import { verifySignedObject } from '../../src/crypto/verify-signed.ts';
+import type { Partner } from '../../src/mra/types.ts';
 import type { TestAdmins } from '../support/admins.ts';
 import {
   getPage,

@@ -5,7 +5,7 @@
  */
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AeoStatusRecord } from '../../src/inbound/record.ts';
+import type { AeoStatusRecord } from '../../src/protocol/record.ts';
 import { expectProblem, postTo } from '../support/gateway.ts';
 import {
   apiGet,

@@ -8,11 +8,11 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { compactVerify, importJWK, type JWK } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Partner } from '../../src/config/types.ts';
 import { parsePemCertificates } from '../../src/crypto/certificate.ts';
 import { RECEIPT_PROFILE } from '../../src/crypto/compact-jws.ts';
 import { verifySignedObject } from '../../src/crypto/verify-signed.ts';
-import { checkReceipt, DELIVERED_OUTCOMES } from '../../src/outbound/receipt-check.ts';
+import type { Partner } from '../../src/mra/types.ts';
+import { checkReceipt, DELIVERED_OUTCOMES } from '../../src/partner-client/receipt-check.ts';
 import { makeAdmins, type TestAdmins } from '../support/admins.ts';
 import { chainHeader, forgeJws, highSTwin } from '../support/forge.ts';
 import {

@@ -6,7 +6,7 @@
  */
 import { generateKeyPairSync } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AeoStatusRecord } from '../../src/inbound/record.ts';
+import type { AeoStatusRecord } from '../../src/protocol/record.ts';
 import { makeAdmins, type TestAdmins } from '../support/admins.ts';
 import { b64u, forgeJws, P256_N, segments, signerHeader, signInput } from '../support/forge.ts';
 import { expectRejected, outcomes, startTestGateway, type TestGateway } from '../support/gateway.ts';

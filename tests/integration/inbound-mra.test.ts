@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RawPartner } from '../../src/config/raw.ts';
-import type { AeoStatusRecord } from '../../src/inbound/record.ts';
+import type { AeoStatusRecord } from '../../src/protocol/record.ts';
 import { makeAdmins, type TestAdmins } from '../support/admins.ts';
 import {
   expectNoTrace,

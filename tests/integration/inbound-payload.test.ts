@@ -4,7 +4,7 @@
  * coerced or stripped, and leaves no trace; what is accepted is stored byte for byte as signed.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AeoStatusRecord } from '../../src/inbound/record.ts';
+import type { AeoStatusRecord } from '../../src/protocol/record.ts';
 import { makeAdmins, type TestAdmins } from '../support/admins.ts';
 import { forgeJws, segments, signerHeader } from '../support/forge.ts';
 import {

@@ -3,8 +3,8 @@
  * that only move forward, recordId and version conflicts, and the clock-skew bound on issuedAt.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AeoStatusRecord } from '../../src/inbound/record.ts';
-import { checkReceipt } from '../../src/outbound/receipt-check.ts';
+import { checkReceipt } from '../../src/partner-client/receipt-check.ts';
+import type { AeoStatusRecord } from '../../src/protocol/record.ts';
 import { makeAdmins, type TestAdmins } from '../support/admins.ts';
 import {
   expectNoTrace,

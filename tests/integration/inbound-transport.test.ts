@@ -7,7 +7,7 @@ import { Readable } from 'node:stream';
 import { Agent, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BODY_LIMIT } from '../../src/http/app.ts';
-import type { Receipt } from '../../src/inbound/receipt.ts';
+import type { Receipt } from '../../src/protocol/receipt.ts';
 import { makeAdmins, type TestAdmins } from '../support/admins.ts';
 import {
   decodePayload,

@@ -5,8 +5,8 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { encodeFeedCursor, encodeSnapshotCursor } from '../../src/outbound/cursor.ts';
-import { signRecord } from '../../src/outbound/sign-record.ts';
+import { encodeFeedCursor, encodeSnapshotCursor } from '../../src/partner-api/cursor.ts';
+import { signRecord } from '../../src/publishing/sign-record.ts';
 import type { TestAdmins } from '../support/admins.ts';
 import { getPartnerRoute, makeLinkedAdmins, requestToken } from '../support/exchange.ts';
 import {

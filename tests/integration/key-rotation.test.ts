@@ -12,7 +12,7 @@ import { loadConfig } from '../../src/config/load.ts';
 import type { RawConfig } from '../../src/config/raw.ts';
 import type { GatewayConfig } from '../../src/config/types.ts';
 import { toPem } from '../../src/crypto/cert-builder.ts';
-import { signRecord } from '../../src/outbound/sign-record.ts';
+import { signRecord } from '../../src/publishing/sign-record.ts';
 import { makeAdmins, type TestAdmins } from '../support/admins.ts';
 import { httpRequest, startTestGateway, type TestGateway } from '../support/gateway.ts';
 import { issueUnder } from '../support/issue.ts';

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sampleRecord } from '../../src/cli/samples.ts';
 import { type Gateway, startGateway } from '../../src/gateway.ts';
 import { createLogger } from '../../src/log.ts';
-import { signRecord } from '../../src/outbound/sign-record.ts';
+import { signRecord } from '../../src/publishing/sign-record.ts';
 import { openStore } from '../../src/store/open.ts';
 import { makeAdmins, type TestAdmins } from '../support/admins.ts';
 

@@ -4,9 +4,9 @@
  * routes, other tokens and partners are refused there.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AeoStatusRecord } from '../../src/inbound/record.ts';
 import type { LookupAnswer } from '../../src/lookup/answer.ts';
-import { signRequestToken } from '../../src/outbound/request-token.ts';
+import { signRequestToken } from '../../src/partner-client/request-token.ts';
+import type { AeoStatusRecord } from '../../src/protocol/record.ts';
 import { expectProblem, httpRequest, postTo } from '../support/gateway.ts';
 import {
   apiGet,

@@ -4,10 +4,10 @@
  * partner was since suspended or narrowed (the records were accepted under the broader agreement).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AeoStatusRecord } from '../../src/inbound/record.ts';
 import type { LookupAnswer } from '../../src/lookup/answer.ts';
 import { loadAll } from '../../src/lookup/load.ts';
 import { ReadModel } from '../../src/lookup/read-model.ts';
+import type { AeoStatusRecord } from '../../src/protocol/record.ts';
 import { apiGet, type LookupSetup, lookupOne, makeLookupSetup, type Replica } from '../support/lookup.ts';
 import { freshRecord } from '../support/records.ts';
 

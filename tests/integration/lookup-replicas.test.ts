@@ -4,10 +4,10 @@
  * exact at every boundary; a replica started afterwards rebuilds the same answers from PostgreSQL.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AeoStatusRecord } from '../../src/inbound/record.ts';
 import type { LookupAnswer } from '../../src/lookup/answer.ts';
 import { loadAll } from '../../src/lookup/load.ts';
 import { ReadModel } from '../../src/lookup/read-model.ts';
+import type { AeoStatusRecord } from '../../src/protocol/record.ts';
 import {
   apiGet,
   type LookupSetup,

@@ -15,7 +15,7 @@ import { loadConfig } from '../../src/config/load.ts';
 import type { RawConfig } from '../../src/config/raw.ts';
 import { buildCertificate, toPem } from '../../src/crypto/cert-builder.ts';
 import { GatewayError } from '../../src/errors.ts';
-import { createPartnerClient } from '../../src/outbound/partner-client.ts';
+import { createPartnerClient } from '../../src/partner-client/client.ts';
 import { makeAdmins, type TestAdmin, type TestAdmins } from '../support/admins.ts';
 import { expectProblem, outcomes, startTestGateway, type TestGateway } from '../support/gateway.ts';
 import { devNames } from '../support/issue.ts';

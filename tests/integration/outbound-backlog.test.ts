@@ -17,8 +17,8 @@ import {
   type DecisionInput,
   type HomeOperator,
   recordOf,
-} from '../../src/outbound/decision.ts';
-import { signRecord } from '../../src/outbound/sign-record.ts';
+} from '../../src/publishing/decision.ts';
+import { signRecord } from '../../src/publishing/sign-record.ts';
 import { openPostgres } from '../../src/store/postgres.ts';
 import type { Store } from '../../src/store/types.ts';
 import type { TestAdmins } from '../support/admins.ts';

@@ -4,8 +4,8 @@
  * receipt, and the API shows where every record stands (issue 3, "Deliver" 2 and 4; I1, I3, I5).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Partner } from '../../src/config/types.ts';
-import { checkReceipt } from '../../src/outbound/receipt-check.ts';
+import type { Partner } from '../../src/mra/types.ts';
+import { checkReceipt } from '../../src/partner-client/receipt-check.ts';
 import {
   type Exchange,
   heldAt,

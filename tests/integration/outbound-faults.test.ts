@@ -5,9 +5,9 @@
  * once (I3). A fault partner on loopback stands between PE and CL's real gateway.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Receipt } from '../../src/inbound/receipt.ts';
 import { signReceipt } from '../../src/inbound/receipt.ts';
 import { createLogger } from '../../src/log.ts';
+import type { Receipt } from '../../src/protocol/receipt.ts';
 import { type Exchange, heldAt, makeExchange, outboxOf, receiptsFrom, waitFor } from '../support/delivery.ts';
 import { freePorts, newAeoId, publish } from '../support/exchange.ts';
 import { type FaultAction, type FaultPartner, startFaultPartner } from '../support/fault-partner.ts';

@@ -5,8 +5,8 @@
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Partner } from '../../src/config/types.ts';
-import { createPartnerClient } from '../../src/outbound/partner-client.ts';
+import type { Partner } from '../../src/mra/types.ts';
+import { createPartnerClient } from '../../src/partner-client/client.ts';
 import { trustStoreOf } from '../support/pki.ts';
 
 const MIB = 1024 * 1024;

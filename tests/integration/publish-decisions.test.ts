@@ -5,7 +5,7 @@
  * changes nothing and answers the same result.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Partner } from '../../src/config/types.ts';
+import type { Partner } from '../../src/mra/types.ts';
 import { makeAdmins, type TestAdmins } from '../support/admins.ts';
 import { outcomes, STORE_KINDS, startTestGateway, type TestGateway } from '../support/gateway.ts';
 import {

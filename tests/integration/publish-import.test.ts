@@ -6,7 +6,7 @@
  */
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Partner } from '../../src/config/types.ts';
+import type { Partner } from '../../src/mra/types.ts';
 import { makeAdmins, type TestAdmins } from '../support/admins.ts';
 import { expectProblem, STORE_KINDS, startTestGateway, type TestGateway } from '../support/gateway.ts';
 import {

@@ -6,7 +6,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_PULL_PAGES } from '../../src/inbound/pull.ts';
-import { signRecord } from '../../src/outbound/sign-record.ts';
+import { signRecord } from '../../src/publishing/sign-record.ts';
 import type { TestAdmins } from '../support/admins.ts';
 import { digestOfRecords, makeLinkedAdmins } from '../support/exchange.ts';
 import { startTestGateway, type TestGateway } from '../support/gateway.ts';

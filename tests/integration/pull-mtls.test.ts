@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { Agent } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { recordDigest } from '../../src/crypto/digest.ts';
-import { signRecord } from '../../src/outbound/sign-record.ts';
+import { signRecord } from '../../src/publishing/sign-record.ts';
 import type { TestAdmins } from '../support/admins.ts';
 import { makeLinkedAdmins, newAeoId, publish, requestToken } from '../support/exchange.ts';
 import { expectProblem, httpRequest, startTestGateway, type TestGateway } from '../support/gateway.ts';

@@ -19,9 +19,10 @@ import { parseCertificate } from '../../src/crypto/certificate.ts';
 import { buildCrl } from '../../src/crypto/crl-builder.ts';
 import { recordDigest } from '../../src/crypto/digest.ts';
 import { GatewayError } from '../../src/errors.ts';
-import { type Receipt, signReceipt } from '../../src/inbound/receipt.ts';
-import { checkReceipt } from '../../src/outbound/receipt-check.ts';
-import { signRecord } from '../../src/outbound/sign-record.ts';
+import { signReceipt } from '../../src/inbound/receipt.ts';
+import { checkReceipt } from '../../src/partner-client/receipt-check.ts';
+import type { Receipt } from '../../src/protocol/receipt.ts';
+import { signRecord } from '../../src/publishing/sign-record.ts';
 import { makeAdmins, type TestAdmins } from '../support/admins.ts';
 import { getPartnerRoute, requestToken } from '../support/exchange.ts';
 import {

@@ -7,8 +7,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createInboundService } from '../../src/inbound/receive.ts';
 import { createLogger } from '../../src/log.ts';
-import { createPublisher } from '../../src/outbound/publish.ts';
-import { createRegisterImporter } from '../../src/outbound/register-import.ts';
+import { createPublisher } from '../../src/publishing/publish.ts';
+import { createRegisterImporter } from '../../src/register-import/importer.ts';
 import type { Sql, Store } from '../../src/store/types.ts';
 import { makeAdmins, type TestAdmins } from '../support/admins.ts';
 import { openTestStore, outcomes } from '../support/gateway.ts';

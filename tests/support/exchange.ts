@@ -7,7 +7,7 @@ import { createHash, randomBytes, randomInt } from 'node:crypto';
 import { createServer } from 'node:net';
 import type { RawConfig } from '../../src/config/raw.ts';
 import type { Signer } from '../../src/config/types.ts';
-import { type SignOptions, signRequestToken } from '../../src/outbound/request-token.ts';
+import { type SignOptions, signRequestToken } from '../../src/partner-client/request-token.ts';
 import { makeAdmins, type TestAdmins } from './admins.ts';
 import { type HttpResponse, httpRequest, postTo, type TestGateway } from './gateway.ts';
 

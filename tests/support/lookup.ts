@@ -6,12 +6,13 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { expect } from 'vitest';
 import type { RawConfig } from '../../src/config/raw.ts';
-import type { GatewayConfig, Mra } from '../../src/config/types.ts';
+import type { GatewayConfig } from '../../src/config/types.ts';
 import { type Gateway, startGateway } from '../../src/gateway.ts';
-import type { Receipt } from '../../src/inbound/receipt.ts';
-import type { AeoStatusRecord } from '../../src/inbound/record.ts';
 import { createLogger } from '../../src/log.ts';
 import type { LookupAnswer } from '../../src/lookup/answer.ts';
+import type { Mra } from '../../src/mra/types.ts';
+import type { Receipt } from '../../src/protocol/receipt.ts';
+import type { AeoStatusRecord } from '../../src/protocol/record.ts';
 import { openStore } from '../../src/store/open.ts';
 import type { Store } from '../../src/store/types.ts';
 import { makeAdmins, type TestAdmins } from './admins.ts';

@@ -5,8 +5,8 @@
 import { randomInt } from 'node:crypto';
 import { sampleRecord } from '../../src/cli/samples.ts';
 import type { Signer } from '../../src/config/types.ts';
-import type { AeoStatusRecord } from '../../src/inbound/record.ts';
-import { signRecord } from '../../src/outbound/sign-record.ts';
+import type { AeoStatusRecord } from '../../src/protocol/record.ts';
+import { signRecord } from '../../src/publishing/sign-record.ts';
 
 let next = randomInt(1_000_000, 50_000_000);
 

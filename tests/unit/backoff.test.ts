@@ -4,7 +4,7 @@
  * spread out), and never comes before the partner's Retry-After, itself capped.
  */
 import { describe, expect, it } from 'vitest';
-import { parseRetryAfter } from '../../src/outbound/backoff.ts';
+import { parseRetryAfter } from '../../src/delivery/backoff.ts';
 import { RETRY_AFTER_CEILING_MS, retryDelayMs } from '../../src/queue/retry.ts';
 
 const settings = { backoffMs: 200, maxBackoffMs: 3_000 };

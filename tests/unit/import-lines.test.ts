@@ -3,10 +3,10 @@
  * CSV records framed by their quotes, and the name-based decision ids against RFC 9562's own example.
  */
 import { describe, expect, it } from 'vitest';
-import { csvLines } from '../../src/outbound/import-csv.ts';
-import { jsonLines } from '../../src/outbound/import-jsonl.ts';
-import { type PhysicalLine, splitLines } from '../../src/outbound/import-lines.ts';
-import { nameBasedUuid } from '../../src/outbound/register-import.ts';
+import { csvLines } from '../../src/register-import/csv.ts';
+import { nameBasedUuid } from '../../src/register-import/importer.ts';
+import { jsonLines } from '../../src/register-import/jsonl.ts';
+import { type PhysicalLine, splitLines } from '../../src/register-import/lines.ts';
 
 async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
   const out: T[] = [];

@@ -1,9 +1,9 @@
 import { Ajv } from 'ajv';
 import { describe, expect, it } from 'vitest';
-import type { Mra, Partner } from '../../src/config/types.ts';
 import { createAnswerer, type OperatorQuery } from '../../src/lookup/answer.ts';
 import { answerSchema } from '../../src/lookup/answer-schema.ts';
 import { ReadModel, type VersionInput } from '../../src/lookup/read-model.ts';
+import type { Mra, Partner } from '../../src/mra/types.ts';
 
 const t = (iso: string) => Date.parse(iso);
 const DIGEST = Buffer.from(Array.from({ length: 32 }, (_, i) => i * 7)).toString('base64url');

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import type { Mra, Partner } from '../../src/config/types.ts';
 import { createAnswerer } from '../../src/lookup/answer.ts';
 import { parseChange } from '../../src/lookup/change-message.ts';
 import { ReadModel, type VersionInput } from '../../src/lookup/read-model.ts';
 import { effectiveFrom } from '../../src/mra/recognition.ts';
+import type { Mra, Partner } from '../../src/mra/types.ts';
 
 const DIGEST = Buffer.alloc(32, 7).toString('base64url');
 const t = (iso: string) => Date.parse(iso);

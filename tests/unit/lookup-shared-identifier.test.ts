@@ -6,10 +6,10 @@
 import { randomUUID } from 'node:crypto';
 import { Ajv } from 'ajv';
 import { describe, expect, it } from 'vitest';
-import type { Mra, Partner } from '../../src/config/types.ts';
 import { createAnswerer, type LookupAnswer, type OperatorQuery } from '../../src/lookup/answer.ts';
 import { answerSchema } from '../../src/lookup/answer-schema.ts';
 import { ReadModel, type VersionInput } from '../../src/lookup/read-model.ts';
+import type { Mra, Partner } from '../../src/mra/types.ts';
 
 const t = (iso: string) => Date.parse(iso);
 const at = new Date('2026-06-01T12:00:00Z');

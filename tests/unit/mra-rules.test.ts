@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { sampleRecord } from '../../src/cli/samples.ts';
-import type { Mra, Partner } from '../../src/config/types.ts';
 import { checkMraRules } from '../../src/inbound/mra-rules.ts';
 import { mraInForce } from '../../src/mra/scope.ts';
+import type { Mra, Partner } from '../../src/mra/types.ts';
 
 const now = new Date('2026-11-22T12:00:00Z');
 const rec = (overrides: Parameters<typeof sampleRecord>[2] = {}) =>

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Mra, Partner } from '../../src/config/types.ts';
+import type { Mra, Partner } from '../../src/mra/types.ts';
 import {
   benefitEventOf,
   mraEventOf,

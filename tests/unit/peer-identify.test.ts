@@ -6,11 +6,11 @@
 import { generateKeyPairSync } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { describe, expect, it } from 'vitest';
-import type { Partner } from '../../src/config/types.ts';
 import { buildCertificate } from '../../src/crypto/cert-builder.ts';
 import { parseCertificate } from '../../src/crypto/certificate.ts';
 import { createChainCache } from '../../src/crypto/chain-cache.ts';
 import { candidatePaths, createPeerIdentifier } from '../../src/http/peer.ts';
+import type { Partner } from '../../src/mra/types.ts';
 import { makePki, type TestPki, trustStoreOf } from '../support/pki.ts';
 
 /** A two-level PKI of its own for `adminId`: keys and names differ from every other administration's. */

@@ -19,7 +19,7 @@ import {
 import { recordDigest } from '../../src/crypto/digest.ts';
 import type { TrustStore } from '../../src/crypto/types.ts';
 import { verifySignedObject } from '../../src/crypto/verify-signed.ts';
-import { snapshotDigest } from '../../src/mra/snapshot-digest.ts';
+import { snapshotDigest } from '../../src/protocol/snapshot-digest.ts';
 import { type SchemaName, validateAgainst } from '../../src/validation.ts';
 
 const DIR = join(import.meta.dirname, '../../docs/vectors');

@@ -1,21 +1,22 @@
 /**
  * The lookup answer and the webhook events judge recognition by one rule (src/mra/recognition.ts). Over random
  * operator histories (versions, statuses, dates, roles, programmes, arrival order) and random MRA terms, the
- * real inbound decisions, read model, answer writer and notification events are run, and what a border system
+ * real inbound verdicts, read model, answer writer and notification events are run, and what a border system
  * would be told by each is compared at every instant where something changes.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { sampleRecord } from '../../src/cli/samples.ts';
-import type { GatewayConfig, Mra, Partner, Programme, Role } from '../../src/config/types.ts';
+import type { GatewayConfig } from '../../src/config/types.ts';
 import { changeOf } from '../../src/inbound/change.ts';
-import { decide } from '../../src/inbound/decide.ts';
 import type { Candidate } from '../../src/inbound/judge.ts';
-import type { AeoStatus } from '../../src/inbound/record.ts';
+import { judgeAgainstHeld } from '../../src/inbound/verdict.ts';
 import { createAnswerer, type LookupAnswer } from '../../src/lookup/answer.ts';
 import { ReadModel } from '../../src/lookup/read-model.ts';
 import { recognitionOf } from '../../src/mra/recognition.ts';
+import type { Mra, Partner } from '../../src/mra/types.ts';
 import { inboundEvents, type NotificationEvent } from '../../src/notifications/record.ts';
+import type { AeoStatus, Programme, Role } from '../../src/protocol/record.ts';
 import type { Sql } from '../../src/store/types.ts';
 
 const DAY = 86_400_000;
@@ -116,7 +117,7 @@ interface Run {
   mra: Mra | undefined;
 }
 
-/** Runs the batches through the real decisions, read model, answer writer and notification events. */
+/** Runs the batches through the real verdicts, read model, answer writer and notification events. */
 async function run(batches: Batch[], terms: Terms): Promise<Run> {
   const partners = partnersOf(terms);
   const config = { partners } as unknown as GatewayConfig;
@@ -174,12 +175,12 @@ async function run(batches: Batch[], terms: Terms): Promise<Run> {
         signerFingerprint: '',
       };
     });
-    const decisions = decide(judged, held);
-    for (const event of await inboundEvents(tx, config, decisions, new Date(at))) {
+    const verdicts = judgeAgainstHeld(judged, held);
+    for (const event of await inboundEvents(tx, config, verdicts, new Date(at))) {
       const operator = AEO_IDS.indexOf(event.aeoId ?? '');
       out.events.push({ operator, due: event.deliverAfter?.getTime() ?? at, event });
     }
-    const change = changeOf(ISSUER, new Date(at), decisions);
+    const change = changeOf(ISSUER, new Date(at), verdicts);
     for (const c of change.changes) {
       model.apply({ ...c, receivedAt: change.receivedAt });
       const a: Accepted = {

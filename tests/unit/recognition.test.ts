@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import type { Mra } from '../../src/config/types.ts';
 import {
   benefitsFor,
   effectiveFrom,
@@ -7,6 +6,7 @@ import {
   type RecognitionFacts,
   recognitionOf,
 } from '../../src/mra/recognition.ts';
+import type { Mra } from '../../src/mra/types.ts';
 
 const mra: Mra = {
   id: 'CL-PE',

@@ -9,7 +9,6 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
 import { attachRevocation, reloadRevocation, resolveRevocation } from '../../src/config/revocation.ts';
-import type { Partner } from '../../src/config/types.ts';
 import { toPem } from '../../src/crypto/cert-builder.ts';
 import { parseCertificate } from '../../src/crypto/certificate.ts';
 import { validateChain } from '../../src/crypto/chain.ts';
@@ -19,6 +18,7 @@ import { makeRevocation, revocationAlerts } from '../../src/crypto/revocation.ts
 import type { ParsedCertificate, TrustStore } from '../../src/crypto/types.ts';
 import { GatewayError } from '../../src/errors.ts';
 import { watchRevocationLists } from '../../src/inbound/revocation-watch.ts';
+import type { Partner } from '../../src/mra/types.ts';
 import { expectFailure } from '../support/chain-assert.ts';
 import { days, makePki, NOW, type TestPki, trustStoreOf } from '../support/pki.ts';
 import { withHighSTwin } from '../support/reencode.ts';

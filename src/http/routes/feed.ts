@@ -7,9 +7,9 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { GatewayConfig } from '../../config/types.ts';
 import type { ChainCache } from '../../crypto/chain-cache.ts';
 import { GatewayError } from '../../errors.ts';
-import { DEFAULT_PAGE_LIMIT, feedPage, MAX_PAGE_LIMIT } from '../../outbound/feed.ts';
-import { verifyRequestToken } from '../../outbound/request-token.ts';
-import type { Snapshots } from '../../outbound/snapshot.ts';
+import { DEFAULT_PAGE_LIMIT, feedPage, MAX_PAGE_LIMIT } from '../../partner-api/feed.ts';
+import { verifyRequestToken } from '../../partner-api/request-token.ts';
+import type { Snapshots } from '../../partner-api/snapshot.ts';
 import type { Store } from '../../store/types.ts';
 import { problemOf, sendProblem } from '../problem.ts';
 

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { GatewayError } from '../../../errors.ts';
-import type { DecisionInput } from '../../../outbound/decision.ts';
-import type { Publisher } from '../../../outbound/publish.ts';
+import type { DecisionInput } from '../../../publishing/decision.ts';
+import type { Publisher } from '../../../publishing/publish.ts';
 import { validateAgainst } from '../../../validation.ts';
 
 /** `POST /api/v1/decisions`: the national AEO system records a decision about one operator. */

@@ -5,15 +5,11 @@
  *   POST /api/v1/deliveries/replay { partner?, ids? }   (admin scope; registered apart)
  */
 import type { FastifyInstance } from 'fastify';
+import { DELIVERY_STATES, type DeliveryState, type DeliveryStatus } from '../../../delivery/status.ts';
 import { GatewayError } from '../../../errors.ts';
-import {
-  DELIVERY_STATES,
-  type DeliveryState,
-  type DeliveryStatus,
-} from '../../../outbound/delivery-status.ts';
+import { ADMIN_ID_PATTERN } from '../../../protocol/names.ts';
 
 const UUID = '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$';
-const ADMIN_ID = '^[A-Z]{2}$';
 const MAX_LIMIT = 1_000;
 
 const nullableString = { type: ['string', 'null'] } as const;
@@ -76,7 +72,7 @@ export function registerDeliveryStatusRoutes(app: FastifyInstance, status: Deliv
           additionalProperties: false,
           properties: {
             state: { enum: DELIVERY_STATES },
-            partner: { type: 'string', pattern: ADMIN_ID },
+            partner: { type: 'string', pattern: ADMIN_ID_PATTERN },
             after: { type: 'string', pattern: '^[0-9]{1,15}$' },
             limit: { type: 'string', pattern: '^[0-9]{1,4}$' },
           },
@@ -120,7 +116,7 @@ export function registerReplayRoute(app: FastifyInstance, status: DeliveryStatus
           // An empty body would replay every dead letter of every partner: the caller has to say which.
           minProperties: 1,
           properties: {
-            partner: { type: 'string', pattern: ADMIN_ID },
+            partner: { type: 'string', pattern: ADMIN_ID_PATTERN },
             ids: {
               type: 'array',
               minItems: 1,

@@ -6,10 +6,10 @@ import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { GatewayError } from '../../../errors.ts';
-import { csvLines } from '../../../outbound/import-csv.ts';
-import { jsonLines } from '../../../outbound/import-jsonl.ts';
-import type { ImportFormat } from '../../../outbound/import-progress.ts';
-import type { RegisterImporter } from '../../../outbound/register-import.ts';
+import { csvLines } from '../../../register-import/csv.ts';
+import type { RegisterImporter } from '../../../register-import/importer.ts';
+import { jsonLines } from '../../../register-import/jsonl.ts';
+import type { ImportFormat } from '../../../register-import/progress.ts';
 
 /** A national register of a million operators in JSON lines is well under this. */
 export const IMPORT_BODY_LIMIT = 1024 ** 3;

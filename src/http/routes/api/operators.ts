@@ -8,14 +8,20 @@
  */
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { Answerer, OperatorQuery } from '../../../lookup/answer.ts';
+import {
+  ADMIN_ID_PATTERN,
+  AEO_ID_PATTERN,
+  IDENTIFIER_SCHEME_PATTERN,
+  IDENTIFIER_VALUE_PATTERN,
+} from '../../../protocol/names.ts';
 import { instantOf } from '../../date-time.ts';
 
 export const MAX_BATCH = 3_000;
 
-export const ADMIN_ID = { type: 'string', pattern: '^[A-Z]{2}$' } as const;
-export const AEO_ID = { type: 'string', pattern: '^[A-Z0-9][A-Z0-9./-]{2,34}$' } as const;
-const SCHEME = { type: 'string', pattern: '^[A-Z][A-Z0-9_-]{1,15}$' } as const;
-const VALUE = { type: 'string', pattern: '^[A-Z0-9][A-Z0-9./-]{0,63}$' } as const;
+export const ADMIN_ID = { type: 'string', pattern: ADMIN_ID_PATTERN } as const;
+export const AEO_ID = { type: 'string', pattern: AEO_ID_PATTERN } as const;
+const SCHEME = { type: 'string', pattern: IDENTIFIER_SCHEME_PATTERN } as const;
+const VALUE = { type: 'string', pattern: IDENTIFIER_VALUE_PATTERN } as const;
 // Its day, range and years (1900 to 9999) are checked by instantOf, with the one date rule of validation.ts.
 export const AS_OF = {
   type: 'string',

@@ -6,6 +6,7 @@
 import type { FastifyInstance } from 'fastify';
 import { GatewayError } from '../../../errors.ts';
 import type { PartnerSync } from '../../../inbound/partner-sync.ts';
+import { ADMIN_ID_PATTERN } from '../../../protocol/names.ts';
 
 interface PartnerParams {
   adminId: string;
@@ -14,7 +15,7 @@ interface PartnerParams {
 const params = {
   type: 'object',
   required: ['adminId'],
-  properties: { adminId: { type: 'string', pattern: '^[A-Z]{2}$' } },
+  properties: { adminId: { type: 'string', pattern: ADMIN_ID_PATTERN } },
 } as const;
 
 // These POSTs carry no body: the route accepts one sent without a media type, besides application/json.

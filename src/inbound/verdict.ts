@@ -1,7 +1,7 @@
 /**
  * Decides the outcome of each candidate against what is already held, in batch order, so that two records of
  * one batch for the same operator are judged as if they had come one after the other. Pure: the caller loads
- * the held facts and writes the decisions.
+ * the held facts and writes the verdicts.
  */
 import type { RecordRejectionCode } from '../errors.ts';
 import type { Candidate, Judged, Rejected } from './judge.ts';
@@ -15,7 +15,7 @@ export interface HeldFacts {
   recordIdByVersion: Map<string, string>;
 }
 
-export type Decision =
+export type Verdict =
   | Rejected
   | (Candidate & { result: 'accepted' | 'superseded' })
   | { outcome: 'duplicate'; index: number; digest: string; recordId: string };
@@ -28,8 +28,8 @@ function versionKey(issuer: string, aeoId: string, version: number): string {
   return `${issuer}\u0000${aeoId}\u0000${version}`;
 }
 
-export function decide(judged: readonly Judged[], held: HeldFacts): Decision[] {
-  return judged.map((j): Decision => {
+export function judgeAgainstHeld(judged: readonly Judged[], held: HeldFacts): Verdict[] {
+  return judged.map((j): Verdict => {
     if (j.outcome === 'rejected') return j;
     const { record } = j;
     const reject = (code: RecordRejectionCode, detail: string): Rejected => ({

@@ -3,13 +3,13 @@
  * partner's anchors), names both parties, and reports the digest of exactly what was sent at each index
  * (docs/threats.md 50, 62).
  */
-import type { Partner } from '../config/types.ts';
 import type { ChainCache } from '../crypto/chain-cache.ts';
 import { RECEIPT_PROFILE } from '../crypto/compact-jws.ts';
 import { recordDigest } from '../crypto/digest.ts';
 import { type CheckResult, fail } from '../crypto/types.ts';
 import { verifySignedObject } from '../crypto/verify-signed.ts';
-import type { Receipt } from '../inbound/receipt.ts';
+import type { Partner } from '../mra/types.ts';
+import type { Receipt } from '../protocol/receipt.ts';
 import { validateAgainst } from '../validation.ts';
 
 /** Outcomes that count a record as delivered. */

@@ -4,11 +4,12 @@
  * only ever reads what this committed, so nothing acknowledged here can be lost.
  */
 import { randomUUID } from 'node:crypto';
-import type { GatewayConfig, Partner } from '../config/types.ts';
+import type { GatewayConfig } from '../config/types.ts';
 import { recordDigest } from '../crypto/digest.ts';
 import { type ErrorCode, GatewayError } from '../errors.ts';
-import type { AeoStatusRecord } from '../inbound/record.ts';
 import { mraCovers } from '../mra/scope.ts';
+import type { Partner } from '../mra/types.ts';
+import type { AeoStatusRecord } from '../protocol/record.ts';
 import type { Sql, Store } from '../store/types.ts';
 import { validateAgainst } from '../validation.ts';
 import { type Applied, applyDecision, type DecisionInput, type HomeOperator, recordOf } from './decision.ts';

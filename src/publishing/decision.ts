@@ -2,9 +2,8 @@
  * Applies a decision of the national AEO system to the register entry of one operator. Pure: what the
  * entry becomes, and which status (if any) must now be published to partners.
  */
-import type { Programme } from '../config/types.ts';
 import { GatewayError } from '../errors.ts';
-import type { AeoStatus, AeoStatusRecord } from '../inbound/record.ts';
+import type { AeoStatus, AeoStatusRecord, Programme } from '../protocol/record.ts';
 
 /** Nesting of a decision document: the decision, operator, identifiers, one identifier. */
 export const MAX_DECISION_DEPTH = 4;

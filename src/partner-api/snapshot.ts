@@ -8,7 +8,7 @@
  * for the partner when the first page was taken"; `asOf` is that moment (docs/protocol.md).
  */
 import { GatewayError } from '../errors.ts';
-import { snapshotDigest } from '../mra/snapshot-digest.ts';
+import { snapshotDigest } from '../protocol/snapshot-digest.ts';
 import type { Store } from '../store/types.ts';
 import { decodeSnapshotCursor, encodeSnapshotCursor, type SnapshotCursor } from './cursor.ts';
 

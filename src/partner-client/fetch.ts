@@ -3,9 +3,10 @@
  * certificate as client certificate, bounded timeouts), and a fresh request token on every request, since a
  * token's `jti` is good for one request only (docs/protocol.md, Endpoints).
  */
-import type { GatewayConfig, Partner } from '../config/types.ts';
-import { createPartnerClient, type PartnerClient } from '../outbound/partner-client.ts';
-import { signRequestToken } from '../outbound/request-token.ts';
+import type { GatewayConfig } from '../config/types.ts';
+import type { Partner } from '../mra/types.ts';
+import { createPartnerClient, type PartnerClient } from './client.ts';
+import { signRequestToken } from './request-token.ts';
 
 export type FetchResult = { ok: true; body: unknown } | { ok: false; reason: string };
 

@@ -15,7 +15,7 @@ import {
   MAX_LINE_BYTES,
   splitLines,
   withoutBom,
-} from './import-lines.ts';
+} from './lines.ts';
 
 /** The columns a header may name, in the decision's own member names; only aeoId and decision are required. */
 export const CSV_COLUMNS = [

@@ -6,11 +6,12 @@
  */
 import { createHash } from 'node:crypto';
 import { GatewayError } from '../errors.ts';
+import type { DecisionInput } from '../publishing/decision.ts';
+import type { DecisionOutcome, Publisher } from '../publishing/publish.ts';
 import { isDataException } from '../store/data-error.ts';
 import type { Store } from '../store/types.ts';
 import { validateAgainst } from '../validation.ts';
-import type { DecisionInput } from './decision.ts';
-import type { ImportLine, ImportLineCode } from './import-lines.ts';
+import type { ImportLine, ImportLineCode } from './lines.ts';
 import {
   beginImport,
   type ImportCounts,
@@ -21,8 +22,7 @@ import {
   readImport,
   saveProgress,
   zeroCounts,
-} from './import-progress.ts';
-import type { DecisionOutcome, Publisher } from './publish.ts';
+} from './progress.ts';
 
 /**
  * Decisions per transaction. Large enough that a million-line register is a few thousand commits, small

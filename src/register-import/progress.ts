@@ -1,7 +1,7 @@
 /** The progress of register imports (register_import), as the importer writes it and the API reads it. */
 import { GatewayError } from '../errors.ts';
 import type { Sql } from '../store/types.ts';
-import type { LineError } from './import-lines.ts';
+import type { LineError } from './lines.ts';
 
 export type ImportFormat = 'ndjson' | 'csv';
 export type ImportState = 'running' | 'finished' | 'failed';

@@ -1,9 +1,9 @@
 /** HTTP client for a partner's gateway: mutual TLS with the home TLS certificate, bounded timeouts. */
 import { Agent, type Dispatcher, request } from 'undici';
-import type { Partner } from '../config/types.ts';
 import type { ChainCache } from '../crypto/chain-cache.ts';
 import { parseJsonDocument } from '../crypto/strict-json.ts';
-import type { Receipt } from '../inbound/receipt.ts';
+import type { Partner } from '../mra/types.ts';
+import type { Receipt } from '../protocol/receipt.ts';
 import { checkReceipt, DELIVERED_OUTCOMES } from './receipt-check.ts';
 
 export interface ClientTls {

@@ -2,7 +2,7 @@
  * The worker's reads and writes on the outbox. Every write names the job and the states it moves from, so a
  * stale or duplicated job (BullMQ is at-least-once) cannot undo what another attempt settled.
  */
-import type { Receipt } from '../inbound/receipt.ts';
+import type { Receipt } from '../protocol/receipt.ts';
 import type { DeliveryJob } from '../queue/jobs.ts';
 import type { Store } from '../store/types.ts';
 

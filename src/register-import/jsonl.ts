@@ -1,6 +1,6 @@
 /** JSON lines (`application/x-ndjson`): one decision per line, exactly the body of `POST /api/v1/decisions`. */
 import { parseStrictJsonObject } from '../crypto/strict-json.ts';
-import { MAX_DECISION_DEPTH } from './decision.ts';
+import { MAX_DECISION_DEPTH } from '../publishing/decision.ts';
 import {
   type ByteSource,
   type ImportLine,
@@ -8,7 +8,7 @@ import {
   MAX_LINE_BYTES,
   splitLines,
   withoutBom,
-} from './import-lines.ts';
+} from './lines.ts';
 
 export async function* jsonLines(source: ByteSource): AsyncGenerator<ImportLine> {
   for await (const l of splitLines(source, MAX_LINE_BYTES)) {

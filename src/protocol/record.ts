@@ -1,6 +1,21 @@
 /** The AEO status record of docs/protocol.md (`aeo-status/1`), as the strict schema admits it. */
-import type { Programme, Role } from '../config/types.ts';
 
+/** AEO programmes and supply-chain roles of docs/protocol.md; schemas/ list the same values. */
+export const PROGRAMMES = ['AEO-S', 'AEO-C', 'AEO-F'] as const;
+export type Programme = (typeof PROGRAMMES)[number];
+export const ROLES = [
+  'manufacturer',
+  'exporter',
+  'importer',
+  'customs-broker',
+  'carrier',
+  'freight-forwarder',
+  'consolidator',
+  'warehouse-operator',
+  'port-operator',
+  'terminal-operator',
+] as const;
+export type Role = (typeof ROLES)[number];
 export type AeoStatus = 'certified' | 'suspended' | 'revoked' | 'withdrawn';
 
 export interface AeoStatusRecord {

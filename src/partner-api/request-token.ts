@@ -1,60 +1,18 @@
 /**
- * Request tokens of `feed` and `snapshot` (docs/protocol.md, Endpoints; docs/threats.md 51): the caller proves who it
+ * The serving side of request tokens of `feed` and `snapshot` (docs/protocol.md, Endpoints; docs/threats.md 51): the caller proves who it
  * is in every mode, mTLS or not, with `Authorization: MRA <jws>` signed under its signing profile. Which
  * partner called is decided by the anchors the chain leads to; `iss` only has to agree with them.
  */
-import { randomUUID } from 'node:crypto';
-import type { Partner, Signer } from '../config/types.ts';
 import type { ChainCache } from '../crypto/chain-cache.ts';
 import { REQUEST_PROFILE } from '../crypto/compact-jws.ts';
-import { signCompactJws } from '../crypto/jws-verify.ts';
 import { verifySignedObject } from '../crypto/verify-signed.ts';
+import type { Partner } from '../mra/types.ts';
+import { CLOCK_SKEW_S, MAX_TOKEN_LIFETIME_S, type RequestClaims } from '../protocol/request-token.ts';
 import type { Sql } from '../store/types.ts';
 import { validateAgainst } from '../validation.ts';
 
-/** docs/protocol.md: a token is valid at most 5 minutes. */
-export const MAX_TOKEN_LIFETIME_S = 300;
-/** What this gateway asks for its own tokens: one request, with room for a slow connection. */
-export const TOKEN_LIFETIME_S = 120;
-/** Clocks of two administrations are never exactly equal; this much either way is tolerated. */
-export const CLOCK_SKEW_S = 60;
 /** How often used `jti` rows past their expiry are deleted, per store. */
 const PURGE_INTERVAL_MS = 60_000;
-
-export interface RequestClaims {
-  iss: string;
-  aud: string;
-  iat: number;
-  exp: number;
-  jti: string;
-}
-
-export interface SignOptions {
-  /** Time of signing; tests pass a past one to make an expired token. */
-  now?: Date;
-  lifetimeSeconds?: number;
-  jti?: string;
-}
-
-export function signRequestToken(
-  signer: Signer,
-  who: { iss: string; aud: string },
-  options: SignOptions = {},
-): Promise<string> {
-  const iat = Math.floor((options.now ?? new Date()).getTime() / 1000);
-  const claims: RequestClaims = {
-    iss: who.iss,
-    aud: who.aud,
-    iat,
-    exp: iat + (options.lifetimeSeconds ?? TOKEN_LIFETIME_S),
-    jti: options.jti ?? randomUUID(),
-  };
-  return signCompactJws(
-    Buffer.from(JSON.stringify(claims), 'utf8'),
-    { alg: signer.alg, typ: REQUEST_PROFILE.typ, x5c: [...signer.x5c], kid: signer.kid },
-    signer.key,
-  );
-}
 
 export interface RequestTokenContext {
   /** adminId of this gateway: the only acceptable `aud`. */

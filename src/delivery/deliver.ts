@@ -7,6 +7,7 @@
 import type { Logger } from 'pino';
 import type { GatewayConfig } from '../config/types.ts';
 import { createChainCache } from '../crypto/chain-cache.ts';
+import { createPartnerClient, type PartnerClient } from '../partner-client/client.ts';
 import type { JobVerdict } from '../queue/job-kind.ts';
 import type { DeliveryJob } from '../queue/jobs.ts';
 import { retryDelayMs } from '../queue/retry.ts';
@@ -14,7 +15,6 @@ import { messageOf } from '../queue/timeout.ts';
 import type { Store } from '../store/types.ts';
 import { parseRetryAfter } from './backoff.ts';
 import { markFailed, type OpenRow, openRowsOf, settleWithReceipt } from './outbox-rows.ts';
-import { createPartnerClient, type PartnerClient } from './partner-client.ts';
 
 export interface Deliverer {
   handle(job: DeliveryJob, meta: { jobId: string }): Promise<JobVerdict>;

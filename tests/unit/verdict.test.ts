@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { sampleRecord } from '../../src/cli/samples.ts';
-import { type Decision, decide, type HeldFacts, operatorKey } from '../../src/inbound/decide.ts';
 import type { Candidate, Judged } from '../../src/inbound/judge.ts';
-import type { AeoStatusRecord } from '../../src/inbound/record.ts';
+import { type HeldFacts, judgeAgainstHeld, operatorKey, type Verdict } from '../../src/inbound/verdict.ts';
+import type { AeoStatusRecord } from '../../src/protocol/record.ts';
 
 function candidate(
   index: number,
@@ -24,29 +24,29 @@ function empty(): HeldFacts {
   return { payloadByRecordId: new Map(), currentVersion: new Map(), recordIdByVersion: new Map() };
 }
 
-function outcomes(decisions: Decision[]): string[] {
-  return decisions.map((d) =>
+function outcomes(verdicts: Verdict[]): string[] {
+  return verdicts.map((d) =>
     d.outcome === 'candidate' ? d.result : d.outcome === 'rejected' ? `rejected:${d.code}` : d.outcome,
   );
 }
 
-describe('decide', () => {
+describe('judgeAgainstHeld', () => {
   const v = (version: number, n = 1) => sampleRecord('CL', n, { version });
 
   it('accepts a first record and a newer version', () => {
     const held = empty();
     held.currentVersion.set(operatorKey('CL', v(1).operator.aeoId), 1);
-    expect(outcomes(decide([candidate(0, v(2))], held))).toEqual(['accepted']);
+    expect(outcomes(judgeAgainstHeld([candidate(0, v(2))], held))).toEqual(['accepted']);
   });
 
   it('keeps an older or equal version as superseded (docs/threats.md 42)', () => {
     const held = empty();
     held.currentVersion.set(operatorKey('CL', v(1).operator.aeoId), 5);
-    expect(outcomes(decide([candidate(0, v(4))], held))).toEqual(['superseded']);
+    expect(outcomes(judgeAgainstHeld([candidate(0, v(4))], held))).toEqual(['superseded']);
   });
 
   it('judges records of one batch in order: 6 then 5 (docs/threats.md 43)', () => {
-    expect(outcomes(decide([candidate(0, v(6)), candidate(1, v(5))], empty()))).toEqual([
+    expect(outcomes(judgeAgainstHeld([candidate(0, v(6)), candidate(1, v(5))], empty()))).toEqual([
       'accepted',
       'superseded',
     ]);
@@ -58,19 +58,25 @@ describe('decide', () => {
     held.payloadByRecordId.set(r.recordId, 'sha-same');
     const same = candidate(0, r, 'sha-same');
     const other = candidate(1, r, 'sha-other');
-    expect(outcomes(decide([same, other], held))).toEqual(['duplicate', 'rejected:RECORD_ID_CONFLICT']);
+    expect(outcomes(judgeAgainstHeld([same, other], held))).toEqual([
+      'duplicate',
+      'rejected:RECORD_ID_CONFLICT',
+    ]);
   });
 
   it('refuses the same version under another recordId (47)', () => {
     const held = empty();
     const r = v(3);
     held.recordIdByVersion.set(`${operatorKey('CL', r.operator.aeoId)}\u00003`, 'another-id');
-    expect(outcomes(decide([candidate(0, r)], held))).toEqual(['rejected:VERSION_CONFLICT']);
+    expect(outcomes(judgeAgainstHeld([candidate(0, r)], held))).toEqual(['rejected:VERSION_CONFLICT']);
   });
 
   it('sees a record earlier in the same batch: a repeated record is a duplicate', () => {
     const r = v(1);
-    expect(outcomes(decide([candidate(0, r), candidate(1, r)], empty()))).toEqual(['accepted', 'duplicate']);
+    expect(outcomes(judgeAgainstHeld([candidate(0, r), candidate(1, r)], empty()))).toEqual([
+      'accepted',
+      'duplicate',
+    ]);
   });
 
   it('passes rejections through untouched, in order', () => {
@@ -81,7 +87,7 @@ describe('decide', () => {
       code: 'JWS_MALFORMED',
       detail: 'x',
     };
-    const out = decide([rejected, candidate(1, v(1))], empty());
+    const out = judgeAgainstHeld([rejected, candidate(1, v(1))], empty());
     expect(out[0]).toBe(rejected);
     expect(outcomes(out)).toEqual(['rejected:JWS_MALFORMED', 'accepted']);
   });
