@@ -28,7 +28,9 @@ export const LAYERS: readonly (readonly string[])[] = [
   ['inbound', 'lookup', 'notifications', 'publishing', 'register-import', 'delivery', 'partner-api'],
   // 7. The transport.
   ['http'],
-  // 8. The composition root, then the command line that starts it.
+  // 8. The composition root (services and apps, not listening), the gateway that listens, then the command
+  // line that starts it.
+  ['compose.ts'],
   ['gateway.ts'],
   ['cli'],
 ];

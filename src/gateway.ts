@@ -1,44 +1,22 @@
 /**
- * The composition root: configuration → store → every service, built here once → HTTP listeners, and an
- * orderly shutdown.
+ * The gateway started: the store opened (waiting for PostgreSQL if need be), everything composed
+ * (compose.ts), both apps listening, the partner sync and revocation-list timers running, and an orderly
+ * shutdown.
  */
-import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import { type ComposedGateway, composeGateway } from './compose.ts';
 import type { GatewayConfig } from './config/types.ts';
-import { startDelivery } from './delivery/delivery.ts';
-import { createDeliveryStatus } from './delivery/status.ts';
-import { type AppDeps, buildApiApp, buildPartnerApp } from './http/app.ts';
 import { openHoldingListener } from './http/holding.ts';
-import { apiListener, serverFactoryFor } from './http/server.ts';
-import { createPartnerSync, type PartnerSync } from './inbound/partner-sync.ts';
-import { createInboundService } from './inbound/receive.ts';
 import { watchRevocationLists } from './inbound/revocation-watch.ts';
 import { createLogger } from './log.ts';
-import { createFeedback } from './lookup/feedback.ts';
-import { startLookup } from './lookup/service.ts';
-import { notifyWithin, startNotifications } from './notifications/service.ts';
-import { createSubscriptions } from './notifications/subscriptions.ts';
-import { createSnapshots } from './partner-api/snapshot.ts';
-import { createPublisher } from './publishing/publish.ts';
-import { createQueueRuntime, workerCloseGraceMs } from './queue/runtime.ts';
-import { createRegisterImporter } from './register-import/importer.ts';
 import { openStoreWaiting } from './store/open-waiting.ts';
 import type { Store } from './store/types.ts';
 
-export interface Gateway {
-  config: GatewayConfig;
-  /** The partner-facing app: /mra/v1, mutual TLS in production. */
-  app: FastifyInstance;
-  /** The internal app of the home administration's own systems: /api/v1, bearer tokens. */
-  apiApp: FastifyInstance;
-  store: Store;
-  /** Feed catch-up and reconciliation with each partner; run once by tests and the admin API. */
-  sync: PartnerSync;
+export interface Gateway extends Omit<ComposedGateway, 'services'> {
   /** Base URL of the partner-facing listener, e.g. https://127.0.0.1:8443. */
   url: string;
   /** Base URL of the internal API listener, e.g. http://127.0.0.1:8080. */
   apiUrl: string;
-  close(): Promise<void>;
 }
 
 export interface StartOptions {
@@ -60,89 +38,21 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
       onWaiting: () => openHoldingListener(config, log),
       ...(options.storeRetryMs === undefined ? {} : { firstDelayMs: options.storeRetryMs }),
     }));
-  const clock = options.clock ? { clock: options.clock } : {};
-  // Every Redis connection of the job queues, shared by delivery and notifications, closed after both.
-  const queues = createQueueRuntime(config.redis, log.child({ component: 'queue' }));
-  const closeQueues = () => queues.close(workerCloseGraceMs(config));
-  // Before any listener: a Redis that evicts keys stops the start here (docs/threats.md 55); one that is down
-  // does not (docs/threats.md 53).
-  const delivery = await startDelivery({ config, store, log, queues }).catch(async (error: unknown) => {
-    await closeQueues();
-    if (options.store === undefined) await store.close();
-    throw error;
-  });
-  // The read model loads what is held now; no batch can be received before the listeners open below.
-  const lookup = await startLookup({ config, store, log }).catch(async (error: unknown) => {
-    await delivery.close();
-    await closeQueues();
-    if (options.store === undefined) await store.close();
-    throw error;
-  });
-  const notifications = await startNotifications({ config, store, log, queues, ...clock }).catch(
-    async (error: unknown) => {
-      await Promise.all([delivery.close(), lookup.close()]);
-      await closeQueues();
-      if (options.store === undefined) await store.close();
-      throw error;
-    },
-  );
-  const inbound = createInboundService({
-    config,
-    store,
+  const composed = await composeGateway(config, {
     log,
-    ...clock,
-    onCommitted: (change) => {
-      lookup.committed(change);
-      if (change.changes.length > 0) notifications.wake();
-    },
-    inTransaction: notifyWithin(config),
-  });
-  const publisher = createPublisher({ config, store, ...clock, onPublished: () => delivery.wake() });
-  const sync = createPartnerSync({ config, store, inbound, log, ...clock });
-  const now = options.clock ?? (() => new Date());
-  const services: Omit<AppDeps, 'serverFactory'> = {
-    config,
     store,
-    log,
-    clock: now,
-    inbound,
-    snapshots: createSnapshots({ store, home: config.home.adminId, clock: now }),
-    publisher,
-    importer: createRegisterImporter({ store, publisher }),
-    deliveries: createDeliveryStatus(store, () => delivery.wake()),
-    queueReady: () => delivery.ready(),
-    lookup,
-    feedback: createFeedback({ sql: store, partners: config.partners, clock: options.clock }),
-    subscriptions: createSubscriptions({
-      store,
-      settings: config.notifications,
-      clock: options.clock,
-      onReplayed: () => notifications.wake(),
-    }),
-    sync,
-  };
-
-  const background = async () => {
-    await Promise.all([delivery.close(), lookup.close(), notifications.close()]);
-    await closeQueues();
-    if (options.store === undefined) await store.close();
-  };
-  let app: FastifyInstance | undefined;
-  let apiApp: FastifyInstance | undefined;
+    ownsStore: options.store === undefined,
+    ...(options.clock ? { clock: options.clock } : {}),
+  });
+  const { app, apiApp, sync } = composed;
   let url: string;
   let apiUrl: string;
   try {
-    app = await buildPartnerApp({
-      ...services,
-      serverFactory: serverFactoryFor(config.server, config.partners),
-    });
-    apiApp = await buildApiApp({ ...services, serverFactory: serverFactoryFor(apiListener(config), []) });
     url = await listen(app, config.server.host, config.server.port, config.server.tls !== undefined);
     apiUrl = await listen(apiApp, config.api.host, config.api.port, config.api.tls !== undefined);
   } catch (error) {
     // A port taken, a certificate unreadable: nothing started is left running behind the error.
-    await Promise.all([app?.close(), apiApp?.close()]);
-    await background();
+    await composed.close();
     throw error;
   }
   log.info(
@@ -164,16 +74,19 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     close() {
       closing ??= (async () => {
         stopRevocationWatch();
-        await Promise.all([app.close(), apiApp.close(), sync.close()]);
-        // After the listeners: no request can publish any more; the worker finishes its batch (docs/threats.md 65).
-        await background();
+        await composed.close();
       })();
       return closing;
     },
   };
 }
 
-async function listen(app: FastifyInstance, host: string, port: number, tls: boolean): Promise<string> {
+async function listen(
+  app: ComposedGateway['app'],
+  host: string,
+  port: number,
+  tls: boolean,
+): Promise<string> {
   await app.listen({ host, port });
   const address = app.server.address();
   const actual = typeof address === 'object' && address !== null ? address.port : port;

@@ -1,7 +1,7 @@
 /**
  * The gateway's two HTTP applications, as factories: the partner-facing app (`/mra/v1`, mutual TLS) and the
  * internal API app (`/api/v1`, bearer tokens) for the home administration's own systems. server.ts only adds
- * TLS and timeouts; gateway.ts builds every service they route to, listens and shuts down.
+ * TLS and timeouts; compose.ts builds every service they route to, gateway.ts listens and shuts down.
  */
 import type { FastifyInstance, FastifyServerFactory } from 'fastify';
 import type { Logger } from 'pino';
@@ -34,7 +34,7 @@ import { registerWellKnownRoute } from './routes/well-known.ts';
 
 export { BODY_LIMIT } from './base-app.ts';
 
-/** What every route works with, built once by the composition root (gateway.ts). */
+/** What every route works with, built once by the composition root (compose.ts). */
 export interface AppDeps {
   config: GatewayConfig;
   store: Store;

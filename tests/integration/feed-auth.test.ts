@@ -1,5 +1,5 @@
 /**
- * Request tokens on feed and snapshot (docs/threats.md 51, 52), over real HTTP, on PostgreSQL and on the embedded
+ * Request tokens on feed and snapshot (docs/threats.md 51, 52), through the HTTP app, on PostgreSQL and on the embedded
  * store: every way a token can be missing or wrong is a 401 problem naming the rule, an API bearer token is a
  * 403, and each `jti` opens one request only, whichever replica or store answers.
  */
@@ -7,7 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signRecord } from '../../src/publishing/sign-record.ts';
 import { makeAdmins, type TestAdmins } from '../support/admins.ts';
 import { API_TOKENS, bearer, getPartnerRoute, makeLinkedAdmins, requestToken } from '../support/exchange.ts';
-import { expectProblem, STORE_KINDS, startTestGateway, type TestGateway } from '../support/gateway.ts';
+import { expectProblem, STORE_KINDS } from '../support/gateway.ts';
+import { composeTestGateway, type InjectedGateway } from '../support/inject.ts';
 import { freshRecord } from '../support/records.ts';
 
 let admins: TestAdmins;
@@ -26,9 +27,9 @@ const ROUTES = ['/feed', '/snapshot'] as const;
 const minutes = (n: number) => new Date(Date.now() + n * 60_000);
 
 describe.each(STORE_KINDS)('request tokens on %s', (kind) => {
-  let pe: TestGateway;
+  let pe: InjectedGateway;
   beforeAll(async () => {
-    pe = await startTestGateway(admins.get('PE').config, kind);
+    pe = await composeTestGateway(admins.get('PE').config, kind);
   });
   afterAll(() => pe?.close());
 

@@ -1,5 +1,5 @@
 /**
- * `GET /mra/v1/feed` over real HTTP, on PostgreSQL and on the embedded store: the records published to the
+ * `GET /mra/v1/feed` through the HTTP app, on PostgreSQL and on the embedded store: the records published to the
  * calling partner, in commit order, paged by opaque cursors; only what the partner's MRA shares with it; and
  * a 400 problem for a cursor or limit the gateway did not write.
  */
@@ -17,7 +17,8 @@ import {
   publish,
   requestToken,
 } from '../support/exchange.ts';
-import { expectProblem, STORE_KINDS, startTestGateway, type TestGateway } from '../support/gateway.ts';
+import { expectProblem, STORE_KINDS } from '../support/gateway.ts';
+import { composeTestGateway, type InjectedGateway } from '../support/inject.ts';
 
 let admins: TestAdmins;
 beforeAll(async () => {
@@ -34,9 +35,9 @@ afterAll(() => admins.cleanup());
 const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64url');
 
 describe.each(STORE_KINDS)('feed on %s', (kind) => {
-  let pe: TestGateway;
+  let pe: InjectedGateway;
   beforeAll(async () => {
-    pe = await startTestGateway(admins.get('PE').config, kind);
+    pe = await composeTestGateway(admins.get('PE').config, kind);
   });
   afterAll(() => pe?.close());
 

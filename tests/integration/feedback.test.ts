@@ -6,24 +6,24 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AeoStatusRecord } from '../../src/protocol/record.ts';
-import { expectProblem, postTo } from '../support/gateway.ts';
+import { expectProblem } from '../support/gateway.ts';
 import {
   apiGet,
   bearer,
+  type InjectedReplica,
   type LookupSetup,
   makeLookupSetup,
-  type Replica,
   TOKENS,
 } from '../support/lookup.ts';
 import { freshRecord } from '../support/records.ts';
 
 let setup: LookupSetup;
-let gw: Replica;
+let gw: InjectedReplica;
 let small: AeoStatusRecord;
 let large: AeoStatusRecord;
 
 const post = (body: unknown, token: string = TOKENS.border) =>
-  postTo(`${gw.gateway.apiUrl}/api/v1/feedback`, body, { headers: bearer(token) });
+  gw.api.post('/api/v1/feedback', body, { headers: bearer(token) });
 
 const item = (r: AeoStatusRecord, benefit: string, applied: boolean, consignmentRef: string, at: string) => ({
   issuer: 'CL',
@@ -47,7 +47,7 @@ const summary = async (query: string, token: string = TOKENS.monitoring) => {
 
 beforeAll(async () => {
   setup = await makeLookupSetup();
-  gw = await setup.replica();
+  gw = await setup.composed();
   small = freshRecord('CL');
   small = { ...small, operator: { ...small.operator, enterpriseSize: 'small' } };
   large = freshRecord('CL');
@@ -153,7 +153,7 @@ describe('POST /api/v1/feedback', () => {
     expectProblem(await post(body, TOKENS.national), 403, 'FORBIDDEN');
     expectProblem(await post(body, TOKENS.monitoring), 403, 'FORBIDDEN');
     expectProblem(await post(body, TOKENS.admin), 403, 'FORBIDDEN');
-    expectProblem(await postTo(`${gw.gateway.apiUrl}/api/v1/feedback`, body), 401, 'UNAUTHORIZED');
+    expectProblem(await gw.api.post('/api/v1/feedback', body), 401, 'UNAUTHORIZED');
   });
 });
 

@@ -15,15 +15,8 @@ import type { Partner } from '../../src/mra/types.ts';
 import { checkReceipt, DELIVERED_OUTCOMES } from '../../src/partner-client/receipt-check.ts';
 import { makeAdmins, type TestAdmins } from '../support/admins.ts';
 import { chainHeader, forgeJws, highSTwin } from '../support/forge.ts';
-import {
-  expectNoTrace,
-  httpRequest,
-  outcomes,
-  STORE_KINDS,
-  startTestGateway,
-  type TestGateway,
-  tableCounts,
-} from '../support/gateway.ts';
+import { expectNoTrace, outcomes, STORE_KINDS, tableCounts } from '../support/gateway.ts';
+import { composeTestGateway, type InjectedGateway } from '../support/inject.ts';
 import { issueUnder } from '../support/issue.ts';
 import { freshRecord, freshSigned, nextVersion, signAll } from '../support/records.ts';
 
@@ -42,7 +35,7 @@ beforeAll(() => {
 afterAll(() => admins.cleanup());
 
 describe.each(STORE_KINDS)('inbound records on %s', (kind) => {
-  let gw: TestGateway;
+  let gw: InjectedGateway;
   const pe = () => admins.get('PE').config.home.signers[0]!;
   /** The receiver as PE's configuration knows it: what PE checks EU's receipts against. */
   const euAtPe = (): Partner => admins.get('PE').config.partners.find((p) => p.adminId === 'EU')!;
@@ -50,7 +43,7 @@ describe.each(STORE_KINDS)('inbound records on %s', (kind) => {
     checkReceipt(receiptJws, sent, { home: 'PE', partner: euAtPe(), at: new Date() });
 
   beforeAll(async () => {
-    gw = await startTestGateway(admins.get('EU').config, kind);
+    gw = await composeTestGateway(admins.get('EU').config, kind);
   });
   afterAll(() => gw?.close());
 
@@ -60,7 +53,7 @@ describe.each(STORE_KINDS)('inbound records on %s', (kind) => {
     const { receiptJws, receipt, results } = await gw.send(jws);
 
     // The published key: its x5c chains to the receiver's CA, and it verifies the receipt.
-    const wk = await httpRequest(`${gw.url}/mra/v1/.well-known/mra-gateway`, { method: 'GET' });
+    const wk = await gw.partner.request('/mra/v1/.well-known/mra-gateway', { method: 'GET' });
     expect(wk.status).toBe(200);
     const meta = JSON.parse(wk.text) as { adminId: string; keys: { keys: (JWK & { x5c: string[] })[] } };
     expect(meta.adminId).toBe('EU');

@@ -9,15 +9,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AeoStatusRecord } from '../../src/protocol/record.ts';
 import { makeAdmins, type TestAdmins } from '../support/admins.ts';
 import { b64u, forgeJws, P256_N, segments, signerHeader, signInput } from '../support/forge.ts';
-import { expectRejected, outcomes, startTestGateway, type TestGateway } from '../support/gateway.ts';
+import { expectRejected, outcomes } from '../support/gateway.ts';
+import { composeTestGateway, type InjectedGateway } from '../support/inject.ts';
 import { freshRecord } from '../support/records.ts';
 
 let admins: TestAdmins;
-let gw: TestGateway;
+let gw: InjectedGateway;
 
 beforeAll(async () => {
   admins = makeAdmins(['EU', 'PE']);
-  gw = await startTestGateway(admins.get('EU').config, 'embedded');
+  gw = await composeTestGateway(admins.get('EU').config, 'embedded');
 });
 afterAll(async () => {
   await gw?.close();

@@ -7,14 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RawPartner } from '../../src/config/raw.ts';
 import type { AeoStatusRecord } from '../../src/protocol/record.ts';
 import { makeAdmins, type TestAdmins } from '../support/admins.ts';
-import {
-  expectNoTrace,
-  outcomes,
-  startTestGateway,
-  type TestGateway,
-  tableCounts,
-  traceOf,
-} from '../support/gateway.ts';
+import { expectNoTrace, outcomes, tableCounts, traceOf } from '../support/gateway.ts';
+import { composeTestGateway, type InjectedGateway } from '../support/inject.ts';
 import { freshRecord, signAll } from '../support/records.ts';
 
 const DAY = 24 * 3600 * 1000;
@@ -44,7 +38,7 @@ const MRAS: Record<string, (mra: RawPartner['mra']) => void> = {
 };
 
 let admins: TestAdmins;
-let gw: TestGateway;
+let gw: InjectedGateway;
 beforeAll(async () => {
   admins = makeAdmins(['EU', ...Object.keys(MRAS)], {
     edit: (id, raw) => {
@@ -52,7 +46,7 @@ beforeAll(async () => {
       for (const p of raw.partners) MRAS[p.adminId]?.(p.mra);
     },
   });
-  gw = await startTestGateway(admins.get('EU').config, 'postgres');
+  gw = await composeTestGateway(admins.get('EU').config, 'postgres');
 });
 afterAll(async () => {
   await gw?.close();

@@ -7,13 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AeoStatusRecord } from '../../src/protocol/record.ts';
 import { makeAdmins, type TestAdmins } from '../support/admins.ts';
 import { forgeJws, segments, signerHeader } from '../support/forge.ts';
-import {
-  expectRejected,
-  outcomes,
-  STORE_KINDS,
-  startTestGateway,
-  type TestGateway,
-} from '../support/gateway.ts';
+import { expectRejected, outcomes, STORE_KINDS } from '../support/gateway.ts';
+import { composeTestGateway, type InjectedGateway } from '../support/inject.ts';
 import { freshRecord } from '../support/records.ts';
 
 let admins: TestAdmins;
@@ -35,9 +30,9 @@ const withMember = (record: AeoStatusRecord, member: string) =>
   edit(record, '{"schema"', `{${member},"schema"`);
 
 describe.each(STORE_KINDS)('payloads on %s', (kind) => {
-  let gw: TestGateway;
+  let gw: InjectedGateway;
   beforeAll(async () => {
-    gw = await startTestGateway(admins.get('EU').config, kind);
+    gw = await composeTestGateway(admins.get('EU').config, kind);
   });
   afterAll(() => gw?.close());
 

@@ -6,15 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkReceipt } from '../../src/partner-client/receipt-check.ts';
 import type { AeoStatusRecord } from '../../src/protocol/record.ts';
 import { makeAdmins, type TestAdmins } from '../support/admins.ts';
-import {
-  expectNoTrace,
-  outcomes,
-  STORE_KINDS,
-  startTestGateway,
-  type TestGateway,
-  tableCounts,
-  traceOf,
-} from '../support/gateway.ts';
+import { expectNoTrace, outcomes, STORE_KINDS, tableCounts, traceOf } from '../support/gateway.ts';
+import { composeTestGateway, type InjectedGateway } from '../support/inject.ts';
 import { freshRecord, freshSigned, nextVersion, signAll } from '../support/records.ts';
 
 let admins: TestAdmins;
@@ -27,9 +20,9 @@ const signer = (id: string) => admins.get(id).config.home.signers[0]!;
 const MINUTE = 60_000;
 
 describe.each(STORE_KINDS)('MRA rules on %s', (kind) => {
-  let gw: TestGateway;
+  let gw: InjectedGateway;
   beforeAll(async () => {
-    gw = await startTestGateway(admins.get('EU').config, kind);
+    gw = await composeTestGateway(admins.get('EU').config, kind);
   });
   afterAll(() => gw?.close());
 

@@ -7,25 +7,25 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LookupAnswer } from '../../src/lookup/answer.ts';
 import { signRequestToken } from '../../src/partner-client/request-token.ts';
 import type { AeoStatusRecord } from '../../src/protocol/record.ts';
-import { expectProblem, httpRequest, postTo } from '../support/gateway.ts';
+import { expectProblem } from '../support/gateway.ts';
 import {
   apiGet,
   bearer,
+  type InjectedReplica,
   type LookupSetup,
   lookupBatch,
   makeLookupSetup,
-  type Replica,
   TOKENS,
 } from '../support/lookup.ts';
 import { freshRecord } from '../support/records.ts';
 
 let setup: LookupSetup;
-let gw: Replica;
+let gw: InjectedReplica;
 const records: AeoStatusRecord[] = [];
 
 beforeAll(async () => {
   setup = await makeLookupSetup();
-  gw = await setup.replica();
+  gw = await setup.composed();
   for (let i = 0; i < 100; i += 1) {
     records.push(freshRecord('CL', { status: i % 5 === 0 ? 'suspended' : 'certified' }));
   }
@@ -119,14 +119,14 @@ describe('scopes (docs/threats.md 52)', () => {
 
   it('refuses a border token on publishing, admin and partner routes', async () => {
     const auth = bearer(TOKENS.border);
-    const decision = await postTo(`${gw.gateway.apiUrl}/api/v1/decisions`, {}, { headers: auth });
+    const decision = await gw.api.post('/api/v1/decisions', {}, { headers: auth });
     expectProblem(decision, 403, 'FORBIDDEN');
     expectProblem(await apiGet(gw, '/deliveries', auth), 403, 'FORBIDDEN');
-    const replay = await postTo(`${gw.gateway.apiUrl}/api/v1/deliveries/replay`, {}, { headers: auth });
+    const replay = await gw.api.post('/api/v1/deliveries/replay', {}, { headers: auth });
     expectProblem(replay, 403, 'FORBIDDEN');
-    const records = await postTo(`${gw.gateway.url}/mra/v1/records`, { records: [] }, { headers: auth });
+    const records = await gw.partner.post('/mra/v1/records', { records: [] }, { headers: auth });
     expectProblem(records, 403, 'FORBIDDEN');
-    const feed = await httpRequest(`${gw.gateway.url}/mra/v1/feed`, { method: 'GET', headers: auth });
+    const feed = await gw.partner.request('/mra/v1/feed', { method: 'GET', headers: auth });
     expectProblem(feed, 403, 'FORBIDDEN');
   });
 

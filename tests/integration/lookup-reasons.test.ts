@@ -8,16 +8,22 @@ import type { LookupAnswer } from '../../src/lookup/answer.ts';
 import { loadAll } from '../../src/lookup/load.ts';
 import { ReadModel } from '../../src/lookup/read-model.ts';
 import type { AeoStatusRecord } from '../../src/protocol/record.ts';
-import { apiGet, type LookupSetup, lookupOne, makeLookupSetup, type Replica } from '../support/lookup.ts';
+import {
+  apiGet,
+  type InjectedReplica,
+  type LookupSetup,
+  lookupOne,
+  makeLookupSetup,
+} from '../support/lookup.ts';
 import { freshRecord } from '../support/records.ts';
 
 let setup: LookupSetup;
-let gw: Replica;
+let gw: InjectedReplica;
 const byStatus = new Map<string, AeoStatusRecord>();
 
 beforeAll(async () => {
   setup = await makeLookupSetup();
-  gw = await setup.replica();
+  gw = await setup.composed();
   for (const status of ['certified', 'suspended', 'revoked', 'withdrawn'] as const) {
     byStatus.set(status, freshRecord('CL', { status, statusSince: '2025-05-01' }));
   }
@@ -62,9 +68,9 @@ describe('not-recognised reasons', () => {
   });
 
   it('says mra-not-in-force once the MRA is suspended, and out-of-scope once it is narrowed', async () => {
-    const suspended = await setup.replica({ status: 'suspended' });
-    const narrowed = await setup.replica({ programmes: new Set(['AEO-S']) });
-    const noRoles = await setup.replica({ roles: new Set(['carrier']) });
+    const suspended = await setup.composed({ status: 'suspended' });
+    const narrowed = await setup.composed({ programmes: new Set(['AEO-S']) });
+    const noRoles = await setup.composed({ roles: new Set(['carrier']) });
     try {
       const id = aeoIdOf('certified');
       const answers: LookupAnswer[] = [

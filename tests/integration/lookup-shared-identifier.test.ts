@@ -1,22 +1,22 @@
 /**
  * docs/threats.md 74 on the real stack: PE receives from two partners, CL and AR, records of operators that share an
- * identifier (an EORI, a TIN); one of them is suspended. Over real HTTP, in both orders of arrival, single and
+ * identifier (an EORI, a TIN); one of them is suspended. Through the HTTP apps, in both orders of arrival, single and
  * batch lookups and a replica that loads the same records from PostgreSQL all list every match and recognise
  * none; the issuing country or (issuer, aeoId) still answers for one operator.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type ComposedGateway, composeGateway } from '../../src/compose.ts';
 import type { GatewayConfig } from '../../src/config/types.ts';
-import { type Gateway, startGateway } from '../../src/gateway.ts';
 import { createLogger } from '../../src/log.ts';
 import type { LookupAnswer } from '../../src/lookup/answer.ts';
-import type { Receipt } from '../../src/protocol/receipt.ts';
 import type { AeoStatusRecord } from '../../src/protocol/record.ts';
 import { openStore } from '../../src/store/open.ts';
 import type { Store } from '../../src/store/types.ts';
 import { makeAdmins, type TestAdmins } from '../support/admins.ts';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';
-import { decodePayload, httpRequest, postTo } from '../support/gateway.ts';
+import { type HttpClient, receiptOf } from '../support/gateway.ts';
+import { injectClient } from '../support/inject.ts';
 import { freshRecord, signAll } from '../support/records.ts';
 
 const TOKEN = randomBytes(32).toString('base64url');
@@ -24,21 +24,25 @@ const auth = { authorization: `Bearer ${TOKEN}` };
 
 let admins: TestAdmins;
 let db: TestDatabase;
-const running: { gateway: Gateway; store: Store }[] = [];
+/** A gateway of PE composed without listening, with clients of its two apps. */
+interface Pe {
+  gateway: ComposedGateway;
+  partner: HttpClient;
+  api: HttpClient;
+}
+const running: { gateway: ComposedGateway; store: Store }[] = [];
 
-async function startPe(): Promise<Gateway> {
+async function startPe(): Promise<Pe> {
   const config: GatewayConfig = admins.get('PE').config;
   const store = await openStore({ kind: 'postgres', databaseUrl: db.url });
-  const gateway = await startGateway(config, { store, log: createLogger('silent') });
+  const gateway = await composeGateway(config, { store, ownsStore: false, log: createLogger('silent') });
   running.push({ gateway, store });
-  return gateway;
+  return { gateway, partner: injectClient(gateway.app), api: injectClient(gateway.apiApp) };
 }
 
-async function send(gw: Gateway, issuer: 'CL' | 'AR', record: AeoStatusRecord): Promise<void> {
+async function send(gw: Pe, issuer: 'CL' | 'AR', record: AeoStatusRecord): Promise<void> {
   const jws = await signAll([record], admins.get(issuer).config.home.signers[0]!);
-  const res = await postTo(`${gw.url}/mra/v1/records`, { records: jws });
-  expect(res.status, res.text.slice(0, 300)).toBe(200);
-  const receipt = decodePayload((JSON.parse(res.text) as { receipt: string }).receipt) as Receipt;
+  const { receipt } = receiptOf(await gw.partner.post('/mra/v1/records', { records: jws }));
   expect(receipt.results.map((r) => r.outcome)).toEqual(['accepted']);
 }
 
@@ -52,14 +56,14 @@ function holding(
   return { ...r, operator: { ...r.operator, identifiers: [r.operator.identifiers[0]!, shared] } };
 }
 
-async function byIdentifier(gw: Gateway, query: string): Promise<LookupAnswer> {
-  const res = await httpRequest(`${gw.apiUrl}/api/v1/operators?${query}`, { method: 'GET', headers: auth });
+async function byIdentifier(gw: Pe, query: string): Promise<LookupAnswer> {
+  const res = await gw.api.request(`/api/v1/operators?${query}`, { method: 'GET', headers: auth });
   expect(res.status, res.text.slice(0, 300)).toBe(200);
   return JSON.parse(res.text) as LookupAnswer;
 }
 
-async function batch(gw: Gateway, items: unknown[]): Promise<LookupAnswer[]> {
-  const res = await postTo(`${gw.apiUrl}/api/v1/operators/lookup`, { items }, { headers: auth });
+async function batch(gw: Pe, items: unknown[]): Promise<LookupAnswer[]> {
+  const res = await gw.api.post('/api/v1/operators/lookup', { items }, { headers: auth });
   expect(res.status, res.text.slice(0, 300)).toBe(200);
   return (JSON.parse(res.text) as { answers: LookupAnswer[] }).answers;
 }
@@ -70,7 +74,7 @@ const cases = [
   { shared: { scheme: 'EORI', value: 'SHARED0000002' }, order: ['AR', 'CL'] as const },
 ];
 const records = new Map<string, AeoStatusRecord>();
-let gw: Gateway;
+let gw: Pe;
 
 beforeAll(async () => {
   const sha256 = (s: string) => createHash('sha256').update(s, 'utf8').digest('hex');

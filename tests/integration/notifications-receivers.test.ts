@@ -8,13 +8,13 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FAILURE_CLASSES } from '../../src/notifications/webhook-post.ts';
-import { expectProblem, postTo } from '../support/gateway.ts';
+import { expectProblem } from '../support/gateway.ts';
 import {
   apiGet,
   bearer,
+  type InjectedReplica,
   type LookupSetup,
   makeLookupSetup,
-  type Replica,
   TOKENS,
   within,
 } from '../support/lookup.ts';
@@ -61,17 +61,17 @@ async function listener(
   return l;
 }
 
-const subscribe = (r: Replica, body: Record<string, unknown>) =>
-  postTo(`${r.gateway.apiUrl}/api/v1/subscriptions`, body, { headers: bearer(TOKENS.border) });
+const subscribe = (r: InjectedReplica, body: Record<string, unknown>) =>
+  r.api.post(`/api/v1/subscriptions`, body, { headers: bearer(TOKENS.border) });
 
 describe('subscribing, where only https to 127.0.0.1 is allowed and no key is configured', () => {
   let setup: LookupSetup;
-  let a: Replica;
+  let a: InjectedReplica;
   let watched: Listener[];
 
   beforeAll(async () => {
     setup = await makeLookupSetup({ notifications: { allowHttp: false, allowHosts: ['127.0.0.1'] } });
-    a = await setup.replica();
+    a = await setup.composed();
     // Listeners where refused URLs point: none of them may see a connection.
     watched = [await listener('127.0.0.1', () => [204]), await listener('127.0.0.2', () => [204])];
   });
@@ -124,7 +124,7 @@ describe('subscribing, where only https to 127.0.0.1 is allowed and no key is co
 
 describe('delivering, where loopback over http is allowed', () => {
   let setup: LookupSetup;
-  let a: Replica;
+  let a: InjectedReplica;
   const listeners: Listener[] = [];
   const watch = async (answer: (port: number) => [number, Record<string, string>?]) => {
     const l = await listener('127.0.0.1', answer);
@@ -136,7 +136,7 @@ describe('delivering, where loopback over http is allowed', () => {
     setup = await makeLookupSetup({
       outbound: { backoffMs: 100, maxBackoffMs: 200, attempts: 2, requestTimeoutMs: 2_000 },
     });
-    a = await setup.replica();
+    a = await setup.composed();
   });
   afterAll(async () => {
     await Promise.all(listeners.map((l) => l.close()));

@@ -11,7 +11,7 @@ import type { GatewayConfig } from '../../src/config/types.ts';
 import { startGateway } from '../../src/gateway.ts';
 import { createLogger } from '../../src/log.ts';
 import { openStore } from '../../src/store/open.ts';
-import { expectProblem, httpRequest, postTo } from '../support/gateway.ts';
+import { expectProblem, httpRequest, postTo, socketClient } from '../support/gateway.ts';
 import {
   bearer,
   type LookupSetup,
@@ -82,6 +82,8 @@ async function replicaWith(notifications: Partial<GatewayConfig['notifications']
   const replica: Replica = {
     gateway,
     store,
+    partner: socketClient(gateway.url),
+    api: socketClient(gateway.apiUrl),
     async close() {
       open.delete(replica);
       await gateway.close();

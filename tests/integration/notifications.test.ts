@@ -7,14 +7,14 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { expectProblem, httpRequest, postTo } from '../support/gateway.ts';
+import { expectProblem } from '../support/gateway.ts';
 import {
   apiGet,
   bearer,
+  type InjectedReplica,
   type LookupSetup,
   lookupOne,
   makeLookupSetup,
-  type Replica,
   TOKENS,
   within,
 } from '../support/lookup.ts';
@@ -27,13 +27,13 @@ import {
 } from '../support/webhook-receiver.ts';
 
 let setup: LookupSetup;
-let a: Replica;
+let a: InjectedReplica;
 let receiver: WebhookReceiver;
 const secrets = new Map<string, string>();
 const ids = new Map<string, string>();
 
 async function subscribe(name: string, body: Record<string, unknown>): Promise<void> {
-  const res = await postTo(`${a.gateway.apiUrl}/api/v1/subscriptions`, body, {
+  const res = await a.api.post(`/api/v1/subscriptions`, body, {
     headers: bearer(TOKENS.border),
   });
   expect(res.status, res.text).toBe(201);
@@ -54,7 +54,7 @@ const forOperator = (path: string, aeoId: string) =>
 
 beforeAll(async () => {
   setup = await makeLookupSetup({ outbound: { backoffMs: 200, maxBackoffMs: 800, attempts: 4 } });
-  a = await setup.replica();
+  a = await setup.composed();
   receiver = await startReceiver();
   await subscribe('all', { url: receiver.url('/all') });
   await subscribe('pe-only', { url: receiver.url('/pe-only'), issuers: ['PE'] });
@@ -72,20 +72,20 @@ afterAll(async () => {
 
 describe('subscriptions', () => {
   it('are refused to a publish token and to no token', async () => {
-    const url = `${a.gateway.apiUrl}/api/v1/subscriptions`;
+    const url = '/api/v1/subscriptions';
     const body = { url: receiver.url('/x') };
-    expectProblem(await postTo(url, body, { headers: bearer(TOKENS.national) }), 403, 'FORBIDDEN');
-    expectProblem(await postTo(url, body, { headers: bearer(TOKENS.admin) }), 403, 'FORBIDDEN');
-    expectProblem(await postTo(url, body), 401, 'UNAUTHORIZED');
+    expectProblem(await a.api.post(url, body, { headers: bearer(TOKENS.national) }), 403, 'FORBIDDEN');
+    expectProblem(await a.api.post(url, body, { headers: bearer(TOKENS.admin) }), 403, 'FORBIDDEN');
+    expectProblem(await a.api.post(url, body), 401, 'UNAUTHORIZED');
   });
 
   it('take http and https URLs only, and known event types', async () => {
-    const url = `${a.gateway.apiUrl}/api/v1/subscriptions`;
+    const url = '/api/v1/subscriptions';
     const auth = { headers: bearer(TOKENS.border) };
-    expectProblem(await postTo(url, { url: 'ftp://127.0.0.1/x' }, auth), 400, 'BODY_INVALID');
-    expectProblem(await postTo(url, { url: 'not a url at all' }, auth), 400, 'BODY_INVALID');
+    expectProblem(await a.api.post(url, { url: 'ftp://127.0.0.1/x' }, auth), 400, 'BODY_INVALID');
+    expectProblem(await a.api.post(url, { url: 'not a url at all' }, auth), 400, 'BODY_INVALID');
     expectProblem(
-      await postTo(url, { url: receiver.url('/x'), events: ['operator.deleted'] }, auth),
+      await a.api.post(url, { url: receiver.url('/x'), events: ['operator.deleted'] }, auth),
       400,
       'BODY_INVALID',
     );
@@ -98,12 +98,12 @@ describe('subscriptions', () => {
     };
     expect(listed.subscriptions.map((s) => s.id)).toContain(ids.get('temp'));
     expect(listed.subscriptions.every((s) => s.secret === undefined)).toBe(true);
-    const del = await httpRequest(`${a.gateway.apiUrl}/api/v1/subscriptions/${ids.get('temp')}`, {
+    const del = await a.api.request(`/api/v1/subscriptions/${ids.get('temp')}`, {
       method: 'DELETE',
       headers: bearer(TOKENS.border),
     });
     expect(del.status).toBe(204);
-    const again = await httpRequest(`${a.gateway.apiUrl}/api/v1/subscriptions/${ids.get('temp')}`, {
+    const again = await a.api.request(`/api/v1/subscriptions/${ids.get('temp')}`, {
       method: 'DELETE',
       headers: bearer(TOKENS.border),
     });
@@ -179,7 +179,7 @@ describe('a version that takes effect later', () => {
     expect((await lookupOne(a, 'CL', aeoId)).recognised).toBe(true);
 
     // A replica living on that day sends it; the event says when it took effect.
-    const later = await setup.replica(undefined, () => new Date(Date.now() + 2 * 86_400_000 + 3_600_000));
+    const later = await setup.composed(undefined, () => new Date(Date.now() + 2 * 86_400_000 + 3_600_000));
     try {
       await within('benefits.stopped on its day', 5_000, async () => forOperator('/all', aeoId).length === 2);
       const stopped = forOperator('/all', aeoId)[1]!;
@@ -266,7 +266,7 @@ describe('a receiver down and back', () => {
     // finds nothing dead.
     const deadRow = JSON.parse(res.text) as { deliveries: { id: number; eventId: string }[] };
     const replay = (body: Record<string, unknown>, token: string = TOKENS.border, id = subId) =>
-      postTo(`${a.gateway.apiUrl}/api/v1/subscriptions/${id}/deliveries/replay`, body, {
+      a.api.post(`/api/v1/subscriptions/${id}/deliveries/replay`, body, {
         headers: bearer(token),
       });
     expectProblem(await replay({}, TOKENS.national), 403, 'FORBIDDEN');
@@ -290,7 +290,7 @@ describe('a receiver down and back', () => {
 
 describe('an MRA suspended in the configuration', () => {
   it('is notified once when a replica starts with it', async () => {
-    const b = await setup.replica({ status: 'suspended' });
+    const b = await setup.composed({ status: 'suspended' });
     try {
       await within('mra.suspended', 5_000, async () =>
         receiver.on('/all').some((r) => eventOf(r).type === 'mra.suspended'),

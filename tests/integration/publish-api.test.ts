@@ -1,17 +1,12 @@
 /**
  * The decisions API refuses what it must, with problem documents and stable codes, and leaves no trace
  * (docs/threats.md E for bad input); and it is closed to everyone but holders of the publish scope, while API
- * tokens open no partner route (docs/threats.md 52). On PostgreSQL, over real HTTP.
+ * tokens open no partner route (docs/threats.md 52). On PostgreSQL, through the HTTP apps.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeAdmins, type TestAdmins } from '../support/admins.ts';
-import {
-  expectProblem,
-  httpRequest,
-  postTo,
-  startTestGateway,
-  type TestGateway,
-} from '../support/gateway.ts';
+import { expectProblem } from '../support/gateway.ts';
+import { composeTestGateway, type InjectedGateway } from '../support/inject.ts';
 import {
   certifyBody,
   decide,
@@ -24,10 +19,10 @@ import {
 } from '../support/publishing.ts';
 
 let admins: TestAdmins;
-let pe: TestGateway;
+let pe: InjectedGateway;
 beforeAll(async () => {
   admins = makeAdmins(['PE', 'CL', 'AR'], { edit: (_id, raw) => withApiClients(raw) });
-  pe = await startTestGateway(admins.get('PE').config, 'postgres');
+  pe = await composeTestGateway(admins.get('PE').config, 'postgres');
 });
 afterAll(async () => {
   await pe?.close();
@@ -167,7 +162,7 @@ describe('invalid decisions', () => {
   it('accepts only application/json', async () => {
     const body = JSON.stringify({ ...certifyBody(freshAeoId()), decisionId: crypto.randomUUID() });
     for (const contentType of ['text/plain', 'application/x-www-form-urlencoded', 'text/csv']) {
-      const res = await postTo(`${pe.gateway.apiUrl}/api/v1/decisions`, body, {
+      const res = await pe.api.post('/api/v1/decisions', body, {
         contentType,
         headers: { authorization: `Bearer ${TOKENS.publish}` },
       });
@@ -187,7 +182,7 @@ describe('who may publish (docs/threats.md 52)', () => {
     expectProblem(await postDecision(pe, body(), TOKENS.unknown), 401, 'UNAUTHORIZED');
     // A prefix of a real token, and a real token sent under another scheme.
     expectProblem(await postDecision(pe, body(), TOKENS.publish.slice(0, -1)), 401, 'UNAUTHORIZED');
-    const basic = await postTo(`${pe.gateway.apiUrl}/api/v1/decisions`, body(), {
+    const basic = await pe.api.post('/api/v1/decisions', body(), {
       headers: { authorization: `Basic ${TOKENS.publish}` },
     });
     expectProblem(basic, 401, 'UNAUTHORIZED');
@@ -204,21 +199,21 @@ describe('who may publish (docs/threats.md 52)', () => {
   it('refuses any API token on the partner routes with 403', async () => {
     for (const token of [TOKENS.publish, TOKENS.border]) {
       const headers = { authorization: `Bearer ${token}` };
-      const records = await postTo(`${pe.url}/mra/v1/records`, { records: ['x'] }, { headers });
+      const records = await pe.partner.post('/mra/v1/records', { records: ['x'] }, { headers });
       expectProblem(records, 403, 'FORBIDDEN');
-      const wk = await httpRequest(`${pe.url}/mra/v1/.well-known/mra-gateway`, { method: 'GET', headers });
+      const wk = await pe.partner.request('/mra/v1/.well-known/mra-gateway', { method: 'GET', headers });
       expectProblem(wk, 403, 'FORBIDDEN');
     }
     // Without a token the partner route answers as usual (here: a receipt with a rejected record).
-    const plain = await postTo(`${pe.url}/mra/v1/records`, { records: ['x'] });
+    const plain = await pe.partner.post('/mra/v1/records', { records: ['x'] });
     expect(plain.status).toBe(200);
   });
 
-  it('serves the API only on its own listener', async () => {
+  it('serves the API only on its own app', async () => {
     const headers = { authorization: `Bearer ${TOKENS.publish}` };
-    const onPartner = await postTo(`${pe.url}/api/v1/decisions`, body(), { headers });
+    const onPartner = await pe.partner.post('/api/v1/decisions', body(), { headers });
     expectProblem(onPartner, 404, 'NOT_FOUND');
-    const onApi = await postTo(`${pe.gateway.apiUrl}/mra/v1/records`, { records: ['x'] }, { headers });
+    const onApi = await pe.api.post('/mra/v1/records', { records: ['x'] }, { headers });
     expectProblem(onApi, 404, 'NOT_FOUND');
   });
 });

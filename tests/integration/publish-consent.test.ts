@@ -6,7 +6,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Partner } from '../../src/mra/types.ts';
 import { makeAdmins, type TestAdmins } from '../support/admins.ts';
-import { expectProblem, STORE_KINDS, startTestGateway, type TestGateway } from '../support/gateway.ts';
+import { expectProblem, STORE_KINDS } from '../support/gateway.ts';
+import { composeTestGateway, type InjectedGateway } from '../support/inject.ts';
 import {
   certifyBody,
   decide,
@@ -28,9 +29,9 @@ afterAll(() => admins.cleanup());
 const peAtCl = (): Partner => admins.get('CL').config.partners.find((p) => p.adminId === 'PE')!;
 
 describe.each(STORE_KINDS)('consent on %s', (kind) => {
-  let pe: TestGateway;
+  let pe: InjectedGateway;
   beforeAll(async () => {
-    pe = await startTestGateway(admins.get('PE').config, kind);
+    pe = await composeTestGateway(admins.get('PE').config, kind);
   });
   afterAll(() => pe?.close());
 

@@ -1,5 +1,5 @@
 /**
- * The decisions API end to end over real HTTP, on PostgreSQL and the embedded store: every kind of decision
+ * The decisions API end to end through the HTTP apps, on PostgreSQL and the embedded store: every kind of decision
  * publishes the status it names under a strictly increasing version; each record verifies as a partner
  * verifies it, is stored byte for byte, and is accepted by a real partner gateway; a repeated decisionId
  * changes nothing and answers the same result.
@@ -7,7 +7,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Partner } from '../../src/mra/types.ts';
 import { makeAdmins, type TestAdmins } from '../support/admins.ts';
-import { outcomes, STORE_KINDS, startTestGateway, type TestGateway } from '../support/gateway.ts';
+import { outcomes, STORE_KINDS } from '../support/gateway.ts';
+import { composeTestGateway, type InjectedGateway } from '../support/inject.ts';
 import {
   certifyBody,
   decide,
@@ -30,11 +31,11 @@ afterAll(() => admins.cleanup());
 const peAtCl = (): Partner => admins.get('CL').config.partners.find((p) => p.adminId === 'PE')!;
 
 describe.each(STORE_KINDS)('decisions on %s', (kind) => {
-  let pe: TestGateway;
-  let cl: TestGateway;
+  let pe: InjectedGateway;
+  let cl: InjectedGateway;
   beforeAll(async () => {
-    pe = await startTestGateway(admins.get('PE').config, kind);
-    cl = await startTestGateway(admins.get('CL').config, 'embedded');
+    pe = await composeTestGateway(admins.get('PE').config, kind);
+    cl = await composeTestGateway(admins.get('CL').config, 'embedded');
   });
   afterAll(async () => {
     await pe?.close();

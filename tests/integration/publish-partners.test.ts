@@ -7,7 +7,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeAdmins, type TestAdmins } from '../support/admins.ts';
-import { STORE_KINDS, startTestGateway, type TestGateway } from '../support/gateway.ts';
+import { STORE_KINDS } from '../support/gateway.ts';
+import { composeTestGateway, type InjectedGateway } from '../support/inject.ts';
 import {
   certifyBody,
   decide,
@@ -38,11 +39,11 @@ beforeAll(() => {
 afterAll(() => admins.cleanup());
 
 describe.each(STORE_KINDS)('recipients on %s', (kind) => {
-  let pe: TestGateway;
+  let pe: InjectedGateway;
   /** The publisher's clock: the real time unless a test sets it. */
   let at: Date | undefined;
   beforeAll(async () => {
-    pe = await startTestGateway(admins.get('PE').config, kind, { clock: () => at ?? new Date() });
+    pe = await composeTestGateway(admins.get('PE').config, kind, { clock: () => at ?? new Date() });
   });
   afterAll(() => pe?.close());
 

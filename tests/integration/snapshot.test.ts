@@ -1,5 +1,5 @@
 /**
- * `GET /mra/v1/snapshot` over real HTTP, on PostgreSQL and on the embedded store: the latest record of every
+ * `GET /mra/v1/snapshot` through the HTTP app, on PostgreSQL and on the embedded store: the latest record of every
  * operator shared with the caller, paged by aeoId; every page carries the asOf, count and digest of the whole
  * snapshot, and the digest is the one docs/protocol.md defines, computed here independently from the records.
  * Paging stays on one snapshot while new records commit.
@@ -18,7 +18,8 @@ import {
   publish,
   requestToken,
 } from '../support/exchange.ts';
-import { expectProblem, STORE_KINDS, startTestGateway, type TestGateway } from '../support/gateway.ts';
+import { expectProblem, STORE_KINDS } from '../support/gateway.ts';
+import { composeTestGateway, type InjectedGateway } from '../support/inject.ts';
 
 let admins: TestAdmins;
 beforeAll(async () => {
@@ -36,9 +37,9 @@ const EMPTY_DIGEST = createHash('sha256').update('').digest('hex');
 const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64url');
 
 describe.each(STORE_KINDS)('snapshot on %s', (kind) => {
-  let pe: TestGateway;
+  let pe: InjectedGateway;
   beforeAll(async () => {
-    pe = await startTestGateway(admins.get('PE').config, kind);
+    pe = await composeTestGateway(admins.get('PE').config, kind);
   });
   afterAll(() => pe?.close());
 

@@ -6,10 +6,10 @@
 import { createHash, randomBytes, randomInt } from 'node:crypto';
 import { createServer } from 'node:net';
 import type { RawConfig } from '../../src/config/raw.ts';
-import type { Signer } from '../../src/config/types.ts';
+import type { GatewayConfig, Signer } from '../../src/config/types.ts';
 import { type SignOptions, signRequestToken } from '../../src/partner-client/request-token.ts';
 import { makeAdmins, type TestAdmins } from './admins.ts';
-import { type HttpResponse, httpRequest, postTo, type TestGateway } from './gateway.ts';
+import type { HttpResponse, ReachableGateway } from './gateway.ts';
 
 const token = () => randomBytes(32).toString('base64url');
 const sha256 = (s: string) => createHash('sha256').update(s, 'utf8').digest('hex');
@@ -87,9 +87,12 @@ export function newAeoId(prefix: string): string {
   return `${prefix}OP${next}`;
 }
 
+/** A test gateway, over sockets or injected, with its configuration. */
+export type ExchangeGateway = ReachableGateway & { gateway: { config: GatewayConfig } };
+
 /** Certifies (or suspends, with `decision`) an operator at `gw` through the decisions API; fails on refusal. */
 export async function publish(
-  gw: TestGateway,
+  gw: ReachableGateway,
   aeoId: string,
   overrides: Record<string, unknown> = {},
 ): Promise<{ record: { recordId: string; version: number; partners: string[] } | null }> {
@@ -108,7 +111,7 @@ export async function publish(
     },
     ...overrides,
   };
-  const res = await postTo(`${gw.gateway.apiUrl}/api/v1/decisions`, body, {
+  const res = await gw.api.post('/api/v1/decisions', body, {
     headers: bearer(API_TOKENS.operator),
   });
   if (res.status !== 201) throw new Error(`decision refused: ${res.status} ${res.text.slice(0, 300)}`);
@@ -127,11 +130,11 @@ export function requestToken(
 
 /** GETs `path` below /mra/v1 with `authorization` as given (none when undefined). */
 export function getPartnerRoute(
-  gw: TestGateway,
+  gw: ReachableGateway,
   path: string,
   authorization: string | undefined,
 ): Promise<HttpResponse> {
-  return httpRequest(`${gw.url}/mra/v1${path}`, {
+  return gw.partner.request(`/mra/v1${path}`, {
     method: 'GET',
     headers: authorization === undefined ? {} : { authorization },
   });
@@ -147,7 +150,7 @@ export interface PageBody {
 
 /** GETs one feed or snapshot page as `partner` with a fresh token; fails the test on anything but 200. */
 export async function getPage(
-  gw: TestGateway,
+  gw: ExchangeGateway,
   admins: TestAdmins,
   partner: string,
   path: string,

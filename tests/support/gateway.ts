@@ -1,8 +1,9 @@
 /**
  * A receiving gateway for integration tests: the real startGateway on port 0 over a real socket, on
  * PostgreSQL (a database of its own, dropped on close) or on the embedded store in memory, with a silent
- * logger unless the test brings one. Also the HTTP helpers the tests share: posting a body with exact bytes
- * and headers, reading a receipt, asserting a problem document, and snapshots of the evidence tables.
+ * logger unless the test brings one (inject.ts composes the same gateway without sockets). Also the HTTP
+ * helpers the tests share: posting a body with exact bytes and headers, reading a receipt, asserting a problem
+ * document, and snapshots of the evidence tables.
  */
 import { type Dispatcher, request } from 'undici';
 import { expect } from 'vitest';
@@ -17,16 +18,38 @@ import { createTestDatabase } from './db.ts';
 export type StoreKind = 'postgres' | 'embedded';
 export const STORE_KINDS: readonly StoreKind[] = ['postgres', 'embedded'];
 
-export interface TestGateway {
+/** Requests to one of a gateway's two apps, by path: over a socket, or injected (inject.ts). */
+export interface HttpClient {
+  /** POSTs `body` to `path`; sent as is when a string or bytes, as JSON otherwise. */
+  post(path: string, body: unknown, options?: PostOptions): Promise<HttpResponse>;
+  request(path: string, options: RequestOptions): Promise<HttpResponse>;
+}
+
+export interface RequestOptions {
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  headers?: Record<string, string>;
+  body?: string | Uint8Array;
+  dispatcher?: Dispatcher;
+}
+
+/** A test gateway however it is reached: the route helpers work with either. */
+export interface ReachableGateway {
   kind: StoreKind;
-  gateway: Gateway;
   store: Store;
-  url: string;
+  /** The partner-facing app (/mra/v1). */
+  partner: HttpClient;
+  /** The internal API app (/api/v1). */
+  api: HttpClient;
   /** POSTs a records batch; `body` is sent as is when a string or bytes, as JSON otherwise. */
   post(body: unknown, options?: PostOptions): Promise<HttpResponse>;
   /** POSTs `{ records }` and returns the receipt, failing the test on anything but 200. */
   send(records: readonly string[], options?: PostOptions): Promise<SentBatch>;
   close(): Promise<void>;
+}
+
+export interface TestGateway extends ReachableGateway {
+  gateway: Gateway;
+  url: string;
 }
 
 export interface PostOptions {
@@ -82,26 +105,54 @@ export async function startTestGateway(
     log: options.log ?? createLogger('silent'),
     ...(options.clock ? { clock: options.clock } : {}),
   });
-  const url = gateway.url;
-  const post = (body: unknown, o: PostOptions = {}) =>
-    postTo(`${url}${o.path ?? '/mra/v1/records'}`, body, o);
-  return {
+  const reachable = reachableGateway(
     kind,
-    gateway,
     store,
-    url,
-    post,
-    async send(records, o = {}) {
-      const res = await post({ records }, o);
-      if (res.status !== 200) throw new Error(`expected 200, got ${res.status}: ${res.text.slice(0, 300)}`);
-      const receiptJws = (JSON.parse(res.text) as { receipt: string }).receipt;
-      const receipt = decodePayload(receiptJws) as Receipt;
-      return { receiptJws, receipt, results: receipt.results };
-    },
-    async close() {
+    socketClient(gateway.url),
+    socketClient(gateway.apiUrl),
+    async () => {
       await gateway.close();
       await dispose();
     },
+  );
+  return { ...reachable, gateway, url: gateway.url };
+}
+
+/** The shared part of a test gateway, over the two clients given. */
+export function reachableGateway(
+  kind: StoreKind,
+  store: Store,
+  partner: HttpClient,
+  api: HttpClient,
+  close: () => Promise<void>,
+): ReachableGateway {
+  const post = (body: unknown, o: PostOptions = {}) => partner.post(o.path ?? '/mra/v1/records', body, o);
+  return {
+    kind,
+    store,
+    partner,
+    api,
+    post,
+    async send(records, o = {}) {
+      return receiptOf(await post({ records }, o));
+    },
+    close,
+  };
+}
+
+/** The receipt of a records POST, failing the test on anything but 200. */
+export function receiptOf(res: HttpResponse): SentBatch {
+  if (res.status !== 200) throw new Error(`expected 200, got ${res.status}: ${res.text.slice(0, 300)}`);
+  const receiptJws = (JSON.parse(res.text) as { receipt: string }).receipt;
+  const receipt = decodePayload(receiptJws) as Receipt;
+  return { receiptJws, receipt, results: receipt.results };
+}
+
+/** A client of the listener at `baseUrl`, over real sockets. */
+export function socketClient(baseUrl: string): HttpClient {
+  return {
+    post: (path, body, o = {}) => postTo(`${baseUrl}${path}`, body, o),
+    request: (path, o) => httpRequest(`${baseUrl}${path}`, o),
   };
 }
 
@@ -115,15 +166,7 @@ export async function postTo(target: string, body: unknown, o: PostOptions = {})
   });
 }
 
-export async function httpRequest(
-  target: string,
-  options: {
-    method: 'GET' | 'POST' | 'PUT' | 'DELETE';
-    headers?: Record<string, string>;
-    body?: string | Uint8Array;
-    dispatcher?: Dispatcher;
-  },
-): Promise<HttpResponse> {
+export async function httpRequest(target: string, options: RequestOptions): Promise<HttpResponse> {
   const res = await request(target, {
     method: options.method,
     headers: options.headers ?? {},
@@ -229,7 +272,7 @@ export async function expectNoTrace(
  * and that none of `records` left a trace.
  */
 export async function expectRejected(
-  gw: TestGateway,
+  gw: ReachableGateway,
   variants: Record<string, string>,
   code: string,
   records: readonly { recordId: string; operator: { aeoId: string } }[] = [],

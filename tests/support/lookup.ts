@@ -5,19 +5,20 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { expect } from 'vitest';
+import { type ComposedGateway, composeGateway } from '../../src/compose.ts';
 import type { RawConfig } from '../../src/config/raw.ts';
 import type { GatewayConfig } from '../../src/config/types.ts';
 import { type Gateway, startGateway } from '../../src/gateway.ts';
 import { createLogger } from '../../src/log.ts';
 import type { LookupAnswer } from '../../src/lookup/answer.ts';
 import type { Mra } from '../../src/mra/types.ts';
-import type { Receipt } from '../../src/protocol/receipt.ts';
 import type { AeoStatusRecord } from '../../src/protocol/record.ts';
 import { openStore } from '../../src/store/open.ts';
 import type { Store } from '../../src/store/types.ts';
 import { makeAdmins, type TestAdmins } from './admins.ts';
 import { createTestDatabase, type TestDatabase } from './db.ts';
-import { decodePayload, type HttpResponse, httpRequest, postTo, type SentBatch } from './gateway.ts';
+import { type HttpClient, type HttpResponse, receiptOf, type SentBatch, socketClient } from './gateway.ts';
+import { injectClient } from './inject.ts';
 import { signAll } from './records.ts';
 
 const token = () => randomBytes(32).toString('base64url');
@@ -25,10 +26,24 @@ const sha256 = (s: string) => createHash('sha256').update(s, 'utf8').digest('hex
 
 export const TOKENS = { border: token(), national: token(), admin: token(), monitoring: token() } as const;
 
-export interface Replica {
-  gateway: Gateway;
+/** A replica however it is reached: the lookup helpers work with either. */
+export interface ReachableReplica {
   store: Store;
+  /** The partner-facing app (/mra/v1). */
+  partner: HttpClient;
+  /** The internal API app (/api/v1). */
+  api: HttpClient;
   close(): Promise<void>;
+}
+
+/** A replica listening on sockets. */
+export interface Replica extends ReachableReplica {
+  gateway: Gateway;
+}
+
+/** A replica composed without sockets, reached through `inject`. */
+export interface InjectedReplica extends ReachableReplica {
+  gateway: ComposedGateway;
 }
 
 export interface LookupSetup {
@@ -40,8 +55,10 @@ export interface LookupSetup {
    * runs it at another time (a replica that lives on the day a later-dated version takes effect).
    */
   replica(mra?: Partial<Mra>, clock?: () => Date): Promise<Replica>;
+  /** The same as `replica`, composed without listening: for tests where the transport is not the point. */
+  composed(mra?: Partial<Mra>, clock?: () => Date): Promise<InjectedReplica>;
   /** Signs `records` as CL and posts them to `replica`'s /mra/v1/records; fails on anything but 200. */
-  send(replica: Replica, records: readonly AeoStatusRecord[]): Promise<SentBatch>;
+  send(replica: ReachableReplica, records: readonly AeoStatusRecord[]): Promise<SentBatch>;
   close(): Promise<void>;
 }
 
@@ -72,41 +89,48 @@ export async function makeLookupSetup(
       : { ...loaded, redis: { ...loaded.redis, url: options.redisUrl } };
   const signer = admins.get('CL').config.home.signers[0]!;
   const db = await createTestDatabase();
-  const replicas = new Set<Replica>();
+  const replicas = new Set<ReachableReplica>();
+  const amend = (mra: Partial<Mra> | undefined): GatewayConfig =>
+    mra === undefined
+      ? config
+      : { ...config, partners: config.partners.map((p) => ({ ...p, mra: { ...p.mra, ...mra } })) };
+  // Registered for close before it is returned: a test that fails half-way leaves nothing running.
+  const track = <R extends ReachableReplica>(
+    store: Store,
+    gateway: { close(): Promise<void> },
+    make: (close: () => Promise<void>) => R,
+  ): R => {
+    const replica = make(async () => {
+      replicas.delete(replica);
+      await gateway.close();
+      await store.close();
+    });
+    replicas.add(replica);
+    return replica;
+  };
+  const startOptions = (clock: (() => Date) | undefined) => ({
+    log: createLogger('silent'),
+    ...(clock === undefined ? {} : { clock }),
+  });
   return {
     admins,
     config,
     db,
     async replica(mra, clock) {
       const store = await openStore({ kind: 'postgres', databaseUrl: db.url });
-      const amended: GatewayConfig =
-        mra === undefined
-          ? config
-          : { ...config, partners: config.partners.map((p) => ({ ...p, mra: { ...p.mra, ...mra } })) };
-      const gateway = await startGateway(amended, {
-        store,
-        log: createLogger('silent'),
-        ...(clock === undefined ? {} : { clock }),
-      });
-      const replica: Replica = {
-        gateway,
-        store,
-        async close() {
-          replicas.delete(replica);
-          await gateway.close();
-          await store.close();
-        },
-      };
-      replicas.add(replica);
-      return replica;
+      const gateway = await startGateway(amend(mra), { store, ...startOptions(clock) });
+      const [partner, api] = [socketClient(gateway.url), socketClient(gateway.apiUrl)];
+      return track(store, gateway, (close) => ({ gateway, store, partner, api, close }));
+    },
+    async composed(mra, clock) {
+      const store = await openStore({ kind: 'postgres', databaseUrl: db.url });
+      const gateway = await composeGateway(amend(mra), { store, ownsStore: false, ...startOptions(clock) });
+      const [partner, api] = [injectClient(gateway.app), injectClient(gateway.apiApp)];
+      return track(store, gateway, (close) => ({ gateway, store, partner, api, close }));
     },
     async send(replica, records) {
       const jws = await signAll(records, signer);
-      const res = await postTo(`${replica.gateway.url}/mra/v1/records`, { records: jws });
-      if (res.status !== 200) throw new Error(`expected 200, got ${res.status}: ${res.text.slice(0, 300)}`);
-      const receiptJws = (JSON.parse(res.text) as { receipt: string }).receipt;
-      const receipt = decodePayload(receiptJws) as Receipt;
-      return { receiptJws, receipt, results: receipt.results };
+      return receiptOf(await replica.partner.post('/mra/v1/records', { records: jws }));
     },
     async close() {
       for (const r of [...replicas]) await r.close();
@@ -121,12 +145,16 @@ export function bearer(t: string): Record<string, string> {
 }
 
 /** GETs `path` below /api/v1 on `replica` with the border token (or `auth`). */
-export function apiGet(replica: Replica, path: string, auth = bearer(TOKENS.border)): Promise<HttpResponse> {
-  return httpRequest(`${replica.gateway.apiUrl}/api/v1${path}`, { method: 'GET', headers: auth });
+export function apiGet(
+  replica: ReachableReplica,
+  path: string,
+  auth = bearer(TOKENS.border),
+): Promise<HttpResponse> {
+  return replica.api.request(`/api/v1${path}`, { method: 'GET', headers: auth });
 }
 
 /** The answer for one operator, failing on anything but 200. */
-export async function lookupOne(replica: Replica, issuer: string, aeoId: string, asOf?: string) {
+export async function lookupOne(replica: ReachableReplica, issuer: string, aeoId: string, asOf?: string) {
   const q = asOf === undefined ? '' : `?asOf=${encodeURIComponent(asOf)}`;
   const res = await apiGet(replica, `/operators/${issuer}/${aeoId}${q}`);
   expect(res.status, res.text.slice(0, 300)).toBe(200);
@@ -134,11 +162,11 @@ export async function lookupOne(replica: Replica, issuer: string, aeoId: string,
 }
 
 export async function lookupBatch(
-  replica: Replica,
+  replica: ReachableReplica,
   body: unknown,
   auth = bearer(TOKENS.border),
 ): Promise<HttpResponse> {
-  return postTo(`${replica.gateway.apiUrl}/api/v1/operators/lookup`, body, { headers: auth });
+  return replica.api.post('/api/v1/operators/lookup', body, { headers: auth });
 }
 
 const PATIENCE_MS = 60_000;

@@ -12,7 +12,7 @@ import type { Partner } from '../../src/mra/types.ts';
 import type { AeoStatusRecord } from '../../src/protocol/record.ts';
 import type { Store } from '../../src/store/types.ts';
 import { validateAgainst } from '../../src/validation.ts';
-import { type HttpResponse, httpRequest, postTo, type TestGateway } from './gateway.ts';
+import type { HttpResponse, ReachableGateway, TestGateway } from './gateway.ts';
 
 const token = () => randomBytes(32).toString('base64url');
 
@@ -31,13 +31,17 @@ export function withApiClients(raw: RawConfig): void {
 
 const bearer = (t: string) => ({ authorization: `Bearer ${t}` });
 
-/** POSTs a decision to the API listener with the publishing token unless another is given. */
-export function postDecision(gw: TestGateway, body: unknown, t: string | null = TOKENS.publish) {
-  return postTo(`${gw.gateway.apiUrl}/api/v1/decisions`, body, { headers: t === null ? {} : bearer(t) });
+/** POSTs a decision to the API app with the publishing token unless another is given. */
+export function postDecision(gw: ReachableGateway, body: unknown, t: string | null = TOKENS.publish) {
+  return gw.api.post('/api/v1/decisions', body, { headers: t === null ? {} : bearer(t) });
 }
 
-export function apiGet(gw: TestGateway, path: string, t: string = TOKENS.publish): Promise<HttpResponse> {
-  return httpRequest(`${gw.gateway.apiUrl}/api/v1${path}`, { method: 'GET', headers: bearer(t) });
+export function apiGet(
+  gw: ReachableGateway,
+  path: string,
+  t: string = TOKENS.publish,
+): Promise<HttpResponse> {
+  return gw.api.request(`/api/v1${path}`, { method: 'GET', headers: bearer(t) });
 }
 
 export interface DecisionResult {
@@ -48,7 +52,7 @@ export interface DecisionResult {
 }
 
 /** Posts a decision that must succeed (201, or 200 for a replay) and returns the publisher's result. */
-export async function decide(gw: TestGateway, body: Record<string, unknown>): Promise<DecisionResult> {
+export async function decide(gw: ReachableGateway, body: Record<string, unknown>): Promise<DecisionResult> {
   const res = await postDecision(gw, { decisionId: crypto.randomUUID(), ...body });
   if (res.status !== 201 && res.status !== 200)
     throw new Error(`decision refused: ${res.status} ${res.text.slice(0, 300)}`);
@@ -192,7 +196,7 @@ export interface ImportProgressBody {
   finishedAt: string | null;
 }
 
-export async function importProgress(gw: TestGateway, importId: string): Promise<ImportProgressBody> {
+export async function importProgress(gw: ReachableGateway, importId: string): Promise<ImportProgressBody> {
   const res = await apiGet(gw, `/register/imports/${importId}`);
   if (res.status !== 200) throw new Error(`progress: ${res.status} ${res.text.slice(0, 300)}`);
   return JSON.parse(res.text) as ImportProgressBody;

@@ -1,0 +1,154 @@
+/**
+ * The composition root: configuration and an open store → every service, built here once → the two HTTP apps,
+ * ready for requests but not listening, and an orderly shutdown. gateway.ts opens the store, listens and
+ * starts the timers that run without requests.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { GatewayConfig } from './config/types.ts';
+import { startDelivery } from './delivery/delivery.ts';
+import { createDeliveryStatus } from './delivery/status.ts';
+import { type AppDeps, buildApiApp, buildPartnerApp } from './http/app.ts';
+import { apiListener, serverFactoryFor } from './http/server.ts';
+import { createPartnerSync, type PartnerSync } from './inbound/partner-sync.ts';
+import { createInboundService } from './inbound/receive.ts';
+import { createFeedback } from './lookup/feedback.ts';
+import { startLookup } from './lookup/service.ts';
+import { notifyWithin, startNotifications } from './notifications/service.ts';
+import { createSubscriptions } from './notifications/subscriptions.ts';
+import { createSnapshots } from './partner-api/snapshot.ts';
+import { createPublisher } from './publishing/publish.ts';
+import { createQueueRuntime, workerCloseGraceMs } from './queue/runtime.ts';
+import { createRegisterImporter } from './register-import/importer.ts';
+import type { Store } from './store/types.ts';
+
+export type Services = Omit<AppDeps, 'serverFactory'>;
+
+export interface ComposedGateway {
+  config: GatewayConfig;
+  /** The partner-facing app: /mra/v1, mutual TLS in production. */
+  app: FastifyInstance;
+  /** The internal app of the home administration's own systems: /api/v1, bearer tokens. */
+  apiApp: FastifyInstance;
+  store: Store;
+  /** Feed catch-up and reconciliation with each partner; run once by tests and the admin API. */
+  sync: PartnerSync;
+  services: Services;
+  /** Closes the apps (and their listeners, if any), then the background work, then the store if owned. */
+  close(): Promise<void>;
+}
+
+export interface ComposeOptions {
+  log: Logger;
+  store: Store;
+  /** Whether close() closes the store too (it was opened for this gateway). */
+  ownsStore: boolean;
+  clock?: () => Date;
+}
+
+export async function composeGateway(
+  config: GatewayConfig,
+  options: ComposeOptions,
+): Promise<ComposedGateway> {
+  const { log, store } = options;
+  const clock = options.clock ? { clock: options.clock } : {};
+  const closeStore = async () => {
+    if (options.ownsStore) await store.close();
+  };
+  // Every Redis connection of the job queues, shared by delivery and notifications, closed after both.
+  const queues = createQueueRuntime(config.redis, log.child({ component: 'queue' }));
+  const closeQueues = () => queues.close(workerCloseGraceMs(config));
+  // Before any listener: a Redis that evicts keys stops the start here (docs/threats.md 55); one that is down
+  // does not (docs/threats.md 53).
+  const delivery = await startDelivery({ config, store, log, queues }).catch(async (error: unknown) => {
+    await closeQueues();
+    await closeStore();
+    throw error;
+  });
+  // The read model loads what is held now; no batch can be received before the listeners open.
+  const lookup = await startLookup({ config, store, log }).catch(async (error: unknown) => {
+    await delivery.close();
+    await closeQueues();
+    await closeStore();
+    throw error;
+  });
+  const notifications = await startNotifications({ config, store, log, queues, ...clock }).catch(
+    async (error: unknown) => {
+      await Promise.all([delivery.close(), lookup.close()]);
+      await closeQueues();
+      await closeStore();
+      throw error;
+    },
+  );
+  const inbound = createInboundService({
+    config,
+    store,
+    log,
+    ...clock,
+    onCommitted: (change) => {
+      lookup.committed(change);
+      if (change.changes.length > 0) notifications.wake();
+    },
+    inTransaction: notifyWithin(config),
+  });
+  const publisher = createPublisher({ config, store, ...clock, onPublished: () => delivery.wake() });
+  const sync = createPartnerSync({ config, store, inbound, log, ...clock });
+  const now = options.clock ?? (() => new Date());
+  const services: Services = {
+    config,
+    store,
+    log,
+    clock: now,
+    inbound,
+    snapshots: createSnapshots({ store, home: config.home.adminId, clock: now }),
+    publisher,
+    importer: createRegisterImporter({ store, publisher }),
+    deliveries: createDeliveryStatus(store, () => delivery.wake()),
+    queueReady: () => delivery.ready(),
+    lookup,
+    feedback: createFeedback({ sql: store, partners: config.partners, clock: options.clock }),
+    subscriptions: createSubscriptions({
+      store,
+      settings: config.notifications,
+      clock: options.clock,
+      onReplayed: () => notifications.wake(),
+    }),
+    sync,
+  };
+
+  const background = async () => {
+    await Promise.all([delivery.close(), lookup.close(), notifications.close()]);
+    await closeQueues();
+    await closeStore();
+  };
+  let app: FastifyInstance | undefined;
+  let apiApp: FastifyInstance | undefined;
+  try {
+    app = await buildPartnerApp({
+      ...services,
+      serverFactory: serverFactoryFor(config.server, config.partners),
+    });
+    apiApp = await buildApiApp({ ...services, serverFactory: serverFactoryFor(apiListener(config), []) });
+  } catch (error) {
+    await Promise.all([app?.close(), apiApp?.close()]);
+    await background();
+    throw error;
+  }
+  const apps = { app, apiApp };
+  let closing: Promise<void> | undefined;
+  return {
+    config,
+    ...apps,
+    store,
+    sync,
+    services,
+    close() {
+      closing ??= (async () => {
+        await Promise.all([apps.app.close(), apps.apiApp.close(), sync.close()]);
+        // After the listeners: no request can publish any more; the worker finishes its batch (docs/threats.md 65).
+        await background();
+      })();
+      return closing;
+    },
+  };
+}
