@@ -22,10 +22,14 @@ export const LAYERS: readonly (readonly string[])[] = [
   ['config'],
   // 4. Infrastructure configured by it: the stores and the queues.
   ['store', 'queue'],
-  // 5. What flows share on top of infrastructure: the outbox relay, the HTTP client of partners' gateways.
-  ['outbox-relay.ts', 'partner-client'],
+  // 5. What flows share on top of infrastructure: the outbox relay, the HTTP client of partners' gateways, the
+  // audit chain that every flow appends to in its own transaction.
+  ['outbox-relay.ts', 'partner-client', 'audit'],
   // 6. The flows.
   ['inbound', 'lookup', 'notifications', 'publishing', 'register-import', 'delivery', 'partner-api'],
+  // 6b. What reads the facts every flow left: monitoring (figures, reports, summaries, dashboard) and the
+  // retention of personal data.
+  ['monitoring', 'retention'],
   // 7. The transport.
   ['http'],
   // 8. The composition root (services and apps, not listening), the gateway that listens, then the command

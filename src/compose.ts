@@ -14,6 +14,9 @@ import { createPartnerSync, type PartnerSync } from './inbound/partner-sync.ts';
 import { createInboundService } from './inbound/receive.ts';
 import { createFeedback } from './lookup/feedback.ts';
 import { startLookup } from './lookup/service.ts';
+import { recordMraTerms } from './monitoring/mra-history.ts';
+import { createReportService } from './monitoring/report.ts';
+import { createSummaryService } from './monitoring/summaries/service.ts';
 import { notifyWithin, startNotifications } from './notifications/service.ts';
 import { createSubscriptions } from './notifications/subscriptions.ts';
 import { createSnapshots } from './partner-api/snapshot.ts';
@@ -55,6 +58,13 @@ export async function composeGateway(
   const closeStore = async () => {
     if (options.ownsStore) await store.close();
   };
+  // The MRA terms this start runs with, kept before anything is exchanged under them.
+  await recordMraTerms(store, config.partners, (options.clock ?? (() => new Date()))()).catch(
+    async (error: unknown) => {
+      await closeStore();
+      throw error;
+    },
+  );
   // Every Redis connection of the job queues, shared by delivery and notifications, closed after both.
   const queues = createQueueRuntime(config.redis, log.child({ component: 'queue' }));
   const closeQueues = () => queues.close(workerCloseGraceMs(config));
@@ -114,6 +124,20 @@ export async function composeGateway(
       onReplayed: () => notifications.wake(),
     }),
     sync,
+    reports: createReportService({
+      store,
+      config,
+      clock: now,
+      flushLookups: () => lookup.counts.flush(store),
+    }),
+    summaries: createSummaryService({
+      config,
+      store,
+      log,
+      clock: now,
+      cache: inbound.chainCache,
+      flushLookups: () => lookup.counts.flush(store),
+    }),
   };
 
   const background = async () => {
@@ -144,7 +168,7 @@ export async function composeGateway(
     services,
     close() {
       closing ??= (async () => {
-        await Promise.all([apps.app.close(), apps.apiApp.close(), sync.close()]);
+        await Promise.all([apps.app.close(), apps.apiApp.close(), sync.close(), services.summaries.close()]);
         // After the listeners: no request can publish any more; the worker finishes its batch (docs/threats.md 65).
         await background();
       })();

@@ -21,6 +21,13 @@ export const RECORD_REJECTION_CODES = [
 ] as const;
 export type RecordRejectionCode = (typeof RECORD_REJECTION_CODES)[number];
 
+/**
+ * Per-summary rejection codes of monitoring summaries beyond the record codes they share (docs/protocol.md,
+ * "Monitoring summaries"): outcomes inside a receipt only, never the code of a failed request.
+ */
+export const SUMMARY_ONLY_REJECTION_CODES = ['SUBJECT_MISMATCH', 'MRA_UNKNOWN'] as const;
+export type SummaryRejectionCode = RecordRejectionCode | (typeof SUMMARY_ONLY_REJECTION_CODES)[number];
+
 /** Whole-request and operational codes. */
 export const REQUEST_ERROR_CODES = [
   'BAD_REQUEST',

@@ -4,11 +4,13 @@
  * shutdown.
  */
 import type { Logger } from 'pino';
+import { anchorBaseline } from './audit/baseline.ts';
 import { type ComposedGateway, composeGateway } from './compose.ts';
 import type { GatewayConfig } from './config/types.ts';
 import { openHoldingListener } from './http/holding.ts';
 import { watchRevocationLists } from './inbound/revocation-watch.ts';
 import { createLogger } from './log.ts';
+import { startRetentionTimer } from './retention/retention.ts';
 import { openStoreWaiting } from './store/open-waiting.ts';
 import type { Store } from './store/types.ts';
 
@@ -17,6 +19,8 @@ export interface Gateway extends Omit<ComposedGateway, 'services'> {
   url: string;
   /** Base URL of the internal API listener, e.g. http://127.0.0.1:8080. */
   apiUrl: string;
+  /** Monitoring summaries: pushes and pulls run on timers, and once by tests. */
+  summaries: ComposedGateway['services']['summaries'];
 }
 
 export interface StartOptions {
@@ -60,7 +64,19 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     'gateway listening',
   );
   sync.start();
+  composed.services.summaries.start();
   const stopRevocationWatch = watchRevocationLists(config.partners, log, { clock: options.clock });
+  const stopRetention = startRetentionTimer(store, config.retention, log, options.clock);
+  // Evidence from before the audit trail existed is anchored once, at the first start after the upgrade.
+  const anchoring = anchorBaseline(store).then(
+    (tables) =>
+      tables > 0 ? log.info({ tables }, 'evidence from before the audit trail anchored') : undefined,
+    (error: unknown) =>
+      log.warn(
+        { err: error },
+        'could not anchor evidence from before the audit trail; tried again at the next start',
+      ),
+  );
 
   let closing: Promise<void> | undefined;
   return {
@@ -69,11 +85,14 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     apiApp,
     store,
     sync,
+    summaries: composed.services.summaries,
     url,
     apiUrl,
     close() {
       closing ??= (async () => {
         stopRevocationWatch();
+        await stopRetention();
+        await anchoring;
         await composed.close();
       })();
       return closing;

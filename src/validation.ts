@@ -94,6 +94,16 @@ export function validateAgainst(name: SchemaName, value: unknown): ValidationRes
   return { ok: false, errors: (validate.errors ?? []).map(describeError) };
 }
 
+/**
+ * Compiles a schema that a module builds in code from the protocol's own constants (so that a code list is
+ * stated once), on this same strict instance and date rule. Compile once, at module load.
+ */
+export function compileValidator(schema: object): (value: unknown) => ValidationResult {
+  const validate = ajv.compile(schema);
+  return (value) =>
+    validate(value) ? { ok: true } : { ok: false, errors: (validate.errors ?? []).map(describeError) };
+}
+
 function describeError(error: ErrorObject): string {
   const where = error.instancePath === '' ? '(root)' : error.instancePath;
   if (error.keyword === 'additionalProperties') {

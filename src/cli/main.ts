@@ -9,6 +9,7 @@ import { GatewayError } from '../errors.ts';
 import { startGateway } from '../gateway.ts';
 import { createLogger } from '../log.ts';
 import { guardProcess } from '../process-guard.ts';
+import { auditVerifyCommand, retentionRunCommand } from './audit.ts';
 import { runDemo } from './demo.ts';
 
 const program = new Command()
@@ -111,6 +112,25 @@ program
       print: (l) => console.log(l),
     });
     if (!ok) process.exitCode = 1;
+  });
+
+const audit = program.command('audit').description('the tamper-evident audit trail');
+audit
+  .command('verify')
+  .description('verify the audit chain and the evidence it anchors; exit 0 intact, 1 broken, 2 cannot run')
+  .option('-c, --config <file>', 'configuration file (default: $MRA_CONFIG or ./gateway.yaml)')
+  .action(async (opts: { config?: string }) => {
+    process.exitCode = await auditVerifyCommand(opts);
+  });
+
+program
+  .command('retention')
+  .description('retention of personal data of withdrawn operators')
+  .command('run')
+  .description('remove the personal data of operators withdrawn for longer than the configured period')
+  .option('-c, --config <file>', 'configuration file (default: $MRA_CONFIG or ./gateway.yaml)')
+  .action(async (opts: { config?: string }) => {
+    process.exitCode = await retentionRunCommand(opts);
   });
 
 program.parseAsync().catch((error: unknown) => {

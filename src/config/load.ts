@@ -12,8 +12,10 @@ import type { ParsedCertificate, SigningAlgorithm, TrustStore } from '../crypto/
 import { GatewayError } from '../errors.ts';
 import type { Mra, Partner } from '../mra/types.ts';
 import { validateAgainst } from '../validation.ts';
+import { resolveMonitoring } from './monitoring.ts';
 import { resolveNotifications } from './notifications.ts';
 import type { RawConfig, RawPartner, RawSecret, RawSigning } from './raw.ts';
+import { resolveRetention } from './retention.ts';
 import { attachRevocation } from './revocation.ts';
 import type { GatewayConfig, Signer } from './types.ts';
 
@@ -139,6 +141,8 @@ function resolveConfig(raw: RawConfig, baseDir: string, env: Environment): Gatew
       scopes: new Set(c.scopes),
     })),
     notifications: resolveNotifications(raw.notifications, (s, field) => readSecret(s, field, at, env)),
+    monitoring: resolveMonitoring(raw.monitoring),
+    retention: resolveRetention(raw.retention),
     logLevel: env.LOG_LEVEL ?? 'info',
   };
 }

@@ -1,5 +1,7 @@
 /** The configuration file as schemas/config.schema.json admits it, before files and secrets are read. */
 import type { Programme, Role } from '../protocol/record.ts';
+import type { RawMonitoring } from './monitoring.ts';
+import type { RawRetention } from './retention.ts';
 import type { RawRevocation } from './revocation.ts';
 import type { ApiScope, OutboundSettings } from './types.ts';
 
@@ -64,4 +66,6 @@ export interface RawConfig {
     secretKeys?: { id: string; key: RawSecret }[];
     secretOverlapMs?: number;
   };
+  monitoring?: RawMonitoring;
+  retention?: RawRetention;
 }

@@ -1,6 +1,8 @@
 import type { KeyObject } from 'node:crypto';
 import type { ParsedCertificate, SigningAlgorithm } from '../crypto/types.ts';
 import type { Partner } from '../mra/types.ts';
+import type { MonitoringSettings } from './monitoring.ts';
+import type { RetentionSettings } from './retention.ts';
 
 export type ApiScope = 'publish' | 'border' | 'admin' | 'monitoring';
 
@@ -88,6 +90,8 @@ export interface GatewayConfig {
   partners: readonly Partner[];
   apiClients: readonly ApiClient[];
   notifications: NotificationSettings;
+  monitoring: MonitoringSettings;
+  retention: RetentionSettings;
   logLevel: string;
 }
 

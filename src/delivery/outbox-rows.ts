@@ -2,6 +2,7 @@
  * The worker's reads and writes on the outbox. Every write names the job and the states it moves from, so a
  * stale or duplicated job (BullMQ is at-least-once) cannot undo what another attempt settled.
  */
+import { appendAudit, receiptReceivedEntry } from '../audit/chain.ts';
 import type { Receipt } from '../protocol/receipt.ts';
 import type { DeliveryJob } from '../queue/jobs.ts';
 import type { Store } from '../store/types.ts';
@@ -75,9 +76,9 @@ export async function settleWithReceipt(
         };
   });
   await store.transaction(async (tx) => {
-    await tx.query(
+    const kept = await tx.query(
       `INSERT INTO outbound_receipt (receipt_id, partner, received_at, receipt_jws) VALUES ($1, $2, $3, $4)
-       ON CONFLICT (receipt_id) DO NOTHING`,
+       ON CONFLICT (receipt_id) DO NOTHING RETURNING receipt_id`,
       [sent.receipt.receiptId, partner, now, sent.receiptJws],
     );
     await tx.query(
@@ -89,6 +90,8 @@ export async function settleWithReceipt(
         WHERE o.id = v.id AND o.job_id = $3 AND o.state IN ('pending', 'retrying')`,
       [JSON.stringify(updates), sent.receipt.receiptId, jobId, now],
     );
+    if (kept.length > 0)
+      await appendAudit(tx, receiptReceivedEntry(partner, sent.receipt.receiptId, sent.receiptJws));
   });
   const delivered = updates.filter((u) => u.state === 'delivered').length;
   return { delivered, rejected: updates.length - delivered };

@@ -1,8 +1,9 @@
 /**
- * Delivery status for the home administration (issue 3, "Deliver" 4): where each record stands with each
+ * Delivery status for the home administration: where each record stands with each
  * partner, the dead letters, and their replay. Reads and writes PostgreSQL only, so the API answers whatever
  * state Redis is in.
  */
+import { adminAction, GATEWAY_ACTOR, withAudit } from '../audit/chain.ts';
 import type { Store } from '../store/types.ts';
 
 export const DELIVERY_STATES = ['pending', 'retrying', 'delivered', 'dead'] as const;
@@ -37,6 +38,8 @@ export interface DeliveryFilter {
 export interface ReplaySelection {
   partner?: string | undefined;
   ids?: readonly number[] | undefined;
+  /** The API client that asked, chained with the rows it replayed (src/audit/chain.ts). */
+  actor?: string | undefined;
 }
 
 export interface DeliveryStatus {
@@ -108,15 +111,29 @@ export function createDeliveryStatus(store: Store, onReplayed: () => void = () =
     async replay(selection) {
       // The state test in the WHERE makes a replay happen once: a second one finds the rows pending (or
       // delivered) and changes nothing; concurrent replays serialise on the row locks.
-      const rows = await store.query<{ id: string }>(
-        `UPDATE outbox SET state = 'pending', enqueued_at = NULL, job_id = NULL, attempts = 0
-          WHERE state = 'dead' AND ($1::text IS NULL OR partner = $1)
-            AND ($2::jsonb IS NULL OR id IN (SELECT (jsonb_array_elements_text($2::jsonb))::bigint))
-          RETURNING id::text`,
-        [
-          selection.partner ?? null,
-          selection.ids === undefined ? null : JSON.stringify(selection.ids.map(String)),
-        ],
+      const rows = await withAudit(
+        store,
+        (tx) =>
+          tx.query<{ id: string }>(
+            `UPDATE outbox SET state = 'pending', enqueued_at = NULL, job_id = NULL, attempts = 0
+              WHERE state = 'dead' AND ($1::text IS NULL OR partner = $1)
+                AND ($2::jsonb IS NULL OR id IN (SELECT (jsonb_array_elements_text($2::jsonb))::bigint))
+                -- A record whose text retention removed can no longer be sent as signed.
+                AND NOT EXISTS (SELECT 1 FROM home_record h WHERE h.seq = outbox.record_seq AND h.jws IS NULL)
+              RETURNING id::text`,
+            [
+              selection.partner ?? null,
+              selection.ids === undefined ? null : JSON.stringify(selection.ids.map(String)),
+            ],
+          ),
+        (r) =>
+          r.length === 0
+            ? undefined
+            : adminAction(selection.actor ?? GATEWAY_ACTOR, selection.partner ?? 'all-partners', {
+                action: 'delivery-replay',
+                partner: selection.partner ?? null,
+                outbox: r.map((x) => Number(x.id)).sort((a, b) => a - b),
+              }),
       );
       const replayed = rows.map((r) => Number(r.id)).sort((a, b) => a - b);
       if (replayed.length > 0) onReplayed();

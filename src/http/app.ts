@@ -11,6 +11,8 @@ import type { PartnerSync } from '../inbound/partner-sync.ts';
 import type { InboundService } from '../inbound/receive.ts';
 import type { Answerer } from '../lookup/answer.ts';
 import type { FeedbackService } from '../lookup/feedback.ts';
+import type { ReportService } from '../monitoring/report.ts';
+import type { SummaryService } from '../monitoring/summaries/service.ts';
 import type { Subscriptions } from '../notifications/subscriptions.ts';
 import type { Snapshots } from '../partner-api/snapshot.ts';
 import type { Publisher } from '../publishing/publish.ts';
@@ -24,11 +26,15 @@ import { registerDecisionRoutes } from './routes/api/decisions.ts';
 import { registerDeliveryStatusRoutes, registerReplayRoute } from './routes/api/deliveries.ts';
 import { registerFeedbackRoute, registerFeedbackSummaryRoute } from './routes/api/feedback.ts';
 import { registerImportRoutes } from './routes/api/imports.ts';
+import { registerMonitoringReportRoute } from './routes/api/monitoring.ts';
 import { registerOperatorRoutes } from './routes/api/operators.ts';
 import { registerPartnerSyncRoutes, registerReconciliationRoutes } from './routes/api/partners.ts';
 import { registerSubscriptionRoutes } from './routes/api/subscriptions.ts';
+import { registerSummaryRoutes } from './routes/api/summaries.ts';
+import { registerDashboardRoutes } from './routes/dashboard.ts';
 import { registerFeedRoutes } from './routes/feed.ts';
 import { registerHealthRoutes } from './routes/health.ts';
+import { registerMonitoringRoutes } from './routes/monitoring.ts';
 import { registerRecordsRoute } from './routes/records.ts';
 import { registerWellKnownRoute } from './routes/well-known.ts';
 
@@ -56,6 +62,10 @@ export interface AppDeps {
   subscriptions: Subscriptions;
   /** Feed catch-up and reconciliation with each partner. */
   sync: PartnerSync;
+  /** Monitoring summaries exchanged with partners: received, served, issued, pushed. */
+  summaries: SummaryService;
+  /** The monitoring report of an MRA over a period. */
+  reports: ReportService;
   /** Creates the node server (TLS, timeouts). */
   serverFactory: FastifyServerFactory;
 }
@@ -95,6 +105,13 @@ export async function buildPartnerApp(deps: AppDeps): Promise<FastifyInstance> {
         cache: deps.inbound.chainCache,
         clock: deps.clock,
       });
+      await registerMonitoringRoutes(mra, {
+        config,
+        store: deps.store,
+        summaries: deps.summaries,
+        cache: deps.inbound.chainCache,
+        clock: deps.clock,
+      });
     },
     { prefix: '/mra/v1' },
   );
@@ -110,6 +127,8 @@ export async function buildApiApp(deps: AppDeps): Promise<FastifyInstance> {
     serverFactory: deps.serverFactory,
   });
   registerHealthRoutes(app, deps.store, deps.queueReady);
+  // The dashboard, outside /api/v1: a browser signs in once with a token and then holds a session cookie.
+  await registerDashboardRoutes(app, { config, store: deps.store, clock: deps.clock });
   // Each route group sits behind the scope it needs.
   await app.register(
     async (api) => {
@@ -137,6 +156,14 @@ export async function buildApiApp(deps: AppDeps): Promise<FastifyInstance> {
       await api.register(async (monitoring) => {
         requireScope(monitoring, config.apiClients, 'monitoring');
         registerFeedbackSummaryRoute(monitoring, deps.feedback);
+      });
+      await api.register(async (monitoring) => {
+        requireScope(monitoring, config.apiClients, 'monitoring');
+        registerSummaryRoutes(monitoring, deps.summaries);
+      });
+      await api.register(async (monitoring) => {
+        requireScope(monitoring, config.apiClients, 'monitoring');
+        registerMonitoringReportRoute(monitoring, deps.reports);
       });
       await api.register(async (border) => {
         requireScope(border, config.apiClients, 'border');

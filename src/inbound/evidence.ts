@@ -1,5 +1,6 @@
 /** Loads what is held for a batch and writes its verdicts: evidence, current state, identifiers, receipt. */
 import { createHash } from 'node:crypto';
+import { countOutcomes } from '../protocol/receipt-counts.ts';
 import type { Sql } from '../store/types.ts';
 import type { Candidate } from './judge.ts';
 import { type HeldFacts, operatorKey, type Verdict } from './verdict.ts';
@@ -77,8 +78,9 @@ export async function writeVerdicts(
 ): Promise<void> {
   const kept = verdicts.filter((d): d is Accepted => d.outcome === 'candidate');
   await tx.query(
-    `INSERT INTO inbound_receipt (receipt_id, sender, received_at, record_count, accepted_count, receipt_jws)
-     VALUES ($1, $2, $3, $4, $5, $6)`,
+    `INSERT INTO inbound_receipt (receipt_id, sender, received_at, record_count, accepted_count, receipt_jws,
+       outcome_counts)
+     VALUES ($1, $2, $3, $4, $5, $6, $7)`,
     [
       receipt.receiptId,
       receipt.sender,
@@ -86,6 +88,10 @@ export async function writeVerdicts(
       verdicts.length,
       kept.filter((d) => d.result === 'accepted').length,
       receipt.receiptJws,
+      // What the receipt says, counted once here for the monitoring figures (src/monitoring/border-figures.ts).
+      JSON.stringify(
+        countOutcomes(verdicts.map((d) => (d.outcome === 'candidate' ? { outcome: d.result } : d))),
+      ),
     ],
   );
   const conflicts = verdicts.filter((d) => d.outcome === 'rejected' && d.code === 'RECORD_ID_CONFLICT');
@@ -169,7 +175,7 @@ async function writeCurrentState(tx: Sql, accepted: readonly Accepted[], at: Dat
      ON CONFLICT (issuer, aeo_id) DO UPDATE SET version = EXCLUDED.version, record_id = EXCLUDED.record_id,
        status = EXCLUDED.status, status_since = EXCLUDED.status_since, programme = EXCLUDED.programme,
        roles = EXCLUDED.roles, name = EXCLUDED.name, enterprise_size = EXCLUDED.enterprise_size,
-       payload = EXCLUDED.payload, updated_at = EXCLUDED.updated_at
+       payload = EXCLUDED.payload, updated_at = EXCLUDED.updated_at, redacted_at = NULL
      WHERE operator_state.version < EXCLUDED.version`,
     [rows, at.toISOString()],
   );

@@ -3,9 +3,9 @@
  * signature, strict schema, MRA rules. Stateless; what depends on stored state is decided in evidence.ts.
  */
 import type { ChainCache } from '../crypto/chain-cache.ts';
-import { RECORD_PROFILE } from '../crypto/compact-jws.ts';
+import { type JwsProfile, RECORD_PROFILE } from '../crypto/compact-jws.ts';
 import { recordDigest, sha256Hex } from '../crypto/digest.ts';
-import type { TrustStore } from '../crypto/types.ts';
+import type { CheckResult, TrustStore } from '../crypto/types.ts';
 import { type VerifiedObject, verifySignedObject } from '../crypto/verify-signed.ts';
 import type { RecordRejectionCode } from '../errors.ts';
 import type { Partner } from '../mra/types.ts';
@@ -46,15 +46,7 @@ export async function judgeBatch(
   records: readonly string[],
   ctx: JudgeContext,
 ): Promise<{ sender: string | null; judged: Judged[] }> {
-  const stores = orderedStores(ctx);
-  const verified = await Promise.all(
-    records.map((jws) =>
-      verifySignedObject(jws, { profile: RECORD_PROFILE, stores, at: ctx.now, cache: ctx.cache }),
-    ),
-  );
-  // Without mTLS the partner is known by signatures alone: the first record that verifies names the sender,
-  // and a record signed by anyone else in the same batch is an issuer mismatch.
-  const sender = ctx.tlsPeer ?? verified.find((v) => v.ok)?.signer ?? null;
+  const { sender, verified } = await verifyBatch(records, RECORD_PROFILE, ctx);
   const judged = records.map((jws, index): Judged => {
     const digest = recordDigest(jws);
     const v = verified[index]!;
@@ -62,6 +54,24 @@ export async function judgeBatch(
     return judgeVerified(jws, index, digest, v, sender, ctx);
   });
   return { sender, judged };
+}
+
+/**
+ * Verifies each signed object of a batch (records, monitoring summaries) under `profile`, and names the batch's
+ * sender: the TLS peer, or without mTLS the signer of the first object that verifies, so that an object signed
+ * by anyone else in the same batch is an issuer mismatch.
+ */
+export async function verifyBatch(
+  tokens: readonly string[],
+  profile: JwsProfile,
+  ctx: JudgeContext,
+): Promise<{ sender: string | null; verified: CheckResult<VerifiedObject>[] }> {
+  const stores = orderedStores(ctx);
+  const verified = await Promise.all(
+    tokens.map((jws) => verifySignedObject(jws, { profile, stores, at: ctx.now, cache: ctx.cache })),
+  );
+  const sender = ctx.tlsPeer ?? verified.find((v) => v.ok)?.signer ?? null;
+  return { sender, verified };
 }
 
 function judgeVerified(

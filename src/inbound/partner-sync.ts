@@ -7,7 +7,9 @@
  * a timer and an admin call never pull the same page twice over. Replicas may still overlap; that costs
  * `duplicate` outcomes, never a wrong state.
  */
+
 import type { Logger } from 'pino';
+import { adminAction, withAudit } from '../audit/chain.ts';
 import type { GatewayConfig } from '../config/types.ts';
 import { GatewayError } from '../errors.ts';
 import type { Partner } from '../mra/types.ts';
@@ -20,9 +22,10 @@ import { createReconciler, type ReconciliationReport } from './reconcile.ts';
 export type { PullReport, ReconciliationReport };
 
 export interface PartnerSync {
-  pull(adminId: string): Promise<PullReport>;
+  /** `actor`: the API client that asked, chained with the outcome (src/audit/chain.ts); none for timers. */
+  pull(adminId: string, actor?: string): Promise<PullReport>;
   pullAll(): Promise<PullReport[]>;
-  reconcile(adminId: string): Promise<ReconciliationReport>;
+  reconcile(adminId: string, actor?: string): Promise<ReconciliationReport>;
   reconcileAll(): Promise<ReconciliationReport[]>;
   /** Stored reconciliation reports, newest first. */
   reports(filter: { partner?: string; limit: number }): Promise<ReconciliationReport[]>;
@@ -63,15 +66,32 @@ export function createPartnerSync(deps: PartnerSyncDeps): PartnerSync {
     return started;
   }
 
+  /** An action asked through the API, chained once it is done (it commits what it pulls on its own). */
+  async function asked<T extends object>(
+    actor: string | undefined,
+    adminId: string,
+    action: string,
+    result: T,
+  ) {
+    if (actor === undefined) return result;
+    await withAudit(
+      deps.store,
+      async () => undefined,
+      () => adminAction(actor, adminId, { action, ...result }),
+    );
+    return result;
+  }
+
   const sync: PartnerSync = {
-    async pull(adminId) {
+    async pull(adminId, actor) {
       const partner = partnerOf(adminId);
-      return once(pulling, adminId, () => puller.pull(partner));
+      return asked(actor, adminId, 'partner-pull', await once(pulling, adminId, () => puller.pull(partner)));
     },
     pullAll: () => Promise.all(deps.config.partners.map((p) => sync.pull(p.adminId))),
-    async reconcile(adminId) {
+    async reconcile(adminId, actor) {
       const partner = partnerOf(adminId);
-      return once(reconciling, adminId, () => reconciler.reconcile(partner));
+      const report = await once(reconciling, adminId, () => reconciler.reconcile(partner));
+      return asked(actor, adminId, 'partner-reconcile', report);
     },
     reconcileAll: () => Promise.all(deps.config.partners.map((p) => sync.reconcile(p.adminId))),
     reports: (filter) => reconciler.reports(filter),

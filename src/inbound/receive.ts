@@ -5,6 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
+import { appendAudit, receiptSentEntry } from '../audit/chain.ts';
 import type { GatewayConfig } from '../config/types.ts';
 import { type ChainCache, createChainCache } from '../crypto/chain-cache.ts';
 import type { Partner } from '../mra/types.ts';
@@ -14,7 +15,7 @@ import type { Sql, Store } from '../store/types.ts';
 import { changeOf, type InboundChange } from './change.ts';
 import { loadHeld, lockBatch, writeVerdicts } from './evidence.ts';
 import { type Candidate, type Judged, judgeBatch } from './judge.ts';
-import { resultOf, signReceipt } from './receipt.ts';
+import { logReceiptOutcomes, resultOf, signReceipt } from './receipt.ts';
 import { judgeAgainstHeld, type Verdict } from './verdict.ts';
 
 export interface ReceiveRequest {
@@ -74,7 +75,7 @@ export function createInboundService(deps: InboundDeps): InboundService {
     }
     deps.onCommitted?.(changeOf(sender, now, result.verdicts));
 
-    logOutcomes(deps.log, result.receipt);
+    logReceiptOutcomes(deps.log, result.receipt, 'records');
     return { receipt: result.receipt, receiptJws: result.receiptJws };
   }
 
@@ -99,6 +100,9 @@ export function createInboundService(deps: InboundDeps): InboundService {
         { receiptId: receipt.receiptId, sender, receivedAt: now, receiptJws },
         verdicts,
       );
+      // Last, as every batch waits on the chain's lock until this one commits. The receipt lists each
+      // record's digest, so this one entry anchors the whole batch.
+      await appendAudit(tx, receiptSentEntry(sender, receipt.receiptId, receiptJws));
       return { receipt, receiptJws, verdicts };
     });
   }
@@ -151,24 +155,4 @@ function asUnstorable(c: Candidate): Judged {
     code: 'SCHEMA_INVALID',
     detail: 'payload holds a value outside what the protocol allows',
   };
-}
-
-function logOutcomes(log: Logger, receipt: Receipt): void {
-  const counts: Record<string, number> = {};
-  for (const r of receipt.results) {
-    const key = r.outcome === 'rejected' ? `rejected:${r.code}` : r.outcome;
-    counts[key] = (counts[key] ?? 0) + 1;
-  }
-  log.info(
-    { receiptId: receipt.receiptId, sender: receipt.sender, outcomes: counts },
-    'records batch received',
-  );
-  for (const r of receipt.results) {
-    if (r.code === 'RECORD_ID_CONFLICT') {
-      log.warn(
-        { security: true, sender: receipt.sender, recordId: r.recordId },
-        'recordId re-used for another payload',
-      );
-    }
-  }
 }

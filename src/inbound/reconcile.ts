@@ -7,7 +7,9 @@
  * The snapshot's records are read, not verified: none of them is stored, and a forged one could only make
  * the two sides look different, which is what the report then says.
  */
+
 import type { Logger } from 'pino';
+import { reconciliationEntry, withAudit } from '../audit/chain.ts';
 import type { GatewayConfig } from '../config/types.ts';
 import { parseCompactJws } from '../crypto/compact-jws.ts';
 import { recordDigest } from '../crypto/digest.ts';
@@ -61,19 +63,33 @@ export function createReconciler(deps: ReconcileDeps) {
       detail = `snapshot as of ${remote.asOf}: ${drift}`;
     }
     const summary = remote.ok ? remote : remote.summary;
-    const [row] = await deps.store.query<{ id: string }>(
-      `INSERT INTO reconciliation (partner, at, partner_digest, local_digest, partner_count, local_count,
+    const result = {
+      partner: partner.adminId,
+      inSync,
+      partnerDigest: summary?.digest ?? null,
+      localDigest,
+      partnerCount: summary?.count ?? null,
+      localCount: local.length,
+    };
+    // Chained with the row, so a report cannot be rewritten afterwards to say the two sides agreed.
+    const [row] = await withAudit(
+      deps.store,
+      (tx) =>
+        tx.query<{ id: string }>(
+          `INSERT INTO reconciliation (partner, at, partner_digest, local_digest, partner_count, local_count,
          in_sync, detail) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id::text`,
-      [
-        partner.adminId,
-        at.toISOString(),
-        summary?.digest ?? null,
-        localDigest,
-        summary?.count ?? null,
-        local.length,
-        inSync,
-        detail,
-      ],
+          [
+            partner.adminId,
+            at.toISOString(),
+            summary?.digest ?? null,
+            localDigest,
+            summary?.count ?? null,
+            local.length,
+            inSync,
+            detail,
+          ],
+        ),
+      (rows) => reconciliationEntry(rows[0]?.id ?? '', result),
     );
     const report: ReconciliationReport = {
       id: row!.id,
@@ -96,7 +112,7 @@ export function createReconciler(deps: ReconcileDeps) {
     const rows = await deps.store.query<{ aeo_id: string; version: string; jws_digest: string }>(
       `SELECT s.aeo_id, s.version::text AS version, r.jws_digest
          FROM operator_state s JOIN inbound_record r ON r.record_id = s.record_id
-        WHERE s.issuer = $1`,
+        WHERE s.issuer = $1 AND s.redacted_at IS NULL`,
       [partner],
     );
     return rows.map((r) => ({

@@ -22,6 +22,7 @@ import {
 } from './answer-types.ts';
 import { dayString, isoOfMs, rolesOfMask } from './columns.ts';
 import { JsonBytes, lit } from './json-bytes.ts';
+import type { LookupCounts } from './lookup-counts.ts';
 import type { ReadModel } from './read-model.ts';
 import { ReasonTable } from './reason-table.ts';
 
@@ -77,7 +78,12 @@ const STATUS = new Map<AeoStatus, Buffer>(
 /** Bytes an answer usually takes; the writer grows past it when needed. */
 const ANSWER_SIZE = 1_024;
 
-export function createAnswerer(model: ReadModel, partners: readonly Partner[]): Answerer {
+/** `counts`: where each answer is counted for the monitoring reviews (lookup-counts.ts); absent, none is. */
+export function createAnswerer(
+  model: ReadModel,
+  partners: readonly Partner[],
+  counts?: LookupCounts,
+): Answerer {
   const partnerOf = new Map(partners.map((p) => [p.adminId, p]));
   // The recognition rule, tabulated once per MRA (reason-table.ts); judging a row is then a lookup.
   const reasons = new Map(partners.map((p) => [p.adminId, new ReasonTable(p.mra)]));
@@ -217,7 +223,9 @@ export function createAnswerer(model: ReadModel, partners: readonly Partner[]): 
 
   function one(out: JsonBytes, query: OperatorQuery, at: Date): void {
     if ('aeoId' in query) {
-      write(out, query, judge(model.find(query.issuer, query.aeoId), query.issuer, at), at);
+      const j = judge(model.find(query.issuer, query.aeoId), query.issuer, at);
+      counts?.count(j.issuer, j.reason);
+      write(out, query, j, at);
       return;
     }
     const slots = model.findByIdentifier(query.scheme, query.value, query.country);
@@ -234,8 +242,17 @@ export function createAnswerer(model: ReadModel, partners: readonly Partner[]): 
         several.push(j);
       }
     }
-    if (several !== undefined) writeAmbiguous(out, query, several, at);
-    else write(out, query, held ?? notYet ?? judge(undefined, query.country, at), at);
+    if (several !== undefined) {
+      // Counted under the issuer asked for, or the one issuer of all matches; across issuers, under none.
+      const issuer =
+        query.country ?? (several.every((j) => j.issuer === held?.issuer) ? held?.issuer : undefined);
+      counts?.count(issuer, 'ambiguous-identifier');
+      writeAmbiguous(out, query, several, at);
+      return;
+    }
+    const j = held ?? notYet ?? judge(undefined, query.country, at);
+    counts?.count(j.issuer, j.reason);
+    write(out, query, j, at);
   }
 
   const answerJson = (query: OperatorQuery, at: Date) => {

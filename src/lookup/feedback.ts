@@ -7,6 +7,7 @@
  */
 import type { Partner } from '../mra/types.ts';
 import type { Sql } from '../store/types.ts';
+import { effectiveFromSql, payloadSql } from './payload-sql.ts';
 
 /** A report may come from a border system whose clock runs a little ahead; further ahead is refused. */
 export const FUTURE_SKEW_MS = 5 * 60_000;
@@ -99,13 +100,24 @@ export function createFeedback(options: {
           reason: item.reason ?? null,
         }));
         // One statement for the whole report; a key already stored (an earlier report, or twice in this one)
-        // is left as first reported and comes back as a duplicate.
+        // is left as first reported and comes back as a duplicate. The operator's enterprise size is that of
+        // its version in effect at the consignment (`at`, by the as-of rule), kept with the row so that a later
+        // change of size does not move it; the current size only when no version was in effect then.
         const inserted = await sql.query<{ k: string }>(
           `INSERT INTO border_feedback (client_id, consignment_ref, issuer, aeo_id, benefit, applied, at, reason,
-             received_at)
-           SELECT $1, r.consignment_ref, r.issuer, r.aeo_id, r.benefit, r.applied, r.at, r.reason, $3
-             FROM jsonb_to_recordset($2::jsonb) AS r(consignment_ref text, issuer text, aeo_id text, benefit text,
+             received_at, enterprise_size)
+           SELECT $1, f.consignment_ref, f.issuer, f.aeo_id, f.benefit, f.applied, f.at, f.reason, $3,
+                  CASE WHEN v.found THEN v.size ELSE s.enterprise_size END
+             FROM jsonb_to_recordset($2::jsonb) AS f(consignment_ref text, issuer text, aeo_id text, benefit text,
                applied boolean, at timestamptz, reason text)
+             LEFT JOIN operator_state s ON s.issuer = f.issuer AND s.aeo_id = f.aeo_id
+             LEFT JOIN LATERAL (
+               SELECT true AS found, p.doc->'operator'->>'enterpriseSize' AS size
+                 FROM inbound_record r CROSS JOIN LATERAL (SELECT ${payloadSql('r')} AS doc) p
+                WHERE r.issuer = f.issuer AND r.aeo_id = f.aeo_id AND r.outcome = 'accepted'
+                  AND (r.jws IS NOT NULL OR r.kept_payload IS NOT NULL)
+                  AND ${effectiveFromSql("p.doc->>'statusSince'", 'r.received_at')} <= f.at
+                ORDER BY r.version DESC LIMIT 1) v ON true
            ON CONFLICT DO NOTHING
            RETURNING json_build_array(consignment_ref, issuer, aeo_id, benefit)::text AS k`,
           [clientId, JSON.stringify(rows), now.toISOString()],
@@ -120,13 +132,13 @@ export function createFeedback(options: {
     },
 
     async summary(query) {
-      // The enterprise size is the operator's current one (operator_state), not the size at the time of the
-      // consignment: the gateway keeps sizes only with the latest version.
+      // The enterprise size of the operator's version in effect at the consignment (stored with the row);
+      // unknown when none was known.
       const rows = await sql.query<{ benefit: string; size: string; applied: string; refused: string }>(
-        `SELECT f.benefit, coalesce(s.enterprise_size, 'unknown') AS size,
+        `SELECT f.benefit, coalesce(f.enterprise_size, 'unknown') AS size,
                 count(*) FILTER (WHERE f.applied)::text AS applied,
                 count(*) FILTER (WHERE NOT f.applied)::text AS refused
-           FROM border_feedback f LEFT JOIN operator_state s ON s.issuer = f.issuer AND s.aeo_id = f.aeo_id
+           FROM border_feedback f
           WHERE ($1::text IS NULL OR f.issuer = $1)
             AND ($2::timestamptz IS NULL OR f.at >= $2)
             AND ($3::timestamptz IS NULL OR f.at < $3)

@@ -25,9 +25,10 @@ interface VersionRow {
   roles: Role[] | string;
 }
 
-// The payload segment of the compact JWS, base64url → JSON, decoded in the database.
-const PAYLOAD = `convert_from(decode(rpad(translate(split_part(r.jws, '.', 2), '-_', '+/'),
-  ((length(split_part(r.jws, '.', 2)) + 3) / 4) * 4, '='), 'base64'), 'UTF8')::jsonb`;
+// The payload segment of the compact JWS, base64url → JSON, decoded in the database; for a record whose JWS
+// retention removed, the payload it kept without the operator's personal data (src/retention/retention.ts).
+const PAYLOAD = `coalesce(convert_from(decode(rpad(translate(split_part(r.jws, '.', 2), '-_', '+/'),
+  ((length(split_part(r.jws, '.', 2)) + 3) / 4) * 4, '='), 'base64'), 'UTF8')::jsonb, r.kept_payload)`;
 
 const VERSION_COLUMNS = `r.issuer, r.aeo_id, r.version::text AS version, r.record_id::text AS record_id, r.jws_digest,
   floor(extract(epoch FROM r.received_at) * 1000)::float8 AS received_ms,

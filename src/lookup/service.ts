@@ -13,6 +13,7 @@ import type { Store } from '../store/types.ts';
 import { type Answerer, createAnswerer } from './answer.ts';
 import { parseChange } from './change-message.ts';
 import { loadAll, loadSince } from './load.ts';
+import { LOOKUP_FLUSH_INTERVAL_MS, LookupCounts } from './lookup-counts.ts';
 import { ReadModel } from './read-model.ts';
 
 /**
@@ -26,6 +27,8 @@ export interface LookupService extends Answerer {
   readonly model: ReadModel;
   /** For inbound: a committed batch. */
   committed(change: InboundChange): void;
+  /** Answers counted per partner, day and outcome, flushed to lookup_daily on a timer and at close. */
+  readonly counts: LookupCounts;
   /** Reloads from PostgreSQL what was received since the mark; resolves when applied. */
   resync(): Promise<void>;
   close(): Promise<void>;
@@ -38,6 +41,8 @@ export interface LookupOptions {
   /** false: no Redis channel (single replica, or a test without Redis). */
   replicate?: boolean;
   resyncIntervalMs?: number;
+  /** How often lookup counts are added to lookup_daily (LOOKUP_FLUSH_INTERVAL_MS). */
+  countsFlushIntervalMs?: number;
 }
 
 export async function startLookup(options: LookupOptions): Promise<LookupService> {
@@ -93,10 +98,21 @@ export async function startLookup(options: LookupOptions): Promise<LookupService
   }
   const timer = setInterval(() => void resync(), options.resyncIntervalMs ?? RESYNC_INTERVAL_MS);
   timer.unref();
-  const answerer = createAnswerer(model, options.config.partners);
+  const counts = new LookupCounts(options.config.partners.map((p) => p.adminId));
+  const flushCounts = () =>
+    counts.flush(store).catch((error: unknown) => {
+      log.warn({ err: error instanceof Error ? error.message : String(error) }, 'lookup counts not flushed');
+    });
+  const countsTimer = setInterval(
+    () => void flushCounts(),
+    options.countsFlushIntervalMs ?? LOOKUP_FLUSH_INTERVAL_MS,
+  );
+  countsTimer.unref();
+  const answerer = createAnswerer(model, options.config.partners, counts);
 
   return {
     model,
+    counts,
     answer: answerer.answer,
     answerJson: answerer.answerJson,
     batchJson: answerer.batchJson,
@@ -117,8 +133,10 @@ export async function startLookup(options: LookupOptions): Promise<LookupService
     resync,
     async close() {
       clearInterval(timer);
+      clearInterval(countsTimer);
       await channel?.close();
       await chain;
+      await flushCounts();
     },
   };
 }

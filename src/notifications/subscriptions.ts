@@ -4,6 +4,7 @@
  * secret is sealed at rest (secrets.ts) and returned once, at creation or rotation.
  */
 import { randomUUID } from 'node:crypto';
+import { adminAction, withAudit } from '../audit/chain.ts';
 import type { NotificationSettings } from '../config/types.ts';
 import { GatewayError } from '../errors.ts';
 import type { Store } from '../store/types.ts';
@@ -111,19 +112,30 @@ export function createSubscriptions(deps: SubscriptionsDeps): Subscriptions {
       const id = randomUUID();
       const secret = newSecret();
       const sealed = vault.seal(id, secret);
-      const [row] = await store.query<Row>(
-        `INSERT INTO webhook_subscription (id, api_client, url, issuers, events, secret, secret_key_id, created_at)
+      const [row] = await withAudit(
+        store,
+        (tx) =>
+          tx.query<Row>(
+            `INSERT INTO webhook_subscription (id, api_client, url, issuers, events, secret, secret_key_id, created_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id::text, url, issuers, events, created_at`,
-        [
-          id,
-          client,
-          url,
-          input.issuers ?? [],
-          input.events ?? [],
-          sealed.secret,
-          sealed.keyId,
-          clock().toISOString(),
-        ],
+            [
+              id,
+              client,
+              url,
+              input.issuers ?? [],
+              input.events ?? [],
+              sealed.secret,
+              sealed.keyId,
+              clock().toISOString(),
+            ],
+          ),
+        // The address may carry the receiver's own credentials: the chain keeps what was subscribed to.
+        () =>
+          adminAction(client, id, {
+            action: 'subscription-create',
+            issuers: input.issuers ?? [],
+            events: input.events ?? [],
+          }),
       );
       return { ...subscriptionOf(row!), secret };
     },
@@ -132,14 +144,20 @@ export function createSubscriptions(deps: SubscriptionsDeps): Subscriptions {
       const sealed = vault.seal(id, secret);
       const now = clock();
       // The secret that signed until now keeps signing through the overlap, so receivers move at their pace.
-      const [row] = await store.query<{ until: Date | null }>(
-        `UPDATE webhook_subscription
+      const [row] = await withAudit(
+        store,
+        (tx) =>
+          tx.query<{ until: Date | null }>(
+            `UPDATE webhook_subscription
             SET previous_secret = secret, previous_secret_key_id = secret_key_id,
                 previous_secret_until = $5::timestamptz + make_interval(secs => $6::double precision / 1000),
                 secret = $3, secret_key_id = $4
           WHERE id = $1 AND api_client = $2
           RETURNING CASE WHEN $6::bigint > 0 THEN previous_secret_until END AS until`,
-        [id, client, sealed.secret, sealed.keyId, now.toISOString(), settings.secretOverlapMs],
+            [id, client, sealed.secret, sealed.keyId, now.toISOString(), settings.secretOverlapMs],
+          ),
+        (rows) =>
+          rows.length === 0 ? undefined : adminAction(client, id, { action: 'subscription-rotate-secret' }),
       );
       if (row === undefined) return undefined;
       return {
@@ -149,11 +167,19 @@ export function createSubscriptions(deps: SubscriptionsDeps): Subscriptions {
       };
     },
     async dropPreviousSecret(client, id) {
-      const rows = await store.query(
-        `UPDATE webhook_subscription
+      const rows = await withAudit(
+        store,
+        (tx) =>
+          tx.query(
+            `UPDATE webhook_subscription
             SET previous_secret = NULL, previous_secret_key_id = NULL, previous_secret_until = NULL
           WHERE id = $1 AND api_client = $2 RETURNING id`,
-        [id, client],
+            [id, client],
+          ),
+        (r) =>
+          r.length === 0
+            ? undefined
+            : adminAction(client, id, { action: 'subscription-drop-previous-secret' }),
       );
       return rows.length > 0;
     },
@@ -166,9 +192,14 @@ export function createSubscriptions(deps: SubscriptionsDeps): Subscriptions {
       return rows.map(subscriptionOf);
     },
     async remove(client, id) {
-      const rows = await store.query(
-        'DELETE FROM webhook_subscription WHERE id = $1 AND api_client = $2 RETURNING id',
-        [id, client],
+      const rows = await withAudit(
+        store,
+        (tx) =>
+          tx.query('DELETE FROM webhook_subscription WHERE id = $1 AND api_client = $2 RETURNING id', [
+            id,
+            client,
+          ]),
+        (r) => (r.length === 0 ? undefined : adminAction(client, id, { action: 'subscription-delete' })),
       );
       return rows.length > 0;
     },
@@ -211,12 +242,23 @@ export function createSubscriptions(deps: SubscriptionsDeps): Subscriptions {
       if (!(await owns(client, id))) return undefined;
       // The state test makes a replay happen once: a second one finds the rows pending or delivered. A row
       // replayed behind newer events of the same operator goes out after them; its version says it is older.
-      const rows = await store.query<{ id: string }>(
-        `UPDATE notification SET state = 'pending', attempts = 0, enqueued_at = NULL, job_id = NULL
+      const rows = await withAudit(
+        store,
+        (tx) =>
+          tx.query<{ id: string }>(
+            `UPDATE notification SET state = 'pending', attempts = 0, enqueued_at = NULL, job_id = NULL
           WHERE subscription_id = $1 AND state = 'dead'
             AND ($2::jsonb IS NULL OR id IN (SELECT (jsonb_array_elements_text($2::jsonb))::bigint))
           RETURNING id::text`,
-        [id, ids === undefined ? null : JSON.stringify(ids.map(String))],
+            [id, ids === undefined ? null : JSON.stringify(ids.map(String))],
+          ),
+        (r) =>
+          r.length === 0
+            ? undefined
+            : adminAction(client, id, {
+                action: 'webhook-replay',
+                notifications: r.map((x) => Number(x.id)).sort((a, b) => a - b),
+              }),
       );
       const replayed = rows.map((r) => Number(r.id)).sort((x, y) => x - y);
       if (replayed.length > 0) onReplayed();

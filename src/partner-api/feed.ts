@@ -26,7 +26,7 @@ export async function feedPage(
   const from = after === undefined ? 0n : decodeFeedCursor(after).seq;
   const rows = await store.query<{ seq: string; jws: string }>(
     `SELECT h.seq::text, h.jws FROM outbox o JOIN home_record h ON h.seq = o.record_seq
-      WHERE o.partner = $1 AND o.record_seq > $2::bigint
+      WHERE o.partner = $1 AND o.record_seq > $2::bigint AND h.jws IS NOT NULL
       ORDER BY o.record_seq LIMIT $3`,
     [partner, from.toString(), limit],
   );

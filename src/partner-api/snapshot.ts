@@ -32,11 +32,13 @@ export interface Snapshots {
 const SUMMARY_CACHE_ENTRIES = 32;
 
 // The latest shared record per operator at or below the high-water mark. aeoIds compare bytewise (COLLATE
-// "C"), the order of the digest's lines, whatever the database's own collation.
+// "C"), the order of the digest's lines, whatever the database's own collation. Retention removes every
+// record text of a withdrawn operator at once, so an operator whose records were redacted drops out of the
+// snapshot (count, digest and pages alike) rather than falling back to an older version.
 const LATEST = `
   SELECT DISTINCT ON (h.aeo_id COLLATE "C") h.aeo_id, h.version::text AS version, h.digest, h.jws
     FROM outbox o JOIN home_record h ON h.seq = o.record_seq
-   WHERE o.partner = $1 AND o.record_seq <= $2::bigint`;
+   WHERE o.partner = $1 AND o.record_seq <= $2::bigint AND h.jws IS NOT NULL`;
 
 export function createSnapshots(deps: { store: Store; home: string; clock: () => Date }): Snapshots {
   const summaries = new Map<string, { count: number; digest: string }>();

@@ -17,6 +17,8 @@ export type SendResult =
 
 export interface PartnerClient {
   sendRecords(records: readonly string[]): Promise<SendResult>;
+  /** POST /monitoring: the same exchange and receipt check as records, for monitoring summaries. */
+  sendSummaries(summaries: readonly string[]): Promise<SendResult>;
   getJson(path: string): Promise<{ status: number; body: unknown }>;
   /** GET with `Authorization` (feed, snapshot: a request token); the body read up to `maxBytes`. */
   getAuthorized(path: string, authorization: string, maxBytes?: number): Promise<AuthorizedGet>;
@@ -65,12 +67,13 @@ export function createPartnerClient(
   // end, with room for a large feed page on a slow link.
   const exchangeDeadline = () => AbortSignal.timeout(EXCHANGE_TIMEOUTS * timeout);
 
-  async function sendRecords(records: readonly string[]): Promise<SendResult> {
-    const response = await request(`${partner.endpoint}/records`, {
+  async function send(path: '/records' | '/monitoring', records: readonly string[]): Promise<SendResult> {
+    const member = path === '/records' ? 'records' : 'summaries';
+    const response = await request(`${partner.endpoint}${path}`, {
       method: 'POST',
       dispatcher: agent,
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ records }),
+      body: JSON.stringify({ [member]: records }),
       signal: exchangeDeadline(),
     });
     const bytes = await readBounded(response.body, MAX_SEND_ANSWER_BYTES);
@@ -96,6 +99,7 @@ export function createPartnerClient(
     const checked = await checkReceipt(receiptJws, records, {
       home,
       partner,
+      names: path === '/records' ? 'recordId' : 'summaryId',
       at: new Date(),
       ...(options.cache ? { cache: options.cache } : {}),
     });
@@ -150,7 +154,13 @@ export function createPartnerClient(
         };
   }
 
-  return { sendRecords, getJson, getAuthorized, close: () => agent.close() };
+  return {
+    sendRecords: (records) => send('/records', records),
+    sendSummaries: (summaries) => send('/monitoring', summaries),
+    getJson,
+    getAuthorized,
+    close: () => agent.close(),
+  };
 }
 
 /**

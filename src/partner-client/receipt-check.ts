@@ -18,7 +18,14 @@ export const DELIVERED_OUTCOMES: ReadonlySet<string> = new Set(['accepted', 'dup
 export async function checkReceipt(
   receiptJws: unknown,
   sent: readonly string[],
-  ctx: { home: string; partner: Partner; at: Date; cache?: ChainCache },
+  ctx: {
+    home: string;
+    partner: Partner;
+    at: Date;
+    cache?: ChainCache;
+    /** What the results name what was sent by: records by recordId, summaries by summaryId, never the other. */
+    names?: 'recordId' | 'summaryId';
+  },
 ): Promise<CheckResult<{ receipt: Receipt }>> {
   const verified = await verifySignedObject(receiptJws, {
     profile: RECEIPT_PROFILE,
@@ -40,6 +47,13 @@ export async function checkReceipt(
   for (const [i, r] of receipt.results.entries()) {
     if (r.index !== i || r.digest !== recordDigest(sent[i]!)) {
       return fail('SIGNATURE_INVALID', `receipt result ${i} is not for the record sent at that index`);
+    }
+    const foreign = (ctx.names ?? 'recordId') === 'recordId' ? r.summaryId : r.recordId;
+    if (foreign !== undefined) {
+      return fail(
+        'SCHEMA_INVALID',
+        `receipt result ${i} names a ${ctx.names === 'summaryId' ? 'record' : 'summary'}`,
+      );
     }
   }
   return { ok: true, receipt };

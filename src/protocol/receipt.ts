@@ -1,14 +1,17 @@
 /** The signed receipt of docs/protocol.md (`aeo-receipt/1`): one result per record, in request order. */
-import type { RecordRejectionCode } from '../errors.ts';
+import type { SummaryRejectionCode } from '../errors.ts';
 
 export type Outcome = 'accepted' | 'duplicate' | 'superseded' | 'rejected';
 
 export interface ReceiptResult {
   index: number;
   recordId?: string;
+  /** In a receipt for monitoring summaries, instead of recordId. */
+  summaryId?: string;
   digest: string;
   outcome: Outcome;
-  code?: RecordRejectionCode;
+  /** A record code, or for a summary one of SUMMARY_ONLY_REJECTION_CODES too. */
+  code?: SummaryRejectionCode;
   detail?: string;
 }
 

@@ -4,6 +4,7 @@
  * only ever reads what this committed, so nothing acknowledged here can be lost.
  */
 import { randomUUID } from 'node:crypto';
+import { type AuditEntry, adminAction, appendAuditMany, publishedEntry } from '../audit/chain.ts';
 import type { GatewayConfig } from '../config/types.ts';
 import { recordDigest } from '../crypto/digest.ts';
 import { type ErrorCode, GatewayError } from '../errors.ts';
@@ -34,9 +35,10 @@ export type DecisionOutcome =
   | { ok: false; code: ErrorCode; detail: string };
 
 export interface Publisher {
-  decide(input: DecisionInput): Promise<PublishResult>;
+  /** `actor`, the API client that sent it, is chained with what the decision did (src/audit/chain.ts). */
+  decide(input: DecisionInput, actor?: string): Promise<PublishResult>;
   /** Applies several decisions in one transaction; results in input order. One refused decision refuses all. */
-  decideMany(inputs: readonly DecisionInput[]): Promise<PublishResult[]>;
+  decideMany(inputs: readonly DecisionInput[], actor?: string): Promise<PublishResult[]>;
   /**
    * Applies several decisions in one transaction (bulk import), each on its own: a decision the rules refuse
    * (unknown operator, incomplete certify) is reported in its place and the others still commit. Failures of
@@ -180,22 +182,58 @@ export function createPublisher(deps: PublisherDeps): Publisher {
     inputs: readonly DecisionInput[],
     each: (tx: Sql, input: DecisionInput, now: Date) => Promise<T>,
     published: (out: T) => boolean,
+    audited: (out: T, input: DecisionInput) => AuditEntry | undefined = () => undefined,
   ): Promise<T[]> {
     const now = clock();
     const results = await deps.store.transaction(async (tx) => {
       await tx.query('SELECT pg_advisory_xact_lock($1)', [PUBLISH_LOCK]);
+      // Under the lock nobody else publishes, so the records this transaction writes are those above this.
+      const [before] = await tx.query<{ last: string }>(
+        'SELECT coalesce(max(seq), 0)::text AS last FROM home_record',
+      );
       const out: T[] = [];
       for (const input of inputs) out.push(await each(tx, input, now));
+      await appendAuditMany(
+        tx,
+        await auditOf(
+          tx,
+          Number(before?.last ?? 0),
+          out.flatMap((o, i) => audited(o, inputs[i] as DecisionInput) ?? []),
+        ),
+      );
       return out;
     });
     if (results.some(published)) deps.onPublished?.();
     return results;
   }
 
+  /** One 'records-published' entry for the records of the transaction, then the actions it chains. */
+  async function auditOf(tx: Sql, lastBefore: number, actions: AuditEntry[]): Promise<AuditEntry[]> {
+    const [range] = await tx.query<{ first: string | null; last: string | null }>(
+      'SELECT min(seq)::text AS first, max(seq)::text AS last FROM home_record WHERE seq > $1',
+      [lastBefore],
+    );
+    if (range?.first == null || range.last == null) return actions;
+    return [await publishedEntry(tx, home, Number(range.first), Number(range.last)), ...actions];
+  }
+
+  const decisionAction = (actor: string | undefined) => (r: PublishResult, input: DecisionInput) =>
+    actor === undefined || r.replayed
+      ? undefined
+      : adminAction(actor, r.decisionId, {
+          action: 'decision',
+          decision: input.decision,
+          decisionId: r.decisionId,
+          aeoId: r.aeoId,
+          recordId: r.record?.recordId ?? null,
+          version: r.record?.version ?? null,
+          status: r.record?.status ?? null,
+        });
+
   const wroteOutbox = (r: PublishResult) => r.record !== null && r.record.partners.length > 0 && !r.replayed;
 
-  function decideMany(inputs: readonly DecisionInput[]): Promise<PublishResult[]> {
-    return inOneTransaction(inputs, applyOne, wroteOutbox);
+  function decideMany(inputs: readonly DecisionInput[], actor?: string): Promise<PublishResult[]> {
+    return inOneTransaction(inputs, applyOne, wroteOutbox, decisionAction(actor));
   }
 
   function decideEach(inputs: readonly DecisionInput[]): Promise<DecisionOutcome[]> {
@@ -220,8 +258,8 @@ export function createPublisher(deps: PublisherDeps): Publisher {
   return {
     decideMany,
     decideEach,
-    async decide(input) {
-      const [result] = await decideMany([input]);
+    async decide(input, actor) {
+      const [result] = await decideMany([input], actor);
       return result!;
     },
   };

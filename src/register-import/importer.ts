@@ -5,6 +5,7 @@
  * request can follow a large import while it runs.
  */
 import { createHash } from 'node:crypto';
+import { adminAction, GATEWAY_ACTOR, withAudit } from '../audit/chain.ts';
 import { GatewayError } from '../errors.ts';
 import type { DecisionInput } from '../publishing/decision.ts';
 import type { DecisionOutcome, Publisher } from '../publishing/publish.ts';
@@ -34,6 +35,8 @@ export interface ImportRequest {
   importId: string;
   format: ImportFormat;
   lines: AsyncIterable<ImportLine>;
+  /** The API client that sent it: its start and end are chained (src/audit/chain.ts). */
+  actor?: string | undefined;
 }
 
 export interface RegisterImporter {
@@ -52,8 +55,17 @@ export function createRegisterImporter(deps: ImporterDeps): RegisterImporter {
   const clock = deps.clock ?? (() => new Date());
   const { store, publisher } = deps;
 
-  async function run({ importId, format, lines }: ImportRequest): Promise<ImportProgress> {
-    await beginImport(store, importId, format, clock());
+  async function run({
+    importId,
+    format,
+    lines,
+    actor = GATEWAY_ACTOR,
+  }: ImportRequest): Promise<ImportProgress> {
+    await withAudit(
+      store,
+      (tx) => beginImport(tx, importId, format, clock()),
+      () => adminAction(actor, importId, { action: 'register-import-start', format }),
+    );
     const counts = zeroCounts();
     const reject = (line: number, code: ImportLineCode, detail: string) => {
       counts.linesRead += 1;
@@ -104,7 +116,12 @@ export function createRegisterImporter(deps: ImporterDeps): RegisterImporter {
         ? new GatewayError(error.code, `import ${importId}: ${error.message}`, { cause: error })
         : error;
     }
-    await saveProgress(store, importId, counts, clock(), { state: 'finished' });
+    const { errors: _, ...totals } = counts;
+    await withAudit(
+      store,
+      (tx) => saveProgress(tx, importId, counts, clock(), { state: 'finished' }),
+      () => adminAction(actor, importId, { action: 'register-import-finish', ...totals }),
+    );
     return (await readImport(store, importId))!;
   }
 

@@ -1,5 +1,5 @@
 /**
- * Key rotation (issue 3, item 5): a gateway holds several signing certificates; the newest signs, every one is
+ * Key rotation: a gateway holds several signing certificates; the newest signs, every one is
  * published in .well-known until it is removed from the configuration, and a partner accepts records signed
  * with any of them that chains to its anchors.
  */

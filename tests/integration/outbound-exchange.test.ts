@@ -1,7 +1,7 @@
 /**
  * Outbound delivery end to end, both ways, over mutual TLS: decisions published at one gateway are pushed by
  * the relay and worker to the other, which holds them as current state; the sender keeps each verified
- * receipt, and the API shows where every record stands (issue 3, "Deliver" 2 and 4; I1, I3, I5).
+ * receipt, and the API shows where every record stands (I1, I3, I5).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Partner } from '../../src/mra/types.ts';

@@ -1,5 +1,5 @@
 /**
- * The partner's gateway is down while decisions are published (docs/threats.md 60; issue 3, "Done when"): the first
+ * The partner's gateway is down while decisions are published (docs/threats.md 60): the first
  * batch is retried with backoff while the later rows wait behind it in the outbox, and once the partner is back
  * every decision arrives exactly once, in version order (I1, I3, I5).
  */

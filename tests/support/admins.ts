@@ -79,6 +79,9 @@ export function makeAdmins(ids: readonly string[], options: AdminsOptions = {}):
       allowNetworks: ['127.0.0.0/8', '::1/128'],
       secretKeys: [{ id: 'test-1', key: { file: webhookKey } }],
     };
+    // Issuing last month's summaries at start would push to partners that a test scripts or stops; a test
+    // about summaries turns it on.
+    raw.monitoring = { summaries: { auto: false } };
     options.edit?.(d.adminId, raw);
     const configPath = join(dir, `${d.adminId}.yaml`);
     writeConfig(configPath, raw);

@@ -1,5 +1,5 @@
 -- Border systems' feedback: per consignment, a benefit of the MRA applied or refused to a foreign operator,
--- kept for the monitoring reviews of the agreement (issue 4, docs/lookup.md "Feedback"). One row per
+-- kept for the monitoring reviews of the agreement (docs/lookup.md "Feedback"). One row per
 -- (client, consignment, operator, benefit): a border system that repeats a report does not count twice.
 CREATE TABLE border_feedback (
   client_id text NOT NULL,

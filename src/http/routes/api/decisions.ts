@@ -12,7 +12,7 @@ export function registerDecisionRoutes(app: FastifyInstance, publisher: Publishe
     // Validated strictly, like signed payloads: what the national system sent is what gets signed.
     const checked = validateAgainst('decision', request.body);
     if (!checked.ok) throw new GatewayError('BODY_INVALID', `decision ${checked.errors.join('; ')}`);
-    const result = await publisher.decide(request.body as DecisionInput);
+    const result = await publisher.decide(request.body as DecisionInput, request.apiClient?.id);
     return reply.code(result.replayed ? 200 : 201).send(result);
   });
 }

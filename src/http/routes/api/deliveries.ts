@@ -134,6 +134,7 @@ export function registerReplayRoute(app: FastifyInstance, status: DeliveryStatus
         },
       },
     },
-    async (request) => status.replay({ partner: request.body.partner, ids: request.body.ids }),
+    async (request) =>
+      status.replay({ partner: request.body.partner, ids: request.body.ids, actor: request.apiClient?.id }),
   );
 }

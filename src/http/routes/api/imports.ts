@@ -75,7 +75,7 @@ export function registerImportRoutes(app: FastifyInstance, importer: RegisterImp
         const run =
           declared > IMPORT_BODY_LIMIT
             ? Promise.reject(tooLarge())
-            : importer.run({ importId, format, lines });
+            : importer.run({ importId, format, lines, actor: request.apiClient?.id });
         const result = await run.catch((error: unknown) => {
           // Stopped before the end of the body (over the limit, a bad CSV header, a running import): the rest
           // is not worth reading, and a connection with an unread body cannot carry another request.

@@ -26,12 +26,12 @@ export function registerPartnerSyncRoutes(app: FastifyInstance, sync: PartnerSyn
   app.post<{ Params: PartnerParams }>(
     '/partners/:adminId/pull',
     { config: noBody, schema: { params } },
-    async (request) => sync.pull(request.params.adminId),
+    async (request) => sync.pull(request.params.adminId, request.apiClient?.id),
   );
   app.post<{ Params: PartnerParams }>(
     '/partners/:adminId/reconcile',
     { config: noBody, schema: { params } },
-    async (request) => sync.reconcile(request.params.adminId),
+    async (request) => sync.reconcile(request.params.adminId, request.apiClient?.id),
   );
 }
 
