@@ -56,3 +56,47 @@ export function createPassRunner(pass: () => Promise<void>): PassRunner {
     },
   };
 }
+
+/** A task run on a timer by `every`; stop() waits for a run under way. */
+export interface ScheduledTask {
+  stop(): Promise<void>;
+}
+
+/**
+ * Runs `task` after `firstMs`, then every `ms` counted from the end of the last run, so runs never overlap. A
+ * failed run is logged and the next one runs all the same. Unreferenced timers: they never keep the process
+ * alive on their own.
+ */
+export function every(
+  firstMs: number,
+  ms: number,
+  task: () => Promise<unknown>,
+  name: string,
+  log: { error(fields: object, message: string): void },
+): ScheduledTask {
+  let stopped = false;
+  let running: Promise<void> | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  const schedule = (delay: number) => {
+    timer = setTimeout(() => {
+      running = task()
+        .then(
+          () => undefined,
+          (error: unknown) => log.error({ err: error, task: name }, 'scheduled task failed'),
+        )
+        .finally(() => {
+          running = undefined;
+          if (!stopped) schedule(ms);
+        });
+    }, delay);
+    timer.unref();
+  };
+  schedule(firstMs);
+  return {
+    async stop() {
+      stopped = true;
+      clearTimeout(timer);
+      await running;
+    },
+  };
+}

@@ -14,6 +14,7 @@ import type { GatewayConfig } from '../config/types.ts';
 import { GatewayError } from '../errors.ts';
 import type { Partner } from '../mra/types.ts';
 import { createPartnerFetcher } from '../partner-client/fetch.ts';
+import { every, type ScheduledTask } from '../pass-runner.ts';
 import type { Store } from '../store/types.ts';
 import { createPuller, type PullReport } from './pull.ts';
 import type { InboundService } from './receive.ts';
@@ -50,7 +51,7 @@ export function createPartnerSync(deps: PartnerSyncDeps): PartnerSync {
   const reconciler = createReconciler({ ...deps, fetcher, clock });
   const pulling = new Map<string, Promise<PullReport>>();
   const reconciling = new Map<string, Promise<ReconciliationReport>>();
-  const timers: Timer[] = [];
+  const timers: ScheduledTask[] = [];
 
   function partnerOf(adminId: string): Partner {
     const partner = deps.config.partners.find((p) => p.adminId === adminId);
@@ -98,9 +99,12 @@ export function createPartnerSync(deps: PartnerSyncDeps): PartnerSync {
     start() {
       const { pullIntervalMs, reconcileIntervalMs } = deps.config.outbound;
       if (timers.length > 0) return;
-      if (pullIntervalMs > 0) timers.push(every(pullIntervalMs, sync.pullAll, 'pull', deps.log));
+      if (pullIntervalMs > 0)
+        timers.push(every(pullIntervalMs, pullIntervalMs, sync.pullAll, 'pull', deps.log));
       if (reconcileIntervalMs > 0) {
-        timers.push(every(reconcileIntervalMs, sync.reconcileAll, 'reconcile', deps.log));
+        timers.push(
+          every(reconcileIntervalMs, reconcileIntervalMs, sync.reconcileAll, 'reconcile', deps.log),
+        );
       }
     },
     async close() {
@@ -111,42 +115,4 @@ export function createPartnerSync(deps: PartnerSyncDeps): PartnerSync {
     },
   };
   return sync;
-}
-
-interface Timer {
-  stop(): Promise<void>;
-}
-
-/**
- * Runs `task` every `ms`, the next run counted from the end of the last, so runs never overlap. The first
- * run also waits one interval, so that starting, or restarting in a loop, never sends a burst of requests to
- * every partner; the admin API runs one at once when needed. Unreferenced timers: they never keep the process
- * alive on their own.
- */
-function every(ms: number, task: () => Promise<unknown>, name: string, log: Logger): Timer {
-  let stopped = false;
-  let running: Promise<void> | undefined;
-  let timer: NodeJS.Timeout | undefined;
-  const schedule = () => {
-    timer = setTimeout(() => {
-      running = task()
-        .then(
-          () => undefined,
-          (error: unknown) => log.error({ err: error, task: name }, 'scheduled task failed'),
-        )
-        .finally(() => {
-          running = undefined;
-          if (!stopped) schedule();
-        });
-    }, ms);
-    timer.unref();
-  };
-  schedule();
-  return {
-    async stop() {
-      stopped = true;
-      clearTimeout(timer);
-      await running;
-    },
-  };
 }

@@ -14,6 +14,7 @@ import type { ChainCache } from '../../crypto/chain-cache.ts';
 import { GatewayError } from '../../errors.ts';
 import type { Partner } from '../../mra/types.ts';
 import { createPartnerFetcher } from '../../partner-client/fetch.ts';
+import { every, type ScheduledTask } from '../../pass-runner.ts';
 import type { Period } from '../../protocol/monitoring-summary.ts';
 import type { Store } from '../../store/types.ts';
 import { dayAfter, dayStart } from '../period.ts';
@@ -83,7 +84,7 @@ export function createSummaryService(deps: SummaryServiceDeps): SummaryService {
   const fetcher = createPartnerFetcher(config);
   const puller = createSummaryPuller({ store, fetcher, receive, log, clock: deps.clock });
   const pulling = new Map<string, Promise<SummaryPullReport>>();
-  const timers: Timer[] = [];
+  const timers: ScheduledTask[] = [];
   const issueDeps = {
     store,
     home: config.home.adminId,
@@ -198,37 +199,4 @@ async function within(work: Promise<unknown>, ms: number): Promise<void> {
   } finally {
     clearTimeout(timer);
   }
-}
-
-interface Timer {
-  stop(): Promise<void>;
-}
-
-/** Runs `task` after `firstMs`, then every `ms` from the end of the last run, so runs never overlap. */
-function every(firstMs: number, ms: number, task: () => Promise<unknown>, name: string, log: Logger): Timer {
-  let stopped = false;
-  let running: Promise<void> | undefined;
-  let timer: NodeJS.Timeout | undefined;
-  const schedule = (delay: number) => {
-    timer = setTimeout(() => {
-      running = task()
-        .then(
-          () => undefined,
-          (error: unknown) => log.error({ err: error, task: name }, 'scheduled task failed'),
-        )
-        .finally(() => {
-          running = undefined;
-          if (!stopped) schedule(ms);
-        });
-    }, delay);
-    timer.unref();
-  };
-  schedule(firstMs);
-  return {
-    async stop() {
-      stopped = true;
-      clearTimeout(timer);
-      await running;
-    },
-  };
 }
