@@ -74,7 +74,7 @@ export function createDevAdministration(
   if (opts.force !== true) {
     const present = Object.values(paths).filter((p) => existsSync(p));
     if (present.length > 0) {
-      throw new GatewayError('CONFIG_INVALID', `refusing to overwrite ${present.join(', ')} (use force)`);
+      throw new GatewayError('CONFIG_INVALID', `refusing to overwrite ${present.join(', ')} (use --force)`);
     }
   }
 

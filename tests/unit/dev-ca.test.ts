@@ -177,7 +177,7 @@ describe('createDevAdministration', () => {
     expect(tls[0]!.x509.subjectAltName).toBe('DNS:pe.customs.example, IP Address:127.0.0.1');
     const again = certs();
     expect(again.status).toBe(2);
-    expect(again.stderr).toMatch(/refusing to overwrite/);
+    expect(again.stderr).toMatch(/refusing to overwrite .*\(use --force\)/);
     expect(readFileSync(join(out, 'tls.pem'), 'utf8')).toBe(toPemChain(tls));
     expect(certs('--force').status).toBe(0);
     expect(readFileSync(join(out, 'tls.pem'), 'utf8')).not.toBe(toPemChain(tls));
