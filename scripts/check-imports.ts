@@ -12,8 +12,9 @@ import { join, normalize, relative, resolve, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 export const LAYERS: readonly (readonly string[])[] = [
-  // 0. Shared by everything: the error type, the logger, schema validation, small runtime helpers.
-  ['errors.ts', 'log.ts', 'validation.ts', 'pass-runner.ts', 'process-guard.ts'],
+  // 0. Shared by everything: the error type, the logger, schema validation, small runtime helpers, and the
+  // metrics registry that flows count into (like the logger, it knows no flow).
+  ['errors.ts', 'log.ts', 'validation.ts', 'pass-runner.ts', 'process-guard.ts', 'metrics'],
   // 1. The protocol's nouns (types and pure functions), and the cryptography that works on bytes alone.
   ['protocol', 'crypto'],
   // 2. The domain of an MRA: partners, scope, the recognition rule.
@@ -28,8 +29,10 @@ export const LAYERS: readonly (readonly string[])[] = [
   // 6. The flows.
   ['inbound', 'lookup', 'notifications', 'publishing', 'register-import', 'delivery', 'partner-api'],
   // 6b. What reads the facts every flow left: monitoring (figures, reports, summaries, dashboard) and the
-  // retention of personal data.
-  ['monitoring', 'retention'],
+  // retention of personal data; the export and offline verification of one exchange's evidence.
+  ['monitoring', 'retention', 'evidence'],
+  // 6c. The conformance kit: acts as a partner against a gateway with the flows' signing and client code.
+  ['conformance'],
   // 7. The transport.
   ['http'],
   // 8. The composition root (services and apps, not listening), the gateway that listens, then the command
@@ -62,6 +65,7 @@ export const PACKAGE_OWNERS: Readonly<Record<string, string>> = {
   '@electric-sql/pglite': 'store',
   bullmq: 'queue',
   ioredis: 'queue',
+  'prom-client': 'metrics',
 };
 
 /** Only this module reads the environment. */

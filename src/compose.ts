@@ -14,6 +14,7 @@ import { createPartnerSync, type PartnerSync } from './inbound/partner-sync.ts';
 import { createInboundService } from './inbound/receive.ts';
 import { createFeedback } from './lookup/feedback.ts';
 import { startLookup } from './lookup/service.ts';
+import { GatewayMetrics } from './metrics/metrics.ts';
 import { recordMraTerms } from './monitoring/mra-history.ts';
 import { createReportService } from './monitoring/report.ts';
 import { createSummaryService } from './monitoring/summaries/service.ts';
@@ -21,6 +22,7 @@ import { notifyWithin, startNotifications } from './notifications/service.ts';
 import { createSubscriptions } from './notifications/subscriptions.ts';
 import { createSnapshots } from './partner-api/snapshot.ts';
 import { createPublisher } from './publishing/publish.ts';
+import { boardQueues } from './queue/board.ts';
 import { createQueueRuntime, workerCloseGraceMs } from './queue/runtime.ts';
 import { createRegisterImporter } from './register-import/importer.ts';
 import type { Store } from './store/types.ts';
@@ -47,6 +49,8 @@ export interface ComposeOptions {
   /** Whether close() closes the store too (it was opened for this gateway). */
   ownsStore: boolean;
   clock?: () => Date;
+  /** Where the gateway's metrics are counted; a registry of its own when absent. */
+  metrics?: GatewayMetrics;
 }
 
 export async function composeGateway(
@@ -54,6 +58,7 @@ export async function composeGateway(
   options: ComposeOptions,
 ): Promise<ComposedGateway> {
   const { log, store } = options;
+  const metrics = options.metrics ?? new GatewayMetrics();
   const clock = options.clock ? { clock: options.clock } : {};
   const closeStore = async () => {
     if (options.ownsStore) await store.close();
@@ -70,11 +75,13 @@ export async function composeGateway(
   const closeQueues = () => queues.close(workerCloseGraceMs(config));
   // Before any listener: a Redis that evicts keys stops the start here (docs/threats.md 55); one that is down
   // does not (docs/threats.md 53).
-  const delivery = await startDelivery({ config, store, log, queues }).catch(async (error: unknown) => {
-    await closeQueues();
-    await closeStore();
-    throw error;
-  });
+  const delivery = await startDelivery({ config, store, log, queues, metrics }).catch(
+    async (error: unknown) => {
+      await closeQueues();
+      await closeStore();
+      throw error;
+    },
+  );
   // The read model loads what is held now; no batch can be received before the listeners open.
   const lookup = await startLookup({ config, store, log }).catch(async (error: unknown) => {
     await delivery.close();
@@ -82,7 +89,7 @@ export async function composeGateway(
     await closeStore();
     throw error;
   });
-  const notifications = await startNotifications({ config, store, log, queues, ...clock }).catch(
+  const notifications = await startNotifications({ config, store, log, queues, metrics, ...clock }).catch(
     async (error: unknown) => {
       await Promise.all([delivery.close(), lookup.close()]);
       await closeQueues();
@@ -100,15 +107,41 @@ export async function composeGateway(
       if (change.changes.length > 0) notifications.wake();
     },
     inTransaction: notifyWithin(config),
+    metrics,
   });
-  const publisher = createPublisher({ config, store, ...clock, onPublished: () => delivery.wake() });
+  const publisher = createPublisher({
+    config,
+    store,
+    ...clock,
+    onPublished: (records) => {
+      metrics.published(records);
+      delivery.wake();
+    },
+  });
   const sync = createPartnerSync({ config, store, inbound, log, ...clock });
   const now = options.clock ?? (() => new Date());
+  metrics.knownPartners(config.partners.map((p) => p.adminId));
+  metrics.watch({
+    queues: () => queues.depths(),
+    lookups: () => lookup.counts.totalsByOutcome(),
+    freshness: () => {
+      const held = lookup.model.operatorsByIssuer();
+      return config.partners.map((p) => ({
+        partner: p.adminId,
+        lastAppliedMs: lookup.model.lastReceivedFrom(p.adminId),
+        operators: held.get(p.adminId) ?? 0,
+      }));
+    },
+    pool: () => store.stats?.(),
+    clock: () => now().getTime(),
+  });
   const services: Services = {
     config,
     store,
     log,
     clock: now,
+    metrics,
+    queueBoard: () => boardQueues(queues),
     inbound,
     snapshots: createSnapshots({ store, home: config.home.adminId, clock: now }),
     publisher,
@@ -150,7 +183,7 @@ export async function composeGateway(
   try {
     app = await buildPartnerApp({
       ...services,
-      serverFactory: serverFactoryFor(config.server, config.partners),
+      serverFactory: serverFactoryFor(config.server, config.partners, log),
     });
     apiApp = await buildApiApp({ ...services, serverFactory: serverFactoryFor(apiListener(config), []) });
   } catch (error) {

@@ -8,6 +8,8 @@ import { anchorBaseline } from './audit/baseline.ts';
 import { type ComposedGateway, composeGateway } from './compose.ts';
 import type { GatewayConfig } from './config/types.ts';
 import { openHoldingListener } from './http/holding.ts';
+import { buildMetricsApp } from './http/routes/metrics.ts';
+import { listenFailure, listeningText } from './http/server.ts';
 import { watchRevocationLists } from './inbound/revocation-watch.ts';
 import { createLogger } from './log.ts';
 import { startRetentionTimer } from './retention/retention.ts';
@@ -19,6 +21,8 @@ export interface Gateway extends Omit<ComposedGateway, 'services'> {
   url: string;
   /** Base URL of the internal API listener, e.g. http://127.0.0.1:8080. */
   apiUrl: string;
+  /** Base URL of the metrics listener of its own, when metrics.port is configured. */
+  metricsUrl?: string;
   /** Monitoring summaries: pushes and pulls run on timers, and once by tests. */
   summaries: ComposedGateway['services']['summaries'];
 }
@@ -33,7 +37,7 @@ export interface StartOptions {
 }
 
 export async function startGateway(config: GatewayConfig, options: StartOptions = {}): Promise<Gateway> {
-  const log = options.log ?? createLogger(config.logLevel);
+  const log = options.log ?? createLogger(config.logLevel, undefined, config.logPretty === true);
   // PostgreSQL may come up after the gateway: wait for it, alive and not ready on the API listener.
   const store =
     options.store ??
@@ -51,16 +55,22 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
   const { app, apiApp, sync } = composed;
   let url: string;
   let apiUrl: string;
+  let metricsUrl: string | undefined;
+  let metricsApp: Awaited<ReturnType<typeof buildMetricsApp>> | undefined;
   try {
+    if (config.metrics) metricsApp = await buildMetricsApp(composed.services.metrics, log, config);
     url = await listen(app, config.server.host, config.server.port, config.server.tls !== undefined);
     apiUrl = await listen(apiApp, config.api.host, config.api.port, config.api.tls !== undefined);
+    if (metricsApp !== undefined && config.metrics)
+      metricsUrl = await listen(metricsApp, config.metrics.host, config.metrics.port, false);
   } catch (error) {
+    await metricsApp?.close();
     // A port taken, a certificate unreadable: nothing started is left running behind the error.
     await composed.close();
     throw error;
   }
   log.info(
-    { adminId: config.home.adminId, url, apiUrl, store: store.kind, mtls: config.server.mtls },
+    { adminId: config.home.adminId, url, apiUrl, metricsUrl, store: store.kind, mtls: config.server.mtls },
     'gateway listening',
   );
   sync.start();
@@ -88,8 +98,10 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     summaries: composed.services.summaries,
     url,
     apiUrl,
+    ...(metricsUrl === undefined ? {} : { metricsUrl }),
     close() {
       closing ??= (async () => {
+        await metricsApp?.close();
         stopRevocationWatch();
         await stopRetention();
         await anchoring;
@@ -106,7 +118,11 @@ async function listen(
   port: number,
   tls: boolean,
 ): Promise<string> {
-  await app.listen({ host, port });
+  try {
+    await app.listen({ host, port, listenTextResolver: listeningText(tls) });
+  } catch (error) {
+    throw listenFailure(error, host, port);
+  }
   const address = app.server.address();
   const actual = typeof address === 'object' && address !== null ? address.port : port;
   return `${tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${actual}`;

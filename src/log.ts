@@ -1,10 +1,14 @@
 import { type Logger, pino } from 'pino';
+import pretty from 'pino-pretty';
 
 /**
+ * JSON lines by default; `readable` (LOG_FORMAT=pretty, log.pretty, serve --pretty) writes them through
+ * pino-pretty for a developer's terminal.
+ *
  * Logs never carry credentials or whole payloads (docs/threats.md 69): request logs hold method, URL and peer only,
  * and the paths below are censored wherever they appear.
  */
-export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
+export function createLogger(level: string, destination?: pino.DestinationStream, readable = false): Logger {
   return pino(
     {
       level,
@@ -22,6 +26,14 @@ export function createLogger(level: string, destination?: pino.DestinationStream
       depthLimit: 8,
       edgeLimit: 64,
     },
-    destination,
+    readable
+      ? pretty({
+          sync: true,
+          colorize: destination === undefined && process.stdout.isTTY,
+          translateTime: 'SYS:HH:MM:ss.l',
+          ignore: 'pid,hostname',
+          ...(destination === undefined ? {} : { destination }),
+        })
+      : destination,
   );
 }

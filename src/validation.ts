@@ -4,22 +4,109 @@
  * what was signed (docs/threats.md 38).
  */
 import { readFileSync } from 'node:fs';
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import { Ajv, type ErrorObject } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 
 // ajv-formats ships CommonJS with a default export; under NodeNext the callable sits on `.default`.
 const addFormats = addFormatsModule as unknown as typeof addFormatsModule.default;
 
-const ajv = new Ajv({
-  strict: true,
-  allErrors: false,
-  coerceTypes: false,
-  removeAdditional: false,
-  useDefaults: false,
-  allowUnionTypes: true,
-});
-addFormats(ajv, ['uuid']);
-addDateFormats(ajv);
+/**
+ * Two instances of one configuration. Untrusted input is validated with the first, which stops at the first
+ * error: with every error, one large body such as `{"records":[1,1,…]}` would build millions of them. Only a
+ * failed input no larger than DESCRIBE_ALL_ERRORS_MAX_BYTES is validated again with the second, to name every
+ * member at fault (reported bounded, see describeErrors). The configuration file, trusted and small, is
+ * validated with the second directly.
+ */
+function strictAjv(allErrors: boolean): Ajv {
+  const instance = new Ajv({
+    strict: true,
+    allErrors,
+    coerceTypes: false,
+    removeAdditional: false,
+    useDefaults: false,
+    allowUnionTypes: true,
+  });
+  addFormats(instance, ['uuid']);
+  addDateFormats(instance);
+  return instance;
+}
+const ajv = strictAjv(false);
+const ajvAllErrors = strictAjv(true);
+
+/** The largest input (as JSON text, about) whose schema errors are all described; above it, only the first. */
+export const DESCRIBE_ALL_ERRORS_MAX_BYTES = 64 * 1024;
+
+/** What a refusal of a larger input says after its first error. */
+const FIRST_ERROR_ONLY = 'firstErrorOnly';
+
+/**
+ * Whether `value`, written as JSON, is about `limit` bytes or less. Walks at most about `limit` members, so
+ * it costs little whatever the size of the value.
+ */
+export function isSmallInput(value: unknown, limit = DESCRIBE_ALL_ERRORS_MAX_BYTES): boolean {
+  let size = 0;
+  const stack: unknown[] = [value];
+  while (stack.length > 0) {
+    const v = stack.pop();
+    if (typeof v === 'string') size += v.length + 2;
+    else if (Array.isArray(v)) {
+      size += v.length + 2;
+      if (size > limit) return false;
+      for (const item of v) stack.push(item);
+    } else if (typeof v === 'object' && v !== null) {
+      size += 2;
+      for (const key in v) {
+        size += key.length + 4;
+        if (size > limit) return false;
+        stack.push((v as Record<string, unknown>)[key]);
+      }
+    } else size += String(v).length;
+    if (size > limit) return false;
+  }
+  return true;
+}
+
+/** A validate function as ajv and fastify's route validators have it. */
+export type SchemaValidate = ((value: unknown) => boolean) & { errors?: SchemaError[] | null };
+
+/**
+ * One validator from two of the same schema: `first` (stops at the first error) decides; when it refuses a
+ * small input, `all` (every error, compiled on first need) describes it; a large input is refused with its
+ * first error and a note that only the first is reported. Used by validateAgainst and by both apps' route
+ * validators (http/openapi/compilers.ts).
+ */
+export function describingValidator(first: SchemaValidate, all: () => SchemaValidate): SchemaValidate {
+  const validate: SchemaValidate = (value) => {
+    if (first(value)) {
+      validate.errors = null;
+      return true;
+    }
+    if (isSmallInput(value)) {
+      const every = all();
+      if (!every(value)) {
+        validate.errors = every.errors ?? null;
+        return false;
+      }
+    }
+    const firstOnly: SchemaError = {
+      keyword: FIRST_ERROR_ONLY,
+      instancePath: '',
+      message: `only the first error is reported for inputs over ${DESCRIBE_ALL_ERRORS_MAX_BYTES / 1024} KiB`,
+      params: {},
+    };
+    validate.errors = [...(first.errors ?? []).slice(0, 1), firstOnly];
+    return false;
+  };
+  return validate;
+}
+
+function twoPass(schema: object): SchemaValidate {
+  let every: SchemaValidate | undefined;
+  return describingValidator(ajv.compile(schema), () => {
+    every ??= ajvAllErrors.compile(schema);
+    return every;
+  });
+}
 
 /**
  * docs/protocol.md: every date and timestamp lies in the years 1900 to 9999. One rule for every schema and every
@@ -73,13 +160,24 @@ const SCHEMA_DIR = new URL('../schemas/', import.meta.url);
 
 export type SchemaName = 'config' | 'aeo-status-1' | 'aeo-receipt-1' | 'mra-request-1' | 'decision';
 
-const compiled = new Map<SchemaName, ValidateFunction>();
+const compiled = new Map<SchemaName, SchemaValidate>();
+const documents = new Map<SchemaName, object>();
 
-function validatorFor(name: SchemaName): ValidateFunction {
+/** The schema of schemas/ that `validateAgainst(name)` checks with, as read once: also what the OpenAPI shows. */
+export function schemaDocument(name: SchemaName): object {
+  let schema = documents.get(name);
+  if (schema === undefined) {
+    schema = JSON.parse(readFileSync(new URL(`${name}.schema.json`, SCHEMA_DIR), 'utf8')) as object;
+    documents.set(name, schema);
+  }
+  return schema;
+}
+
+function validatorFor(name: SchemaName): SchemaValidate {
   let validate = compiled.get(name);
   if (validate === undefined) {
-    const schema = JSON.parse(readFileSync(new URL(`${name}.schema.json`, SCHEMA_DIR), 'utf8')) as object;
-    validate = ajv.compile(schema);
+    // The configuration is the operator's own file: every error, at once.
+    validate = name === 'config' ? ajvAllErrors.compile(schemaDocument(name)) : twoPass(schemaDocument(name));
     compiled.set(name, validate);
   }
   return validate;
@@ -91,7 +189,7 @@ export type ValidationResult = { ok: true } | { ok: false; errors: string[] };
 export function validateAgainst(name: SchemaName, value: unknown): ValidationResult {
   const validate = validatorFor(name);
   if (validate(value)) return { ok: true };
-  return { ok: false, errors: (validate.errors ?? []).map(describeError) };
+  return { ok: false, errors: describeErrors(validate.errors ?? []) };
 }
 
 /**
@@ -99,13 +197,31 @@ export function validateAgainst(name: SchemaName, value: unknown): ValidationRes
  * stated once), on this same strict instance and date rule. Compile once, at module load.
  */
 export function compileValidator(schema: object): (value: unknown) => ValidationResult {
-  const validate = ajv.compile(schema);
+  const validate = twoPass(schema);
   return (value) =>
-    validate(value) ? { ok: true } : { ok: false, errors: (validate.errors ?? []).map(describeError) };
+    validate(value) ? { ok: true } : { ok: false, errors: describeErrors(validate.errors ?? []) };
 }
 
-function describeError(error: ErrorObject): string {
-  const where = error.instancePath === '' ? '(root)' : error.instancePath;
+/** What ajv reports of one error, as fastify hands it over too. */
+export type SchemaError = Pick<ErrorObject, 'keyword' | 'instancePath' | 'message'> & { params: object };
+
+/** How many schema errors a refusal lists; the rest are counted ("and 7 more"). */
+export const MAX_REPORTED_ERRORS = 10;
+
+/**
+ * The errors of one validation, each with the JSON pointer of its member, without repeats, the first
+ * MAX_REPORTED_ERRORS of them and then "and N more". `prefix` goes before each pointer (fastify's "body").
+ */
+export function describeErrors(errors: readonly SchemaError[], prefix = ''): string[] {
+  const all = [...new Set(errors.map((e) => describeError(e, prefix)))];
+  if (all.length <= MAX_REPORTED_ERRORS) return all;
+  return [...all.slice(0, MAX_REPORTED_ERRORS), `and ${all.length - MAX_REPORTED_ERRORS} more`];
+}
+
+function describeError(error: SchemaError, prefix: string): string {
+  if (error.keyword === FIRST_ERROR_ONLY) return error.message ?? FIRST_ERROR_ONLY;
+  const where =
+    error.instancePath === '' ? (prefix === '' ? '(root)' : prefix) : `${prefix}${error.instancePath}`;
   if (error.keyword === 'additionalProperties') {
     const extra = (error.params as { additionalProperty?: string }).additionalProperty;
     return `${where}: unknown member "${String(extra)}"`;

@@ -5,32 +5,16 @@
  * running, the partner catches up from the sender's feed instead, as it would after any outage.
  */
 import { randomUUID } from 'node:crypto';
-import { request } from 'undici';
 import type { Gateway } from '../gateway.ts';
+import { api, type DemoClient } from './demo-api.ts';
 
-export interface DemoClient {
-  gateway: Gateway;
-  token: string;
-}
-
-async function api(
-  client: DemoClient,
-  method: 'GET' | 'POST',
-  path: string,
-  body?: unknown,
-): Promise<unknown> {
-  const response = await request(`${client.gateway.apiUrl}/api/v1${path}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${client.token}`,
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-    },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const text = await response.body.text();
-  if (response.statusCode >= 300)
-    throw new Error(`${method} ${path}: HTTP ${response.statusCode} ${text.slice(0, 300)}`);
-  return JSON.parse(text) as unknown;
+/** What one side published: the operators certified, the one suspended after. */
+export interface Published {
+  ok: boolean;
+  certified: string[];
+  suspended: string;
+  /** The TIN of each certified operator, for lookups by identifier. */
+  tins: Map<string, string>;
 }
 
 function certify(home: string, n: number) {
@@ -57,37 +41,46 @@ export async function exchangeDecisions(
   from: DemoClient,
   to: DemoClient,
   say: (line: string) => void,
-): Promise<boolean> {
+  /** Whether Redis runs: without it nothing is pushed, and the partner pulls at once. */
+  pushes = true,
+): Promise<Published> {
   const home = from.gateway.config.home.adminId;
   const partner = to.gateway.config.home.adminId;
   const base = Math.floor(Date.now() / 1000) % 90_000;
   const decisions = [certify(home, base), certify(home, base + 1), certify(home, base + 2)];
-  for (const d of decisions) await api(from, 'POST', '/decisions', d);
+  for (const d of decisions) await api(from, 'publish', 'POST', '/decisions', d);
   const suspended = {
     decisionId: randomUUID(),
     aeoId: decisions[1]!.aeoId,
     decision: 'suspend',
     suspendedUntil: '2027-03-31',
   };
-  await api(from, 'POST', '/decisions', suspended);
+  await api(from, 'publish', 'POST', '/decisions', suspended);
+  const published = (ok: boolean): Published => ({
+    ok,
+    certified: decisions.map((d) => d.aeoId),
+    suspended: suspended.aeoId,
+    tins: new Map(decisions.map((d) => [d.aeoId, d.operator.identifiers[0]!.value])),
+  });
   say(
     `${home}: national AEO system recorded 3 certifications and 1 suspension (4 signed records for ${partner})`,
   );
 
   const expected = new Map(decisions.map((d) => [d.aeoId, d.aeoId === suspended.aeoId ? 2 : 1]));
   const started = Date.now();
-  let held = await waitHeld(to.gateway, home, expected, 8_000);
+  let held = pushes && (await waitHeld(to.gateway, home, expected, 8_000));
   const pushed = held;
   if (held) {
     say(`${home} → ${partner}: pushed and applied in ${Date.now() - started} ms`);
   } else {
-    say(`${home} → ${partner}: not pushed (is Redis running?); ${partner} pulls ${home}'s feed instead`);
-    await api(to, 'POST', `/partners/${home}/pull`);
+    const why = pushes ? 'is Redis running?' : 'Redis is not running';
+    say(`${home} → ${partner}: not pushed (${why}); ${partner} pulls ${home}'s feed instead`);
+    await api(to, 'admin', 'POST', `/partners/${home}/pull`);
     held = await waitHeld(to.gateway, home, expected, 5_000);
   }
   if (!held) {
     say(`${home} → ${partner}: FAILED, ${partner} does not hold every record`);
-    return false;
+    return published(false);
   }
   // The partner commits before the sender has verified its receipt: give the sender a moment to record it.
   const readReceipts = async () =>
@@ -106,14 +99,16 @@ export async function exchangeDecisions(
   say(
     `${home} keeps ${receipts?.receipts} signed receipts from ${partner}; ${receipts?.delivered} deliveries confirmed`,
   );
-  const report = (await api(to, 'POST', `/partners/${home}/reconcile`)) as {
-    inSync: boolean;
-    localCount: number;
-  };
+  const report = await api<{ inSync: boolean; localCount: number }>(
+    to,
+    'admin',
+    'POST',
+    `/partners/${home}/reconcile`,
+  );
   say(
     `${partner} reconciles with ${home}'s snapshot: ${report.inSync ? 'in sync' : 'DRIFT'} (${report.localCount} operators)`,
   );
-  return report.inSync;
+  return published(report.inSync);
 }
 
 async function waitHeld(

@@ -12,6 +12,7 @@ import type { ParsedCertificate, SigningAlgorithm, TrustStore } from '../crypto/
 import { GatewayError } from '../errors.ts';
 import type { Mra, Partner } from '../mra/types.ts';
 import { validateAgainst } from '../validation.ts';
+import { readConfiguredText } from './files.ts';
 import { resolveMonitoring } from './monitoring.ts';
 import { resolveNotifications } from './notifications.ts';
 import type { RawConfig, RawPartner, RawSecret, RawSigning } from './raw.ts';
@@ -48,7 +49,14 @@ export function loadConfig(path: string, options: LoadOptions = {}): GatewayConf
   }
   const checked = validateAgainst('config', raw);
   if (!checked.ok) throw invalid(`${file}: ${checked.errors.join('; ')}`);
-  return resolveConfig(raw as RawConfig, dirname(file), env);
+  try {
+    return resolveConfig(raw as RawConfig, dirname(file), env);
+  } catch (error) {
+    // Every later error names its field; the file it is in goes first, as for schema errors.
+    if (error instanceof GatewayError && error.code === 'CONFIG_INVALID')
+      throw invalid(`${file}: ${error.message.replace(/^configuration: /, '')}`);
+    throw error;
+  }
 }
 
 function resolveConfig(raw: RawConfig, baseDir: string, env: Environment): GatewayConfig {
@@ -58,20 +66,20 @@ function resolveConfig(raw: RawConfig, baseDir: string, env: Environment): Gatew
   // The newest certificate signs; older ones stay published for receivers until they are removed.
   signers.sort((a, b) => b.chain[0]!.notBefore.getTime() - a.chain[0]!.notBefore.getTime());
 
-  const seen = new Set<string>([home.adminId]);
-  const partners = raw.partners.map((p, i) => {
-    if (seen.has(p.adminId))
-      throw invalid(`/partners/${i}/adminId: ${p.adminId} is configured twice or is home`);
-    seen.add(p.adminId);
-    return resolvePartner(p, `/partners/${i}`, at);
-  });
-
   const server = raw.server ?? {};
   const tls = server.tls;
   const mtls = server.mtls ?? true;
   if (mtls && tls === undefined) {
     throw invalid('/server/mtls: mutual TLS needs /server/tls; set "mtls: false" explicitly for local tests');
   }
+
+  const seen = new Set<string>([home.adminId]);
+  const partners = raw.partners.map((p, i) => {
+    if (seen.has(p.adminId))
+      throw invalid(`/partners/${i}/adminId: ${p.adminId} is configured twice or is home`);
+    seen.add(p.adminId);
+    return resolvePartner(p, `/partners/${i}`, at, mtls);
+  });
   const databaseUrl =
     env.DATABASE_URL ??
     (raw.storage?.databaseUrl
@@ -144,6 +152,10 @@ function resolveConfig(raw: RawConfig, baseDir: string, env: Environment): Gatew
     monitoring: resolveMonitoring(raw.monitoring),
     retention: resolveRetention(raw.retention),
     logLevel: env.LOG_LEVEL ?? 'info',
+    logPretty: env.LOG_FORMAT === undefined ? raw.log?.pretty === true : env.LOG_FORMAT === 'pretty',
+    ...(raw.metrics?.port === undefined
+      ? {}
+      : { metrics: { port: raw.metrics.port, host: raw.metrics.host ?? '127.0.0.1' } }),
   };
 }
 
@@ -151,9 +163,11 @@ function resolveSigner(raw: RawSigning, field: string, at: (p: string) => string
   const chainPem = readText(at(raw.certificateChain), `${field}/certificateChain`);
   const chain = parseCertificates(chainPem, `${field}/certificateChain`);
   const leaf = chain[0]!;
+  // Read first: a file that is missing is said so, not reported as a key that does not parse.
+  const keyPem = readSecret(raw.key, `${field}/key`, at, env);
   let key: KeyObject;
   try {
-    key = createPrivateKey(readSecret(raw.key, `${field}/key`, at, env));
+    key = createPrivateKey(keyPem);
   } catch (cause) {
     throw invalid(`${field}/key: not a private key in PEM: ${(cause as Error).message}`);
   }
@@ -178,7 +192,8 @@ function algorithmFor(key: KeyObject, field: string): SigningAlgorithm {
   throw invalid(`${field}: key type ${String(type)} is not in the signing profile (P-256, Ed25519, RSA)`);
 }
 
-function resolvePartner(raw: RawPartner, field: string, at: (p: string) => string): Partner {
+function resolvePartner(raw: RawPartner, field: string, at: (p: string) => string, mtls: boolean): Partner {
+  const endpoint = checkEndpoint(raw.endpoint, `${field}/endpoint`, mtls);
   const anchors = raw.trustAnchors.flatMap((p, i) =>
     parseCertificates(readText(at(p), `${field}/trustAnchors/${i}`), `${field}/trustAnchors/${i}`),
   );
@@ -189,11 +204,32 @@ function resolvePartner(raw: RawPartner, field: string, at: (p: string) => strin
   return {
     adminId: raw.adminId,
     name: raw.name,
-    endpoint: raw.endpoint.replace(/\/+$/, ''),
+    endpoint,
     trust,
     intermediates,
     mra: resolveMra(raw, `${field}/mra`),
   };
+}
+
+/**
+ * A partner's base URL: every partner route is under `/mra/v1`, so an endpoint without it would dead-letter
+ * every delivery. Under mutual TLS it must be https; plain http is for local tests with `server.mtls: false`.
+ */
+function checkEndpoint(text: string, field: string, mtls: boolean): string {
+  const endpoint = text.replace(/\/+$/, '');
+  let url: URL;
+  try {
+    url = new URL(endpoint);
+  } catch {
+    throw invalid(`${field}: ${text} is not a URL`);
+  }
+  if (!url.pathname.endsWith('/mra/v1') || url.search !== '' || url.hash !== '')
+    throw invalid(`${field}: ${text} must be the partner's base URL ending in /mra/v1 (https://host/mra/v1)`);
+  if (mtls && url.protocol !== 'https:')
+    throw invalid(
+      `${field}: ${text} must use https under mutual TLS (plain http only with "server.mtls: false")`,
+    );
+  return endpoint;
 }
 
 function resolveIntermediates(
@@ -256,13 +292,7 @@ function readSecret(secret: RawSecret, field: string, at: (p: string) => string,
 }
 
 function readText(path: string, field: string): string {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch (cause) {
-    throw invalid(
-      `${field}: cannot read ${path}: ${(cause as NodeJS.ErrnoException).code ?? (cause as Error).message}`,
-    );
-  }
+  return readConfiguredText(path, field);
 }
 
 function invalid(message: string): GatewayError {

@@ -68,4 +68,6 @@ export interface RawConfig {
   };
   monitoring?: RawMonitoring;
   retention?: RawRetention;
+  metrics?: { port?: number; host?: string };
+  log?: { pretty?: boolean };
 }

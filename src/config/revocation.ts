@@ -4,13 +4,14 @@
  * certificate itself is given, by its key; CRLs are checked against the partner's CA certificates here, so a
  * wrong or forged file stops the start with the field named.
  */
-import { readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { parsePemCertificates } from '../crypto/certificate.ts';
 import { crlsInFile, parseCrl } from '../crypto/crl.ts';
 import { crlIssuer, revokedIdentities } from '../crypto/crl-issuer.ts';
 import { makeRevocation } from '../crypto/revocation.ts';
 import type { CrlSummary, ParsedCertificate, Revocation, TrustStore } from '../crypto/types.ts';
 import { GatewayError } from '../errors.ts';
+import { readConfiguredFile } from './files.ts';
 
 export interface RawRevocation {
   /** CRL files (PEM `X509 CRL` blocks or DER) signed by one of the partner's CA certificates. */
@@ -201,13 +202,7 @@ function legacyFingerprints(
 }
 
 function readFile(path: string, field: string): Buffer {
-  try {
-    return readFileSync(path);
-  } catch (cause) {
-    throw invalid(
-      `${field}: cannot read ${path}: ${(cause as NodeJS.ErrnoException).code ?? (cause as Error).message}`,
-    );
-  }
+  return readConfiguredFile(path, field);
 }
 
 function invalid(message: string): GatewayError {

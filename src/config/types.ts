@@ -93,6 +93,10 @@ export interface GatewayConfig {
   monitoring: MonitoringSettings;
   retention: RetentionSettings;
   logLevel: string;
+  /** Readable log lines (pino-pretty) instead of JSON: LOG_FORMAT=pretty, or log.pretty. */
+  logPretty?: boolean;
+  /** The metrics listener of its own, when metrics.port is set; /metrics on the API listener either way. */
+  metrics?: { port: number; host: string };
 }
 
 /** Where webhook receivers may be (src/notifications/receiver-policy.ts). */

@@ -7,6 +7,7 @@
 import type { Logger } from 'pino';
 import type { GatewayConfig } from '../config/types.ts';
 import { createChainCache } from '../crypto/chain-cache.ts';
+import type { GatewayMetrics } from '../metrics/metrics.ts';
 import { createPartnerClient, type PartnerClient } from '../partner-client/client.ts';
 import type { JobVerdict } from '../queue/job-kind.ts';
 import type { DeliveryJob } from '../queue/jobs.ts';
@@ -27,6 +28,7 @@ export interface DelivererDeps {
   log: Logger;
   /** Partner clients by adminId; made from the configuration when absent. */
   clients?: ReadonlyMap<string, PartnerClient>;
+  metrics?: GatewayMetrics;
 }
 
 /** How a failed attempt is handled: tried again later, or its rows are dead letters at once. */
@@ -59,10 +61,14 @@ export function createDeliverer(deps: DelivererDeps): Deliverer {
     }
     const attempt = Math.max(...rows.map((r) => r.attempts)) + 1;
     let failure: Failure;
+    const started = performance.now();
+    deps.metrics?.deliveryAttempt(job.partner, rows.length);
     try {
       const sent = await client.sendRecords(rows.map((r) => r.jws));
+      deps.metrics?.deliveryAnswered(job.partner, (performance.now() - started) / 1000);
       if (sent.ok) {
         const outcome = await settleWithReceipt(store, job.partner, jobId, rows, sent);
+        deps.metrics?.deliverySettled(job.partner, 'delivered', rows.length);
         log.info(
           { partner: job.partner, jobId, receiptId: sent.receipt.receiptId, ...outcome },
           'batch delivered',
@@ -93,10 +99,12 @@ export function createDeliverer(deps: DelivererDeps): Deliverer {
     if (!failure.retry || lastAttempt) {
       const reason = failure.retry ? `gave up after ${attempt} attempts: ${failure.reason}` : failure.reason;
       await markFailed(store, jobId, rows, 'dead', reason);
+      deps.metrics?.deliverySettled(job.partner, 'dead', rows.length);
       log.warn({ ...context, reason }, 'batch dead-lettered');
       return { kind: 'give-up', reason };
     }
     await markFailed(store, jobId, rows, 'retrying', failure.reason);
+    deps.metrics?.deliverySettled(job.partner, 'retried', rows.length);
     const delayMs = retryDelayMs(attempt, config.outbound, failure.retryAfterMs);
     log.info({ ...context, delayMs }, 'batch not delivered; will retry');
     return { kind: 'retry', delayMs, reason: failure.reason };

@@ -7,6 +7,7 @@
  */
 import type { Logger } from 'pino';
 import type { GatewayConfig } from '../config/types.ts';
+import type { GatewayMetrics } from '../metrics/metrics.ts';
 import { DELIVERY_JOBS } from '../queue/jobs.ts';
 import { retryPolicy } from '../queue/retry.ts';
 import { type QueueRuntime, workerCloseGraceMs } from '../queue/runtime.ts';
@@ -30,6 +31,7 @@ export interface DeliveryDeps {
   log: Logger;
   /** The gateway's queue runtime; its owner closes it after this flow. */
   queues: QueueRuntime;
+  metrics?: GatewayMetrics;
 }
 
 type State = 'waiting' | 'running' | 'refused' | 'closed';
@@ -41,7 +43,12 @@ export async function startDelivery(deps: DeliveryDeps): Promise<Delivery> {
   const retry = retryPolicy(config.outbound.attempts, config.outbound);
   const producer = runtime.producer(DELIVERY_JOBS, retry);
   const workers: QueueWorker[] = [];
-  const deliverer = createDeliverer({ config, store, log });
+  const deliverer = createDeliverer({
+    config,
+    store,
+    log,
+    ...(deps.metrics ? { metrics: deps.metrics } : {}),
+  });
   let state: State = 'waiting';
   const relay = createRelay({
     config,

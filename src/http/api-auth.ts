@@ -5,6 +5,7 @@
  */
 import { hash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { BEARER_HEADER } from '../config/api-token.ts';
 import type { ApiClient, ApiScope } from '../config/types.ts';
 import { problemOf, sendProblem } from './problem.ts';
 
@@ -14,8 +15,6 @@ declare module 'fastify' {
     apiClient: ApiClient | undefined;
   }
 }
-
-const BEARER = /^Bearer ([A-Za-z0-9._~+/-]{16,512}=*)$/;
 
 const digests = new WeakMap<ApiClient, Buffer>();
 /** A client's configured digest as bytes, decoded once. */
@@ -32,7 +31,7 @@ export function findApiClient(
   clients: readonly ApiClient[],
   authorization: string | undefined,
 ): ApiClient | undefined {
-  const match = BEARER.exec(authorization ?? '');
+  const match = BEARER_HEADER.exec(authorization ?? '');
   if (match === null) return undefined;
   const digest = hash('sha256', match[1]!, 'buffer');
   // Compare against every client so the time taken says nothing about which digest came close.

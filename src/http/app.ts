@@ -11,17 +11,21 @@ import type { PartnerSync } from '../inbound/partner-sync.ts';
 import type { InboundService } from '../inbound/receive.ts';
 import type { Answerer } from '../lookup/answer.ts';
 import type { FeedbackService } from '../lookup/feedback.ts';
+import type { GatewayMetrics } from '../metrics/metrics.ts';
 import type { ReportService } from '../monitoring/report.ts';
 import type { SummaryService } from '../monitoring/summaries/service.ts';
 import type { Subscriptions } from '../notifications/subscriptions.ts';
 import type { Snapshots } from '../partner-api/snapshot.ts';
 import type { Publisher } from '../publishing/publish.ts';
+import type { BoardQueue } from '../queue/board.ts';
 import type { RegisterImporter } from '../register-import/importer.ts';
 import type { Store } from '../store/types.ts';
 import { refuseApiTokens, requireScope } from './api-auth.ts';
 import { createBaseApp } from './base-app.ts';
+import { DashboardSessions } from './dashboard-session.ts';
+import { registerOpenApi, registerOpenApiRoutes } from './openapi/document.ts';
+import { partnerGate } from './partner-gate.ts';
 import { createPeerIdentifier } from './peer.ts';
-import { problemOf, sendProblem } from './problem.ts';
 import { registerDecisionRoutes } from './routes/api/decisions.ts';
 import { registerDeliveryStatusRoutes, registerReplayRoute } from './routes/api/deliveries.ts';
 import { registerFeedbackRoute, registerFeedbackSummaryRoute } from './routes/api/feedback.ts';
@@ -34,7 +38,9 @@ import { registerSummaryRoutes } from './routes/api/summaries.ts';
 import { registerDashboardRoutes } from './routes/dashboard.ts';
 import { registerFeedRoutes } from './routes/feed.ts';
 import { registerHealthRoutes } from './routes/health.ts';
+import { registerMetricsRoute } from './routes/metrics.ts';
 import { registerMonitoringRoutes } from './routes/monitoring.ts';
+import { registerQueueBoard } from './routes/queues.ts';
 import { registerRecordsRoute } from './routes/records.ts';
 import { registerWellKnownRoute } from './routes/well-known.ts';
 
@@ -46,6 +52,10 @@ export interface AppDeps {
   store: Store;
   log: Logger;
   clock: () => Date;
+  /** The gateway's Prometheus registry and counters. */
+  metrics: GatewayMetrics;
+  /** The queues for the queue view at /queues. */
+  queueBoard: () => BoardQueue[];
   inbound: InboundService;
   /** The feed and snapshot served to partners. */
   snapshots: Snapshots;
@@ -72,26 +82,26 @@ export interface AppDeps {
 
 export async function buildPartnerApp(deps: AppDeps): Promise<FastifyInstance> {
   const { config } = deps;
+  const identify = createPeerIdentifier(config.partners, deps.inbound.chainCache);
   const app = await createBaseApp({
     log: deps.log,
     trustProxy: config.server.trustProxy,
     rateLimitPerMinute: config.server.rateLimitPerMinute,
     serverFactory: deps.serverFactory,
+    // Under mTLS, the client certificate is checked first of all (partner-gate.ts), so limits are per partner.
+    ...(config.server.mtls
+      ? {
+          gate: partnerGate({
+            partners: config.partners,
+            identify: (request) => identify(request.raw),
+            perMinute: config.server.rateLimitPerMinute,
+            log: deps.log,
+            refused: () => deps.metrics.partnerRefused('certificate'),
+          }),
+        }
+      : {}),
   });
-  const identify = createPeerIdentifier(config.partners, deps.inbound.chainCache);
-  // Registered before the rate limiter's hook runs (onRequest hooks run in order), so limits are per partner.
-  app.addHook('onRequest', async (request, reply) => {
-    request.partner = config.server.mtls ? identify(request.raw) : undefined;
-    // OpenSSL only checked that the certificate chains to some anchor; one the gateway's own chain rules
-    // accept for no partner is refused, never judged as if mTLS were off (sender by signatures alone).
-    if (config.server.mtls && request.partner === undefined && !request.url.startsWith('/health/')) {
-      return sendProblem(
-        reply,
-        problemOf('PARTNER_UNKNOWN', 'the client certificate does not identify a partner'),
-      );
-    }
-    return undefined;
-  });
+  await registerOpenApi(app, 'partner', config);
   registerHealthRoutes(app, deps.store, deps.queueReady);
   await app.register(
     async (mra) => {
@@ -104,6 +114,7 @@ export async function buildPartnerApp(deps: AppDeps): Promise<FastifyInstance> {
         snapshots: deps.snapshots,
         cache: deps.inbound.chainCache,
         clock: deps.clock,
+        metrics: deps.metrics,
       });
       await registerMonitoringRoutes(mra, {
         config,
@@ -111,6 +122,7 @@ export async function buildPartnerApp(deps: AppDeps): Promise<FastifyInstance> {
         summaries: deps.summaries,
         cache: deps.inbound.chainCache,
         clock: deps.clock,
+        metrics: deps.metrics,
       });
     },
     { prefix: '/mra/v1' },
@@ -126,9 +138,23 @@ export async function buildApiApp(deps: AppDeps): Promise<FastifyInstance> {
     rateLimitPerMinute: Math.max(config.server.rateLimitPerMinute, 6_000),
     serverFactory: deps.serverFactory,
   });
+  await registerOpenApi(app, 'api', config);
+  await registerOpenApiRoutes(app, config);
   registerHealthRoutes(app, deps.store, deps.queueReady);
   // The dashboard, outside /api/v1: a browser signs in once with a token and then holds a session cookie.
-  await registerDashboardRoutes(app, { config, store: deps.store, clock: deps.clock });
+  const sessions = new DashboardSessions(deps.clock);
+  await registerDashboardRoutes(app, { config, store: deps.store, clock: deps.clock, sessions });
+  // Prometheus metrics and the queue view, outside /api/v1 like the dashboard.
+  await app.register(async (monitoring) => {
+    requireScope(monitoring, config.apiClients, 'monitoring');
+    registerMetricsRoute(monitoring, deps.metrics);
+  });
+  await registerQueueBoard(app, {
+    clients: config.apiClients,
+    sessions,
+    queues: deps.queueBoard,
+    reachable: deps.queueReady,
+  });
   // Each route group sits behind the scope it needs.
   await app.register(
     async (api) => {
@@ -147,6 +173,10 @@ export async function buildApiApp(deps: AppDeps): Promise<FastifyInstance> {
       });
       await api.register(async (border) => {
         requireScope(border, config.apiClients, 'border');
+        // Only lookups that were made: a request refused for its token or scope never reached one.
+        border.addHook('onResponse', async (request, reply) => {
+          if (request.apiClient !== undefined) deps.metrics.lookupAnswered(reply.elapsedTime / 1000);
+        });
         registerOperatorRoutes(border, deps.lookup, deps.clock);
       });
       await api.register(async (border) => {

@@ -2,10 +2,14 @@
  * What every listener of the gateway shares: limits, problem documents, the accepted media types and rate
  * limiting. The partner-facing and the internal API apps are built on it.
  */
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
 import rateLimit from '@fastify/rate-limit';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerFactory } from 'fastify';
 import type { Logger } from 'pino';
 import { addDateFormats } from '../validation.ts';
+import { schemaController } from './openapi/compilers.ts';
+import type { RequestGate } from './partner-gate.ts';
 import {
   clientErrorHandler,
   frameworkErrorHandler,
@@ -13,6 +17,7 @@ import {
   problemOf,
   sendProblem,
 } from './problem.ts';
+import { isHealthRoute } from './routes/health.ts';
 import { installStrictInput, parseQueryString } from './strict-input.ts';
 
 /** docs/protocol.md, Transport: at most 10 MiB a request. */
@@ -29,6 +34,15 @@ declare module 'fastify' {
   }
 }
 
+/** A caller's request id is kept when it is short and plain; anything else gets a new one. */
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** The id of a request, in every log line of it and in the X-Request-Id response header. */
+export function requestIdOf(raw: IncomingMessage): string {
+  const given = raw.headers['x-request-id'];
+  return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+}
+
 const JSON_MEDIA_TYPE = /^application\/json(?:;\s*charset=utf-8)?$/i;
 
 export interface BaseAppOptions {
@@ -36,6 +50,11 @@ export interface BaseAppOptions {
   trustProxy: boolean;
   rateLimitPerMinute: number;
   serverFactory: FastifyServerFactory | undefined;
+  /**
+   * Decides, before any other hook and for URLs the router cannot decode too, whether a request goes on
+   * (the partner listener's client certificate check, partner-gate.ts).
+   */
+  gate?: RequestGate;
 }
 
 export async function createBaseApp(options: BaseAppOptions): Promise<FastifyInstance> {
@@ -46,20 +65,35 @@ export async function createBaseApp(options: BaseAppOptions): Promise<FastifyIns
     onConstructorPoisoning: 'error',
     trustProxy: options.trustProxy,
     return503OnClosing: true,
+    // Not requestIdHeader: fastify would take the header as it came; requestIdOf bounds it first.
+    requestIdHeader: false,
+    genReqId: requestIdOf,
     forceCloseConnections: 'idle',
-    frameworkErrors: frameworkErrorHandler,
+    // fastify's compilers, except for schemas that only document a route (openapi/compilers.ts).
+    schemaController: schemaController(),
+    // A URL the router cannot decode meets the gate first: an unidentified caller learns nothing more.
+    frameworkErrors: (error, request, reply) => {
+      if (options.gate?.(request, reply) === undefined) frameworkErrorHandler(error, request, reply);
+    },
     clientErrorHandler,
     routerOptions: { querystringParser: parseQueryString },
     ajv: {
+      // allErrors is set by the compiler: off to validate, on to describe a small input (openapi/compilers.ts).
       customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false, allErrors: false },
       // After ajv-formats: a route's dates follow the one rule of the signed payloads' schemas.
       onCreate: addDateFormats,
     },
     ...(options.serverFactory ? { serverFactory: options.serverFactory } : {}),
   });
+  app.decorateRequest('partner', undefined);
+  // The first hook of all: the request id on every answer, then the gate (before the media type, the rate limit).
+  const gate = options.gate;
+  app.addHook('onRequest', async (request, reply) => {
+    void reply.header('x-request-id', request.id);
+    return gate?.(request, reply);
+  });
   installProblemHandlers(app);
   installStrictInput(app);
-  app.decorateRequest('partner', undefined);
 
   // Only the canonical media type reaches a parser; odd casing is handled identically, anything else is 415.
   app.addHook('onRequest', async (request, reply) => {
@@ -79,7 +113,7 @@ export async function createBaseApp(options: BaseAppOptions): Promise<FastifyIns
     // X-Forwarded-* only count when a proxy is configured (trustProxy), through request.ip.
     keyGenerator: (request) =>
       request.partner === undefined ? `ip:${request.ip}` : `partner:${request.partner}`,
-    allowList: (request) => request.url.startsWith('/health/'),
+    allowList: isHealthRoute,
     errorResponseBuilder: (_request, context) => ({
       ...problemOf('RATE_LIMITED', `more than ${context.max} requests in ${context.after}`),
       statusCode: 429,

@@ -7,7 +7,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { GatewayConfig } from '../config/types.ts';
 import { problemOf, sendProblem } from './problem.ts';
-import { apiListener, serverFactoryFor } from './server.ts';
+import { apiListener, listenFailure, listeningText, serverFactoryFor } from './server.ts';
 
 export const WAITING_RETRY_AFTER_SECONDS = 5;
 
@@ -28,6 +28,11 @@ export async function openHoldingListener(config: GatewayConfig, log: Logger): P
       WAITING_RETRY_AFTER_SECONDS,
     ),
   );
-  await app.listen({ host: config.api.host, port: config.api.port });
+  const { host, port } = config.api;
+  try {
+    await app.listen({ host, port, listenTextResolver: listeningText(config.api.tls !== undefined) });
+  } catch (error) {
+    throw listenFailure(error, host, port);
+  }
   return app;
 }

@@ -1,7 +1,8 @@
 /**
- * Who is on the other end of a mutual-TLS connection. OpenSSL has already refused a handshake without a
- * certificate chaining to some partner's anchor; this maps the certificate to the one partner whose anchors it
- * chains to, by the gateway's own chain rules.
+ * Who is on the other end of a mutual-TLS connection. The handshake completes without a client certificate
+ * (health probes need none), so nothing is assumed of the connection: no certificate, or one that OpenSSL did
+ * not verify against the partners' anchors (`socket.authorized` false), identifies no one. A verified one is
+ * mapped to the one partner whose anchors it chains to, by the gateway's own chain rules.
  *
  * The runtime does not always hand over the chain the client sent: on some versions the server sees the leaf
  * alone although OpenSSL verified the whole path. So the path is built here, from the leaf and the issuing CAs

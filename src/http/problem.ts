@@ -3,6 +3,7 @@ import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { type ErrorCode, GatewayError, httpStatusOf } from '../errors.ts';
 import { isDataException } from '../store/data-error.ts';
+import { describeErrors } from '../validation.ts';
 
 export interface Problem {
   type: string;
@@ -58,7 +59,10 @@ function classify(error: FastifyError | GatewayError): {
   // The schemas keep values within what the store holds; one that still slipped through is the input's fault.
   if (isDataException(error))
     return { code: 'BODY_INVALID', detail: 'a value is outside what can be stored' };
-  if (error.validation) return { code: 'BODY_INVALID', detail: `request ${error.message}` };
+  if (error.validation) {
+    const where = error.validationContext ?? 'request';
+    return { code: 'BODY_INVALID', detail: `request ${describeErrors(error.validation, where).join('; ')}` };
+  }
   switch (error.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return { code: 'BODY_TOO_LARGE', detail: 'the request body is over the limit of 10 MiB' };

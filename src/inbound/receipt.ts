@@ -41,6 +41,14 @@ export function logReceiptOutcomes(log: Logger, receipt: Receipt, what: 'records
   }
   const received = what === 'records' ? 'records batch received' : 'monitoring summaries received';
   log.info({ receiptId: receipt.receiptId, sender: receipt.sender, outcomes: counts }, received);
+  const rejected = receipt.results.filter((r) => r.outcome === 'rejected').length;
+  if (rejected > 0) {
+    const partner = receipt.sender ?? 'unidentified sender';
+    log.warn(
+      { partner, receiptId: receipt.receiptId, rejected, outcomes: counts },
+      `${what} of ${partner} rejected: ${rejected} of ${receipt.results.length}`,
+    );
+  }
   for (const r of receipt.results) {
     if (r.code !== 'RECORD_ID_CONFLICT') continue;
     if (what === 'records') {

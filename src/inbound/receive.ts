@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import { appendAudit, receiptSentEntry } from '../audit/chain.ts';
 import type { GatewayConfig } from '../config/types.ts';
 import { type ChainCache, createChainCache } from '../crypto/chain-cache.ts';
+import type { GatewayMetrics } from '../metrics/metrics.ts';
 import type { Partner } from '../mra/types.ts';
 import type { Receipt } from '../protocol/receipt.ts';
 import { isDataException } from '../store/data-error.ts';
@@ -38,6 +39,7 @@ export interface InboundDeps {
   onCommitted?: (change: InboundChange) => void;
   /** Runs inside the batch's transaction, before the current state is replaced (notification rows, I1). */
   inTransaction?: (tx: Sql, verdicts: readonly Verdict[], receivedAt: Date) => Promise<void>;
+  metrics?: GatewayMetrics;
 }
 
 export interface InboundService {
@@ -76,6 +78,7 @@ export function createInboundService(deps: InboundDeps): InboundService {
     deps.onCommitted?.(changeOf(sender, now, result.verdicts));
 
     logReceiptOutcomes(deps.log, result.receipt, 'records');
+    deps.metrics?.batchReceived(sender, result.receipt.results);
     return { receipt: result.receipt, receiptJws: result.receiptJws };
   }
 

@@ -55,7 +55,13 @@ const CURRENT_COLUMNS = `s.issuer, s.aeo_id, s.version::text AS version, s.recor
   to_char(s.status_since, 'YYYY-MM-DD') AS status_since, s.programme, to_jsonb(s.roles)::text AS roles`;
 
 /** Loads every accepted version, every identifier and each partner's latest contact. */
-export async function loadAll(sql: Sql, model: ReadModel, pageSize = PAGE_SIZE): Promise<void> {
+export async function loadAll(
+  sql: Sql,
+  model: ReadModel,
+  pageSize = PAGE_SIZE,
+  /** Told after each page of current versions, with the operators loaded so far. */
+  onPage?: (operators: number) => void,
+): Promise<void> {
   // Current versions, from operator_state's columns.
   let at: [string, string] = ['', ''];
   for (;;) {
@@ -65,6 +71,7 @@ export async function loadAll(sql: Sql, model: ReadModel, pageSize = PAGE_SIZE):
       [...at, pageSize],
     );
     for (const row of rows) model.apply(inputOf(row));
+    onPage?.(model.operatorCount);
     const last = rows.at(-1);
     if (last === undefined || rows.length < pageSize) break;
     at = [last.issuer, last.aeo_id];

@@ -24,6 +24,8 @@ export class LookupCounts {
   private dayEnds = 0;
   private current: DayCounts = new Map();
   private flushing: Promise<void> = Promise.resolve();
+  /** Every answer since the start by outcome, whatever the issuer, never flushed: the metrics' counter. */
+  private readonly totals = new Float64Array(OUTCOMES.length);
 
   constructor(partners: Iterable<string>, clock: () => number = Date.now) {
     this.partners = new Set(partners);
@@ -32,6 +34,8 @@ export class LookupCounts {
 
   /** One answer about `issuer`: recognised (reason undefined) or not, with its reason. */
   count(issuer: string | undefined, reason: NotRecognisedReason | undefined): void {
+    const outcome = reason === undefined ? 0 : (SLOT.get(reason) ?? 0);
+    this.totals[outcome] = (this.totals[outcome] ?? 0) + 1;
     if (issuer === undefined || !this.partners.has(issuer)) return;
     const now = this.clock();
     if (now >= this.dayEnds || now < this.dayEnds - DAY_MS) this.turnDay(now);
@@ -40,8 +44,12 @@ export class LookupCounts {
       slots = new Float64Array(OUTCOMES.length);
       this.current.set(issuer, slots);
     }
-    const i = reason === undefined ? 0 : (SLOT.get(reason) ?? 0);
-    slots[i] = (slots[i] ?? 0) + 1;
+    slots[outcome] = (slots[outcome] ?? 0) + 1;
+  }
+
+  /** Answers since the start, by outcome (metrics). */
+  totalsByOutcome(): Map<string, number> {
+    return new Map(OUTCOMES.map((o, i) => [o, this.totals[i] ?? 0]));
   }
 
   private turnDay(now: number): void {

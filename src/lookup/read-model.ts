@@ -112,6 +112,16 @@ export class ReadModel {
     if (at > (this.lastFrom.get(partner) ?? Number.NEGATIVE_INFINITY)) this.lastFrom.set(partner, at);
   }
 
+  /** Operators held per issuer (metrics, at scrape time: one pass over the slots). */
+  operatorsByIssuer(): Map<string, number> {
+    const counts = new Array<number>(this.issuers.length).fill(0);
+    for (let slot = 0; slot < this.opCount; slot += 1) {
+      const code = this.opIssuer[slot]!;
+      counts[code] = (counts[code] ?? 0) + 1;
+    }
+    return new Map(this.issuers.map((issuer, code) => [issuer, counts[code] ?? 0]));
+  }
+
   lastReceivedFrom(partner: string): number | undefined {
     return this.lastFrom.get(partner);
   }

@@ -12,7 +12,7 @@ import { type ChangeChannel, openChangeChannel } from '../queue/change-channel.t
 import type { Store } from '../store/types.ts';
 import { type Answerer, createAnswerer } from './answer.ts';
 import { parseChange } from './change-message.ts';
-import { loadAll, loadSince } from './load.ts';
+import { loadAll, loadSince, PAGE_SIZE } from './load.ts';
 import { LOOKUP_FLUSH_INTERVAL_MS, LookupCounts } from './lookup-counts.ts';
 import { ReadModel } from './read-model.ts';
 
@@ -43,6 +43,10 @@ export interface LookupOptions {
   resyncIntervalMs?: number;
   /** How often lookup counts are added to lookup_daily (LOOKUP_FLUSH_INTERVAL_MS). */
   countsFlushIntervalMs?: number;
+  /** A progress line at start every this many operators (and every few seconds), when there are as many. */
+  progressEvery?: number;
+  /** Operators read per query at start (load.ts PAGE_SIZE). */
+  pageSize?: number;
 }
 
 export async function startLookup(options: LookupOptions): Promise<LookupService> {
@@ -61,7 +65,12 @@ export async function startLookup(options: LookupOptions): Promise<LookupService
   };
   let mark = Date.now();
   const started = Date.now();
-  await loadAll(store, model);
+  await loadAll(
+    store,
+    model,
+    options.pageSize ?? PAGE_SIZE,
+    await loadProgress(store, log, options.progressEvery ?? PROGRESS_OPERATORS),
+  );
   log.info(
     { operators: model.operatorCount, versions: model.versionCount, ms: Date.now() - started },
     'lookup read model loaded',
@@ -148,4 +157,27 @@ function applyOne(model: ReadModel, c: OperatorChange, receivedAt: number): void
   if (slot !== undefined && model.latestVersion(slot) === c.version) {
     model.setIdentifiers(c.issuer, c.aeoId, c.identifiers);
   }
+}
+
+/** A progress line every PROGRESS_OPERATORS operators or PROGRESS_MS, when the model is large enough to take a while. */
+const PROGRESS_OPERATORS = 100_000;
+const PROGRESS_MS = 5_000;
+
+async function loadProgress(
+  store: Store,
+  log: Logger,
+  every: number,
+): Promise<((operators: number) => void) | undefined> {
+  const [row] = await store.query<{ n: string }>('SELECT count(*)::text AS n FROM operator_state');
+  const total = Number(row?.n ?? 0);
+  if (total < every) return undefined;
+  log.info({ total }, `loading read model: 0/${total}`);
+  let lastCount = 0;
+  let lastAt = Date.now();
+  return (operators) => {
+    if (operators - lastCount < every && Date.now() - lastAt < PROGRESS_MS) return;
+    lastCount = operators;
+    lastAt = Date.now();
+    log.info({ loaded: operators, total }, `loading read model: ${operators}/${total}`);
+  };
 }

@@ -6,6 +6,7 @@
  */
 import type { Logger } from 'pino';
 import type { OutboundSettings } from '../config/types.ts';
+import type { GatewayMetrics } from '../metrics/metrics.ts';
 import type { JobVerdict } from '../queue/job-kind.ts';
 import type { NotificationJob } from '../queue/jobs.ts';
 import { retryDelayMs } from '../queue/retry.ts';
@@ -23,6 +24,7 @@ export interface SendDeps {
   log: Logger;
   /** Decides whether a rotated-out secret still signs. */
   clock?: () => Date;
+  metrics?: GatewayMetrics;
 }
 
 interface OpenNotification {
@@ -82,6 +84,7 @@ export function createSender(deps: SendDeps) {
             WHERE id = $1 AND state IN ('pending', 'retrying')`,
           [job.id],
         );
+        deps.metrics?.notification('sent');
         return { kind: 'done' };
       }
       failure = outcome.failure;
@@ -103,6 +106,7 @@ export function createSender(deps: SendDeps) {
       failure,
       detail,
     };
+    deps.metrics?.notification(dead ? 'dead' : 'failed');
     if (dead) {
       log.warn(context, 'notification dead-lettered');
       return { kind: 'give-up', reason: `gave up after ${attempt} attempts: ${failure}` };

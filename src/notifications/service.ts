@@ -6,6 +6,7 @@
 import type { Logger } from 'pino';
 import type { GatewayConfig } from '../config/types.ts';
 import type { Verdict } from '../inbound/verdict.ts';
+import type { GatewayMetrics } from '../metrics/metrics.ts';
 import { claimGraceMs } from '../outbox-relay.ts';
 import { NOTIFICATION_JOBS, NOTIFICATIONS_KEY } from '../queue/jobs.ts';
 import { retryPolicy } from '../queue/retry.ts';
@@ -44,6 +45,7 @@ export async function startNotifications(deps: {
   receiverCa?: string;
   /** The gateway's queue runtime; its owner closes it after this flow. */
   queues: QueueRuntime;
+  metrics?: GatewayMetrics;
 }): Promise<Notifications> {
   const { config, store } = deps;
   const log = deps.log.child({ component: 'notifications' });
@@ -77,6 +79,7 @@ export async function startNotifications(deps: {
     post,
     vault,
     ...(deps.clock ? { clock: deps.clock } : {}),
+    ...(deps.metrics ? { metrics: deps.metrics } : {}),
   });
   const worker = queues.startWorker({
     kind: NOTIFICATION_JOBS,

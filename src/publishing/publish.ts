@@ -52,7 +52,7 @@ export interface PublisherDeps {
   store: Store;
   clock?: () => Date;
   /** Called after a commit that wrote outbox rows, so the relay moves them without waiting for its poll. */
-  onPublished?: () => void;
+  onPublished?: (records: number) => void;
 }
 
 export function createPublisher(deps: PublisherDeps): Publisher {
@@ -203,7 +203,8 @@ export function createPublisher(deps: PublisherDeps): Publisher {
       );
       return out;
     });
-    if (results.some(published)) deps.onPublished?.();
+    const count = results.filter(published).length;
+    if (count > 0) deps.onPublished?.(count);
     return results;
   }
 

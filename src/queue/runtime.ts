@@ -10,6 +10,7 @@
 import { Queue } from 'bullmq';
 import type { Logger } from 'pino';
 import type { GatewayConfig, RedisSettings } from '../config/types.ts';
+import type { QueueDepth } from '../metrics/metrics.ts';
 import { closeRedis, createRedis, pingRedis, waitForReady } from './connection.ts';
 import { assertNoEviction } from './eviction.ts';
 import type { JobKind } from './job-kind.ts';
@@ -31,6 +32,10 @@ export interface QueueRuntime {
   onReady(listener: () => void): void;
   producer<T>(kind: JobKind<T>, retry: RetryPolicy): JobProducer<T>;
   startWorker<T>(spec: WorkerSpec<T>): QueueWorker;
+  /** Job counts of every queue a producer or worker uses, for the metrics; none while Redis is away. */
+  depths(): Promise<QueueDepth[]>;
+  /** Every queue a producer or worker uses, for the queue view (board.ts). */
+  queues(): Queue[];
   /** Closes the workers still open (each waits up to `graceMs`), the queues, then the connections. */
   close(graceMs: number): Promise<void>;
 }
@@ -46,6 +51,7 @@ export function createQueueRuntime(settings: RedisSettings, log: Logger): QueueR
   const workerRedis = createRedis(settings, 'worker');
   const queues = new Map<string, Queue>();
   const workers: QueueWorker[] = [];
+  const used = new Set<string>();
   let up = false;
   let closing: Promise<void> | undefined;
   producerRedis.on('ready', () => {
@@ -76,8 +82,42 @@ export function createQueueRuntime(settings: RedisSettings, log: Logger): QueueR
     onReady(listener) {
       producerRedis.on('ready', listener);
     },
-    producer: (kind, retry) => createProducer(kind, retry, queueOf, timeoutMs),
+    producer: (kind, retry) =>
+      createProducer(
+        kind,
+        retry,
+        (name) => {
+          used.add(name);
+          return queueOf(name);
+        },
+        timeoutMs,
+      ),
+    async depths() {
+      if (producerRedis.status !== 'ready' || closing !== undefined) return [];
+      const names = [...used].sort();
+      const counts = await Promise.all(
+        names.map((name) =>
+          withTimeout(
+            queueOf(name).getJobCounts('waiting', 'active', 'delayed', 'failed'),
+            timeoutMs,
+            'count jobs',
+          ),
+        ),
+      );
+      return names.map((queue, i) => {
+        const c = counts[i] ?? {};
+        return {
+          queue,
+          waiting: c.waiting ?? 0,
+          active: c.active ?? 0,
+          delayed: c.delayed ?? 0,
+          failed: c.failed ?? 0,
+        };
+      });
+    },
+    queues: () => (closing === undefined ? [...used].sort().map(queueOf) : []),
     startWorker(spec) {
+      used.add(spec.kind.queueName(spec.key));
       const worker = startWorker(spec, { redis: workerRedis, prefix: settings.prefix });
       workers.push(worker);
       return worker;

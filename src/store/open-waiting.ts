@@ -1,13 +1,14 @@
 /**
  * Opening the configured store at start when the database may come up later than the gateway (docs/threats.md 68):
  * while PostgreSQL is unreachable the gateway waits, retrying with a growing delay, says so once per distinct
- * cause, and does not exit. Any other failure (a wrong password, a missing database, a failed migration)
- * stops the start at once: waiting would not mend it.
+ * cause (the server, database and user, never the password, and why: ECONNREFUSED, a timeout), and does not
+ * exit. Any other failure stops the start at once: waiting would not mend it. A server that refuses the
+ * gateway (a wrong password, a missing database or role) is STORE_REFUSED, saying which and why.
  */
 import type { Logger } from 'pino';
 import type { StorageSettings } from '../config/types.ts';
 import { openStore } from './open.ts';
-import { isUnavailable } from './postgres.ts';
+import { describeDatabase, isUnavailable, refusedAtStart, unreachableCause } from './postgres.ts';
 import type { Store } from './types.ts';
 
 export interface WaitOptions {
@@ -30,10 +31,17 @@ export async function openStoreWaiting(settings: StorageSettings, options: WaitO
         if (lastCause !== undefined) log.info('database reachable; starting');
         return store;
       } catch (error) {
-        if (!isUnavailable(error)) throw error;
-        const cause = error instanceof Error ? error.message : String(error);
-        if (cause !== lastCause)
-          log.warn({ err: cause, retryInMs: delay }, 'database not reachable; waiting');
+        if (!isUnavailable(error)) {
+          throw (
+            (settings.kind === 'postgres' ? refusedAtStart(error, settings.databaseUrl) : undefined) ?? error
+          );
+        }
+        const where =
+          settings.kind === 'postgres' ? describeDatabase(settings.databaseUrl) : settings.dataDir;
+        const cause = `the database (${where}) is not reachable: ${unreachableCause(error)}`;
+        // The cause names the server (host:port, database, user; never the password) and why: ECONNREFUSED,
+        // ETIMEDOUT, a connection timeout.
+        if (cause !== lastCause) log.warn({ err: cause, retryInMs: delay }, `${cause}; waiting`);
         lastCause = cause;
         waiting ??= await options.onWaiting?.();
       }

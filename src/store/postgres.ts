@@ -28,6 +28,59 @@ export function isUnavailable(error: unknown): boolean {
   );
 }
 
+// SQLSTATEs of a server that answers but will not let the gateway in: waiting would not mend them.
+const REFUSED_SQLSTATES: Readonly<Record<string, string>> = {
+  '28000': 'role or authorisation refused',
+  '28P01': 'wrong password',
+  '3D000': 'no such database',
+  '42501': 'permission denied',
+};
+
+/** Where a connection string points, never its password: "db.example:5432, database aeo, user mra". */
+export function describeDatabase(connectionString: string): string {
+  let url: URL;
+  try {
+    url = new URL(connectionString);
+  } catch {
+    return 'the configured database';
+  }
+  const host = url.searchParams.get('host') ?? (url.hostname === '' ? 'localhost' : url.hostname);
+  const port = url.port === '' ? '5432' : url.port;
+  const database = decodeURIComponent(url.pathname.replace(/^\//, '')) || decodeURIComponent(url.username);
+  const user = decodeURIComponent(url.username) || '(default user)';
+  return `${host.startsWith('/') ? host : `${host}:${port}`}, database ${database || '(default)'}, user ${user}`;
+}
+
+/** The cause of a failure to reach the server, in its own words: ECONNREFUSED, ETIMEDOUT, a timeout. */
+export function unreachableCause(error: unknown): string {
+  const e = error as { code?: unknown; message?: unknown; errors?: unknown; cause?: unknown };
+  // STORE_UNAVAILABLE keeps what the driver said as its cause.
+  if (error instanceof GatewayError && e.cause !== undefined) return unreachableCause(e.cause);
+  if (typeof e.code === 'string' && UNAVAILABLE_ERRNOS.has(e.code)) return e.code;
+  // Several addresses tried (localhost: ::1 and 127.0.0.1): node reports them in an AggregateError.
+  if (Array.isArray(e.errors) && e.errors.length > 0) return unreachableCause(e.errors[0]);
+  const message = typeof e.message === 'string' && e.message !== '' ? e.message : String(error);
+  return typeof e.code === 'string' ? `${e.code} ${message}` : message;
+}
+
+/**
+ * A server that answers but will not let the gateway in at start (a missing database or role, a wrong
+ * password), as STORE_REFUSED naming the server, database and user and the server's reason; undefined for any
+ * other error. Only for the start: a request's problem document never names the database.
+ */
+export function refusedAtStart(error: unknown, connectionString: string): GatewayError | undefined {
+  const code = (error as { code?: unknown }).code;
+  const refused = typeof code === 'string' ? REFUSED_SQLSTATES[code] : undefined;
+  if (refused === undefined) return undefined;
+  const target = describeDatabase(connectionString);
+  return new GatewayError(
+    'STORE_REFUSED',
+    `the database server refused ${target}: ${refused} (${(error as Error).message})`,
+    { cause: error },
+  );
+}
+
+// Answered to clients as a problem document: names no server, user or cause (those go to the log at start).
 function translate(error: unknown): unknown {
   if (isUnavailable(error) && !(error instanceof GatewayError)) {
     return new GatewayError('STORE_UNAVAILABLE', 'the database is not reachable', {
@@ -57,11 +110,13 @@ export function openPostgres(options: PostgresOptions): Store {
   // An idle client that loses its connection emits here; without a listener the process would crash.
   pool.on('error', () => {});
 
+  let errors = 0;
   const run = async <R>(client: pg.Pool | pg.PoolClient, text: string, params?: readonly unknown[]) => {
     try {
       const result = await client.query(text, params as unknown[] | undefined);
       return result.rows as R[];
     } catch (error) {
+      errors += 1;
       throw translate(error);
     }
   };
@@ -114,6 +169,12 @@ export function openPostgres(options: PostgresOptions): Store {
         return false;
       }
     },
+    stats: () => ({
+      inUse: pool.totalCount - pool.idleCount,
+      idle: pool.idleCount,
+      waiting: pool.waitingCount,
+      errors,
+    }),
     close: () => pool.end(),
   };
 }

@@ -15,5 +15,7 @@ export interface Store extends Sql {
   transaction<T>(work: (tx: Sql) => Promise<T>): Promise<T>;
   /** True when the store answers a trivial query. */
   ping(): Promise<boolean>;
+  /** The connection pool and the statements that failed since the start, for metrics; PostgreSQL only. */
+  stats?(): { inUse: number; idle: number; waiting: number; errors: number };
   close(): Promise<void>;
 }

@@ -226,7 +226,8 @@ describe.skipIf(unavailable !== undefined)('monitoring pages in chromium', () =>
         name: 'mra_dashboard',
         httpOnly: true,
         sameSite: 'Strict',
-        path: '/dashboard',
+        // The whole listener: an admin's session also opens the queue view at /queues.
+        path: '/',
       });
 
       const partnerRow = page.locator('tr[data-partner="CL"]');

@@ -61,7 +61,7 @@ async function signIn(t: string): Promise<string> {
   expect(res.headers.location).toBe('/dashboard?lang=en');
   const cookie = String(res.headers['set-cookie']);
   expect(cookie).toMatch(
-    /^mra_dashboard=[A-Za-z0-9_-]{43}; Path=\/dashboard; Max-Age=\d+; HttpOnly; SameSite=Strict$/,
+    /^mra_dashboard=[A-Za-z0-9_-]{43}; Path=\/; Max-Age=\d+; HttpOnly; SameSite=Strict$/,
   );
   return cookie.split(';')[0] ?? '';
 }

@@ -55,7 +55,9 @@ describe('a gateway whose API port is taken', () => {
       api: { ...loaded.api, port },
     };
     const before = process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
-    await expect(startGateway(config, { log: createLogger('silent') })).rejects.toThrow(/EADDRINUSE/);
+    await expect(startGateway(config, { log: createLogger('silent') })).rejects.toThrow(
+      /cannot listen on 127\.0\.0\.1:\d+: address in use/,
+    );
     // Its store ran migrations and loaded the read model, so it did connect; every session is gone.
     // Up to 20 s: sessions end as the server notices, which is slow on a loaded machine (docs/threats.md 80).
     for (let i = 0; i < 200 && (await sessions()) > 0; i += 1) await new Promise((r) => setTimeout(r, 100));

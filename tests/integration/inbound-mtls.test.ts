@@ -1,9 +1,9 @@
 /**
- * Mutual TLS in front of the inbound flow (docs/threats.md A 1, 2, 6): the handshake refuses a client without a
- * partner's certificate, the TLS peer is the sender whatever the records' signatures say, and the rate limit
+ * Mutual TLS in front of the inbound flow (docs/threats.md A 1, 2, 6): a client without a verified partner
+ * certificate reaches the health probes only and is refused on every partner route, the TLS peer is the sender whatever the records' signatures say, and the rate limit
  * counts per partner.
  */
-import { generateKeyPairSync } from 'node:crypto';
+import { createHash, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { connect } from 'node:tls';
@@ -14,6 +14,7 @@ import { makeAdmins, type TestAdmins } from '../support/admins.ts';
 import {
   expectNoTrace,
   expectProblem,
+  httpRequest,
   outcomes,
   startTestGateway,
   type TestGateway,
@@ -23,6 +24,8 @@ import { issueUnder } from '../support/issue.ts';
 import { freshSigned } from '../support/records.ts';
 
 const RATE_LIMIT = 5;
+const SCRAPER = randomBytes(32).toString('base64url');
+const sha256 = (s: string) => createHash('sha256').update(s, 'utf8').digest('hex');
 let admins: TestAdmins;
 /** An administration no one has an MRA with: its certificates chain to an unknown CA. */
 let stranger: TestAdmins;
@@ -43,8 +46,23 @@ function clientOf(id: string | undefined, from: TestAdmins = admins): Agent {
   return agent;
 }
 
+/**
+ * A fresh client address each time (the gateway trusts X-Forwarded-For here): unidentified callers are limited
+ * per address, and these tests are about the refusal, not the limit.
+ */
+let addresses = 0;
+const freshAddress = () => {
+  addresses += 1;
+  return `10.77.${Math.floor(addresses / 250)}.${(addresses % 250) + 1}`;
+};
+
 /** A raw TLS connection that asks for /health/live: what the handshake lets through, and how it ended. */
-function tlsProbe(options: { cert?: string; key?: string }): Promise<{ response: string; error?: string }> {
+function tlsProbe(
+  options: { cert?: string; key?: string },
+  path = '/health/live',
+  method = 'GET',
+  address = freshAddress(),
+): Promise<{ response: string; error?: string }> {
   const { port } = new URL(gw.url);
   return new Promise((resolve) => {
     let response = '';
@@ -58,7 +76,9 @@ function tlsProbe(options: { cert?: string; key?: string }): Promise<{ response:
     });
     const bound = setTimeout(() => socket.destroy(), 5000);
     socket.on('secureConnect', () =>
-      socket.write('GET /health/live HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'),
+      socket.write(
+        `${method} ${path} HTTP/1.1\r\nHost: x\r\nX-Forwarded-For: ${address}\r\nConnection: close\r\n\r\n`,
+      ),
     );
     socket.on('data', (d) => {
       response += d.toString('latin1');
@@ -77,7 +97,10 @@ beforeAll(async () => {
   admins = makeAdmins(['EU', 'PE', 'CL', 'MX'], {
     mtls: true,
     edit: (id, raw) => {
-      if (id === 'EU') raw.server = { ...raw.server, rateLimitPerMinute: RATE_LIMIT };
+      if (id === 'EU') {
+        raw.server = { ...raw.server, rateLimitPerMinute: RATE_LIMIT, trustProxy: true };
+        raw.apiClients = [{ id: 'scraper', tokenSha256: sha256(SCRAPER), scopes: ['monitoring'] }];
+      }
     },
   });
   stranger = makeAdmins(['XX']);
@@ -104,26 +127,97 @@ describe('mutual TLS (A 1)', () => {
   it.each([
     ['no client certificate', undefined],
     ['a certificate from an unknown CA', 'XX'],
-  ])('refuses the handshake of a client with %s, leaving no trace', async (_name, id) => {
+  ])('refuses every partner route to a client with %s, leaving no trace', async (_name, id) => {
     const { records, jws } = await freshSigned('PE', signer('PE'));
     const before = await tableCounts(gw.store);
     const agent = id === undefined ? clientOf(undefined) : clientOf(id, stranger);
-    await expect(gw.post({ records: jws }, { dispatcher: agent })).rejects.toThrow();
+    expectProblem(
+      await gw.post({ records: jws }, { dispatcher: agent, headers: { 'x-forwarded-for': freshAddress() } }),
+      401,
+      'PARTNER_UNKNOWN',
+    );
     await expectNoTrace(gw.store, before, { recordIds: [records[0]!.recordId] });
     expect((await tableCounts(gw.store)).inbound_receipt).toBe(before.inbound_receipt);
 
-    const tls =
-      id === undefined
-        ? await tlsProbe({})
-        : await tlsProbe({ cert: file(stranger, id, 'tls.pem'), key: file(stranger, id, 'tls.key') });
-    expect(tls.response).toBe('');
-    // No HTTP byte comes back: OpenSSL ended the connection before the request reached the server.
-    if (tls.error !== undefined) expect(tls.error).toMatch(/ALERT|ECONNRESET|EPIPE/);
+    const options =
+      id === undefined ? {} : { cert: file(stranger, id, 'tls.pem'), key: file(stranger, id, 'tls.key') };
+    for (const [method, path] of [
+      ['GET', '/mra/v1/feed'],
+      ['GET', '/mra/v1/.well-known/mra-gateway'],
+      ['GET', '/mra/v1/snapshot'],
+      ['GET', '/health/../mra/v1/feed'],
+      ['GET', '/health/live/../../mra/v1/feed'],
+      ['GET', '/health/%2e%2e/mra/v1/feed'],
+      ['HEAD', '/mra/v1/feed'],
+      ['OPTIONS', '/mra/v1/feed'],
+      ['OPTIONS', '*'],
+      ['GET', '//health/live'],
+      ['GET', '/health/live/'],
+      ['GET', '/health/live%00'],
+      ['GET', '/mra/v1/%zz'],
+      ['GET', '/nowhere'],
+      // Refused before the media type is looked at: 401, not 415.
+      ['POST', '/mra/v1/records'],
+    ]) {
+      const refused = await tlsProbe(options, path, method);
+      expect(refused.response, `${method} ${path}`).toMatch(/^HTTP\/1\.1 401 /);
+      if (method !== 'HEAD') expect(refused.response, `${method} ${path}`).toContain('PARTNER_UNKNOWN');
+    }
+  });
+
+  it('limits the refusals of one address, while its health probes are still answered', async () => {
+    const address = freshAddress();
+    for (let i = 0; i < RATE_LIMIT; i++) {
+      expect((await tlsProbe({}, '/mra/v1/feed', 'GET', address)).response).toMatch(/^HTTP\/1\.1 401 /);
+    }
+    const limited = await tlsProbe({}, '/mra/v1/snapshot', 'GET', address);
+    expect(limited.response).toMatch(/^HTTP\/1\.1 429 /);
+    expect(limited.response).toContain('RATE_LIMITED');
+    expect((await tlsProbe({}, '/health/live', 'GET', address)).response).toMatch(/^HTTP\/1\.1 200 /);
+    // Another address is refused as before.
+    expect((await tlsProbe({}, '/mra/v1/feed')).response).toMatch(/^HTTP\/1\.1 401 /);
+  });
+
+  it.each([
+    ['no client certificate', undefined],
+    ['a certificate from an unknown CA', 'XX'],
+  ])('answers health probes of a client with %s (load balancers carry none)', async (_name, id) => {
+    const options =
+      id === undefined ? {} : { cert: file(stranger, id, 'tls.pem'), key: file(stranger, id, 'tls.key') };
+    const live = await tlsProbe(options, '/health/live');
+    expect(live.response.startsWith('HTTP/1.1 200')).toBe(true);
+    const ready = await tlsProbe(options, '/health/ready');
+    expect(ready.response.startsWith('HTTP/1.1 200')).toBe(true);
+    expect(ready.response).toContain('"database":true');
   });
 
   it('lets a partner certificate through the same raw handshake', async () => {
     const tls = await tlsProbe({ cert: file(admins, 'CL', 'tls.pem'), key: file(admins, 'CL', 'tls.key') });
     expect(tls.response.startsWith('HTTP/1.1 200')).toBe(true);
+  });
+});
+
+describe('metrics of refused certificates', () => {
+  const refusals = async (reason: string) => {
+    const res = await gw.api.request('/metrics', {
+      method: 'GET',
+      headers: { authorization: `Bearer ${SCRAPER}` },
+    });
+    expect(res.status, res.text.slice(0, 300)).toBe(200);
+    const m = new RegExp(`^mra_partner_refusals_total\\{reason="${reason}"\\} (\\d+)$`, 'm').exec(res.text);
+    return Number(m?.[1]);
+  };
+
+  it('counts a refused certificate once, as a certificate and not as a request token', async () => {
+    const [certificate, token] = [await refusals('certificate'), await refusals('request-token')];
+    const res = await httpRequest(`${gw.url}/mra/v1/feed`, {
+      method: 'GET',
+      headers: { 'x-forwarded-for': freshAddress() },
+      dispatcher: clientOf(undefined),
+    });
+    expectProblem(res, 401, 'PARTNER_UNKNOWN');
+    expect(await refusals('certificate')).toBe(certificate + 1);
+    expect(await refusals('request-token')).toBe(token);
   });
 });
 
@@ -165,7 +259,10 @@ describe('a client certificate the handshake accepts but the gateway rules do no
     agents.push(agent);
     const { records, jws } = await freshSigned('CL', signer('CL'));
     const before = await tableCounts(gw.store);
-    const res = await gw.post({ records: jws }, { dispatcher: agent });
+    const res = await gw.post(
+      { records: jws },
+      { dispatcher: agent, headers: { 'x-forwarded-for': freshAddress() } },
+    );
     expectProblem(res, 401, 'PARTNER_UNKNOWN');
     await expectNoTrace(gw.store, before, { recordIds: [records[0]!.recordId] });
     expect((await tableCounts(gw.store)).inbound_receipt).toBe(before.inbound_receipt);

@@ -69,13 +69,11 @@ describe('cookies', () => {
     expect(cookieValue(undefined, 'mra_dashboard')).toBeUndefined();
   });
 
-  it('sets HttpOnly, SameSite=Strict, Path=/dashboard, and Secure on TLS', () => {
+  it('sets HttpOnly, SameSite=Strict, Path=/, and Secure on TLS', () => {
     expect(sessionCookie('abc', false)).toBe(
-      `mra_dashboard=abc; Path=/dashboard; Max-Age=${SESSION_TTL_MS / 1000}; HttpOnly; SameSite=Strict`,
+      `mra_dashboard=abc; Path=/; Max-Age=${SESSION_TTL_MS / 1000}; HttpOnly; SameSite=Strict`,
     );
     expect(sessionCookie('abc', true)).toMatch(/; Secure$/);
-    expect(clearedCookie(true)).toBe(
-      'mra_dashboard=; Path=/dashboard; Max-Age=0; HttpOnly; SameSite=Strict; Secure',
-    );
+    expect(clearedCookie(true)).toBe('mra_dashboard=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict; Secure');
   });
 });

@@ -24,12 +24,23 @@ import {
   SESSION_COOKIE,
   sessionCookie,
 } from '../dashboard-session.ts';
+import { documented } from '../openapi/compilers.ts';
+import {
+  mediaResponse,
+  PROBLEM_MEDIA_TYPE,
+  problemSchema,
+  problems,
+  text,
+} from '../openapi/problem-schema.ts';
+import { dashboardDataResponse, seeOther } from '../openapi/responses.ts';
 import { problemOf, sendProblem } from '../problem.ts';
 
 export interface DashboardRouteDeps {
   config: GatewayConfig;
   store: Store;
   clock: () => Date;
+  /** Shared with the queue view (routes/queues.ts), which admin sessions open too. */
+  sessions?: DashboardSessions;
 }
 
 /** Scopes that open the dashboard: it shows monitoring figures and the state of the gateway's queues. */
@@ -39,6 +50,19 @@ export const LOGIN_ATTEMPTS_PER_MINUTE = 10;
 
 const FORM = /^application\/x-www-form-urlencoded(?:;\s*charset=utf-8)?$/i;
 const FORM_LIMIT = 4_096;
+
+/** The sign-in form, as documentation: the handler reads its fields itself. */
+const loginForm = {
+  content: {
+    'application/x-www-form-urlencoded': {
+      schema: documented({
+        type: 'object',
+        required: ['token'],
+        properties: { token: { type: 'string' }, lang: { type: 'string' } },
+      }),
+    },
+  },
+};
 
 const langQuery = {
   type: 'object',
@@ -70,7 +94,7 @@ function field(body: unknown, name: string): string | undefined {
 }
 
 export async function registerDashboardRoutes(app: FastifyInstance, deps: DashboardRouteDeps): Promise<void> {
-  const sessions = new DashboardSessions(deps.clock);
+  const sessions = deps.sessions ?? new DashboardSessions(deps.clock);
   const secure = deps.config.api.tls !== undefined;
   const clients = deps.config.apiClients;
 
@@ -111,7 +135,13 @@ export async function registerDashboardRoutes(app: FastifyInstance, deps: Dashbo
 
     dashboard.get<{ Querystring: LangQuery }>(
       '/dashboard',
-      { schema: { querystring: langQuery } },
+      {
+        schema: {
+          summary: 'The live dashboard page, or the sign-in form without a session',
+          querystring: langQuery,
+          response: { 200: mediaResponse('The page (HTML).', 'text/html'), ...problems(400) },
+        },
+      },
       async (request, reply) => {
         const locale = localeFor(request, request.query.lang);
         if (sessionOf(request) === undefined) return loginPage(reply, request, locale, false);
@@ -124,7 +154,13 @@ export async function registerDashboardRoutes(app: FastifyInstance, deps: Dashbo
 
     dashboard.get<{ Querystring: LangQuery }>(
       '/dashboard/data',
-      { schema: { querystring: langQuery } },
+      {
+        schema: {
+          summary: 'The dashboard panels, for the page’s refresh (session cookie)',
+          querystring: langQuery,
+          response: { 200: dashboardDataResponse, ...problems(400, 401) },
+        },
+      },
       async (request, reply) => {
         if (sessionOf(request) === undefined) {
           return sendProblem(reply, problemOf('UNAUTHORIZED', 'sign in to the dashboard first'));
@@ -140,6 +176,22 @@ export async function registerDashboardRoutes(app: FastifyInstance, deps: Dashbo
         config: {
           mediaTypes: [FORM],
           rateLimit: { max: LOGIN_ATTEMPTS_PER_MINUTE, timeWindow: 60_000 },
+        },
+        schema: {
+          summary: 'Sign in with an API token of the monitoring or admin scope',
+          body: loginForm,
+          response: {
+            303: seeOther('Signed in: the session cookie, and back to the dashboard.'),
+            401: {
+              description:
+                'Refused: the form again for a browser (Accept: text/html), else a problem document.',
+              content: {
+                'text/html': { schema: text('The sign-in form, with the refusal.') },
+                [PROBLEM_MEDIA_TYPE]: { schema: problemSchema },
+              },
+            },
+            ...problems(400, 415),
+          },
         },
       },
       async (request, reply) => {
@@ -165,7 +217,14 @@ export async function registerDashboardRoutes(app: FastifyInstance, deps: Dashbo
       },
     );
 
-    dashboard.post('/dashboard/logout', { config: { mediaTypes: [FORM, /^$/] } }, async (request, reply) => {
+    const logout = {
+      config: { mediaTypes: [FORM, /^$/] },
+      schema: {
+        summary: 'Sign out: the session ends',
+        response: { 303: seeOther('Signed out, and back to the sign-in form.'), ...problems(415) },
+      },
+    };
+    dashboard.post('/dashboard/logout', logout, async (request, reply) => {
       sessions.close(cookieValue(request.headers.cookie, SESSION_COOKIE));
       const locale = localeFor(request, undefined);
       return reply

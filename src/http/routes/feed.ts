@@ -6,6 +6,7 @@
 import type { FastifyInstance } from 'fastify';
 import { DEFAULT_PAGE_LIMIT, feedPage, MAX_PAGE_LIMIT } from '../../partner-api/feed.ts';
 import type { Snapshots } from '../../partner-api/snapshot.ts';
+import { problems } from '../openapi/problem-schema.ts';
 import {
   tokenCaller as caller,
   type PageQuery,
@@ -46,7 +47,14 @@ export async function registerFeedRoutes(app: FastifyInstance, deps: FeedRouteDe
 
     pull.get<{ Querystring: PageQuery }>(
       '/feed',
-      { attachValidation: true, schema: { querystring, response: { 200: feedResponse } } },
+      {
+        attachValidation: true,
+        schema: {
+          summary: 'A page of the records published to the caller',
+          querystring,
+          response: { 200: feedResponse, ...problems(400, 401, 403) },
+        },
+      },
       async (request) => {
         const { after, limit } = pageQuery(request);
         return feedPage(deps.store, caller(request), after, limit);
@@ -55,7 +63,14 @@ export async function registerFeedRoutes(app: FastifyInstance, deps: FeedRouteDe
 
     pull.get<{ Querystring: PageQuery }>(
       '/snapshot',
-      { attachValidation: true, schema: { querystring, response: { 200: snapshotResponse } } },
+      {
+        attachValidation: true,
+        schema: {
+          summary: 'A page of the snapshot: the latest record of every operator published to the caller',
+          querystring,
+          response: { 200: snapshotResponse, ...problems(400, 401, 403) },
+        },
+      },
       async (request) => {
         const { after, limit } = pageQuery(request);
         return deps.snapshots.page(caller(request), after, limit);

@@ -1,5 +1,46 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Store } from '../../store/types.ts';
+import { serverFailure } from '../openapi/problem-schema.ts';
+import { liveResponse, notReadyResponse, readyResponse } from '../openapi/responses.ts';
+
+/**
+ * The health probes' routes, exactly: answered without a partner's certificate and never rate limited. Matched
+ * by route (request.routeOptions.url), never by a URL prefix that a crafted path could share.
+ */
+export const HEALTH_ROUTES: readonly string[] = ['/health/live', '/health/ready'];
+
+export function isHealthRoute(request: FastifyRequest): boolean {
+  const route = request.routeOptions.url;
+  return route !== undefined && HEALTH_ROUTES.includes(route);
+}
+
+/** How long one readiness check answers for: a probe storm costs one store ping and one Redis check a second. */
+export const READINESS_CACHE_MS = 1_000;
+
+interface Readiness {
+  database: boolean;
+  redis: boolean | undefined;
+}
+
+/** One check in flight at a time, its result reused for READINESS_CACHE_MS after it ends. */
+function cachedReadiness(store: Store, queueReady?: () => Promise<boolean>): () => Promise<Readiness> {
+  let last: { at: number; value: Readiness } | undefined;
+  let inFlight: Promise<Readiness> | undefined;
+  return () => {
+    if (last !== undefined && Date.now() - last.at < READINESS_CACHE_MS) return Promise.resolve(last.value);
+    inFlight ??= (async () => {
+      try {
+        const [database, redis] = await Promise.all([store.ping(), queueReady?.()]);
+        const value = { database, redis };
+        last = { at: Date.now(), value };
+        return value;
+      } finally {
+        inFlight = undefined;
+      }
+    })();
+    return inFlight;
+  };
+}
 
 /**
  * Liveness and readiness. Readiness needs the database; without Redis the gateway still receives records and
@@ -11,9 +52,15 @@ export function registerHealthRoutes(
   store: Store,
   queueReady?: () => Promise<boolean>,
 ): void {
-  app.get('/health/live', async () => ({ status: 'ok' }));
-  app.get('/health/ready', async (_request, reply) => {
-    const [database, redis] = await Promise.all([store.ping(), queueReady?.()]);
+  app.get(
+    '/health/live',
+    { schema: { summary: 'Liveness', response: { 200: liveResponse, ...serverFailure(400) } } },
+    async () => ({ status: 'ok' }),
+  );
+  const ready = { 200: readyResponse, 503: notReadyResponse, ...serverFailure(400) };
+  const readiness = cachedReadiness(store, queueReady);
+  app.get('/health/ready', { schema: { summary: 'Readiness', response: ready } }, async (_request, reply) => {
+    const { database, redis } = await readiness();
     const status = !database ? 'not-ready' : redis === false ? 'degraded' : 'ready';
     return reply
       .code(database ? 200 : 503)

@@ -8,6 +8,7 @@ import type { FastifyInstance } from 'fastify';
 import { MAX_SUMMARY_PAGE } from '../../monitoring/summaries/feed.ts';
 import { MAX_SUMMARY_BATCH } from '../../monitoring/summaries/receive.ts';
 import type { SummaryService } from '../../monitoring/summaries/service.ts';
+import { problems } from '../openapi/problem-schema.ts';
 import {
   type PageQuery,
   pageQuery,
@@ -47,9 +48,11 @@ export async function registerMonitoringRoutes(
     '/monitoring',
     {
       schema: {
+        summary: 'Push signed monitoring summaries; answered by a signed receipt',
         body: bodySchema,
         response: {
           200: { type: 'object', required: ['receipt'], properties: { receipt: { type: 'string' } } },
+          ...problems(400, 401, 403, 413, 415),
         },
       },
     },
@@ -67,7 +70,14 @@ export async function registerMonitoringRoutes(
 
     pull.get<{ Querystring: PageQuery }>(
       '/monitoring',
-      { attachValidation: true, schema: { querystring, response: { 200: pageResponse } } },
+      {
+        attachValidation: true,
+        schema: {
+          summary: 'A page of the monitoring summaries issued about the caller’s operators',
+          querystring,
+          response: { 200: pageResponse, ...problems(400, 401, 403) },
+        },
+      },
       async (request) => {
         const { after, limit } = pageQuery(request, LIMITS);
         return deps.summaries.page(tokenCaller(request), after, limit);

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { InboundService } from '../../inbound/receive.ts';
+import { problems } from '../openapi/problem-schema.ts';
 
 /** docs/protocol.md, Transport: at most 1,000 records a batch. */
 export const MAX_BATCH = 1000;
@@ -16,9 +17,11 @@ export function registerRecordsRoute(app: FastifyInstance, inbound: InboundServi
     '/records',
     {
       schema: {
+        summary: 'Push a batch of signed records; answered by a signed receipt',
         body: bodySchema,
         response: {
           200: { type: 'object', required: ['receipt'], properties: { receipt: { type: 'string' } } },
+          ...problems(400, 401, 403, 413, 415),
         },
       },
     },

@@ -8,6 +8,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { GatewayConfig } from '../../config/types.ts';
 import type { ChainCache } from '../../crypto/chain-cache.ts';
 import { GatewayError } from '../../errors.ts';
+import type { GatewayMetrics } from '../../metrics/metrics.ts';
 import { verifyRequestToken } from '../../partner-api/request-token.ts';
 import type { Store } from '../../store/types.ts';
 import { problemOf, sendProblem } from '../problem.ts';
@@ -24,6 +25,8 @@ export interface RequestTokenDeps {
   store: Store;
   cache: ChainCache;
   clock: () => Date;
+  /** Each refused token is counted here, where it is refused (reason `request-token`). */
+  metrics: Pick<GatewayMetrics, 'partnerRefused'>;
 }
 
 export interface PageQuery {
@@ -56,7 +59,18 @@ export function requireRequestToken(pull: FastifyInstance, deps: RequestTokenDep
       cache: deps.cache,
     });
     if (!result.ok) {
-      request.log.info({ rule: result.detail }, 'request token refused');
+      deps.metrics.partnerRefused('request-token');
+      // A partner identified by mTLS is named as such; otherwise the token's `iss` is only a claim.
+      const claimed =
+        request.partner === undefined ? claimedIssuer(request.headers.authorization) : undefined;
+      request.log.warn(
+        request.partner === undefined
+          ? { claimedIssuer: claimed, address: request.ip, rule: result.detail }
+          : { partner: request.partner, address: request.ip, rule: result.detail },
+        request.partner === undefined
+          ? `request token refused (claimed issuer ${claimed ?? 'unknown'})`
+          : `request token of ${request.partner} refused`,
+      );
       void reply.header('www-authenticate', 'MRA');
       return sendProblem(reply, problemOf('UNAUTHORIZED', result.detail));
     }
@@ -85,4 +99,16 @@ export function pageQuery(
     throw new GatewayError('BAD_REQUEST', `limit must be an integer from 1 to ${limits.maxLimit}`);
   }
   return { after, limit: n };
+}
+
+/** The `iss` a request token claims (not verified): names the caller in the refusal's log line. */
+function claimedIssuer(authorization: string | undefined): string | undefined {
+  const payload = /^MRA [^.]{1,4096}\.([A-Za-z0-9_-]{1,4096})\./.exec(authorization ?? '')?.[1];
+  if (payload === undefined) return undefined;
+  try {
+    const iss = (JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as { iss?: unknown }).iss;
+    return typeof iss === 'string' && /^[A-Z0-9-]{2,16}$/.test(iss) ? iss : undefined;
+  } catch {
+    return undefined;
+  }
 }

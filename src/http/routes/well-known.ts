@@ -1,6 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { GatewayConfig } from '../../config/types.ts';
 import { ALLOWED_ALGORITHMS } from '../../crypto/types.ts';
+import { problems } from '../openapi/problem-schema.ts';
+import { wellKnownResponse } from '../openapi/responses.ts';
 
 /** `GET /.well-known/mra-gateway`: who this gateway is and every key it currently signs with. */
 export function registerWellKnownRoute(app: FastifyInstance, config: GatewayConfig): void {
@@ -12,7 +14,11 @@ export function registerWellKnownRoute(app: FastifyInstance, config: GatewayConf
     use: 'sig',
     x5c: [...s.x5c],
   }));
-  app.get('/.well-known/mra-gateway', async (request) => {
+  const schema = {
+    summary: 'Who this gateway is and the keys it signs with',
+    response: { 200: wellKnownResponse, ...problems(403) },
+  };
+  app.get('/.well-known/mra-gateway', { schema }, async (request) => {
     const base = config.server.publicUrl ?? `${request.protocol}://${request.host}`;
     return {
       adminId: config.home.adminId,

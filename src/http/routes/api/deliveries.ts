@@ -8,6 +8,7 @@ import type { FastifyInstance } from 'fastify';
 import { DELIVERY_STATES, type DeliveryState, type DeliveryStatus } from '../../../delivery/status.ts';
 import { GatewayError } from '../../../errors.ts';
 import { ADMIN_ID_PATTERN } from '../../../protocol/names.ts';
+import { problems } from '../../openapi/problem-schema.ts';
 
 const UUID = '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$';
 const MAX_LIMIT = 1_000;
@@ -51,6 +52,7 @@ export function registerDeliveryStatusRoutes(app: FastifyInstance, status: Deliv
             required: ['recordId', 'deliveries'],
             properties: { recordId: { type: 'string' }, deliveries: { type: 'array', items: delivery } },
           },
+          ...problems(400, 401, 403, 404),
         },
       },
     },
@@ -86,6 +88,7 @@ export function registerDeliveryStatusRoutes(app: FastifyInstance, status: Deliv
               next: { type: ['integer', 'null'] },
             },
           },
+          ...problems(400, 401, 403),
         },
       },
     },
@@ -131,6 +134,7 @@ export function registerReplayRoute(app: FastifyInstance, status: DeliveryStatus
             required: ['replayed'],
             properties: { replayed: { type: 'array', items: { type: 'integer' } } },
           },
+          ...problems(400, 401, 403, 413, 415),
         },
       },
     },

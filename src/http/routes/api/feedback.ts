@@ -9,6 +9,7 @@ import type { FastifyInstance } from 'fastify';
 import { GatewayError } from '../../../errors.ts';
 import type { FeedbackService } from '../../../lookup/feedback.ts';
 import { instantOf } from '../../date-time.ts';
+import { problems } from '../../openapi/problem-schema.ts';
 import { ADMIN_ID, AEO_ID, AS_OF } from './operators.ts';
 
 export const MAX_FEEDBACK_ITEMS = 1_000;
@@ -83,6 +84,7 @@ export function registerFeedbackRoute(app: FastifyInstance, feedback: FeedbackSe
               },
             },
           },
+          ...problems(400, 401, 403, 413, 415),
         },
       },
     },
@@ -130,6 +132,7 @@ export function registerFeedbackSummaryRoute(app: FastifyInstance, feedback: Fee
               bySize: { type: 'array', items: sizeCounts },
             },
           },
+          ...problems(400, 401, 403),
         },
       },
     },

@@ -10,6 +10,7 @@ import { csvLines } from '../../../register-import/csv.ts';
 import type { RegisterImporter } from '../../../register-import/importer.ts';
 import { jsonLines } from '../../../register-import/jsonl.ts';
 import type { ImportFormat } from '../../../register-import/progress.ts';
+import { problems, text } from '../../openapi/problem-schema.ts';
 
 /** A national register of a million operators in JSON lines is well under this. */
 export const IMPORT_BODY_LIMIT = 1024 ** 3;
@@ -62,7 +63,14 @@ export function registerImportRoutes(app: FastifyInstance, importer: RegisterImp
             additionalProperties: false,
             properties: { importId: { type: 'string', pattern: UUID } },
           },
-          response: { 200: progressSchema, 201: progressSchema },
+          // Documentation only: the body is streamed to the importer, which reads it line by line.
+          body: {
+            content: {
+              'application/x-ndjson': { schema: text('One decision (schemas/decision.schema.json) a line.') },
+              'text/csv': { schema: text('A header line, then one decision a line.') },
+            },
+          },
+          response: { 200: progressSchema, 201: progressSchema, ...problems(400, 401, 403, 409, 413, 415) },
         },
       },
       async (request, reply) => {
@@ -92,7 +100,7 @@ export function registerImportRoutes(app: FastifyInstance, importer: RegisterImp
       {
         schema: {
           params: { type: 'object', properties: { importId: { type: 'string', pattern: UUID } } },
-          response: { 200: progressSchema },
+          response: { 200: progressSchema, ...problems(400, 401, 403, 404) },
         },
       },
       async (request) => {
@@ -109,6 +117,7 @@ export function registerImportRoutes(app: FastifyInstance, importer: RegisterImp
         schema: {
           response: {
             200: { type: 'object', properties: { imports: { type: 'array', items: progressSchema } } },
+            ...problems(401, 403),
           },
         },
       },

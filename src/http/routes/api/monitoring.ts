@@ -9,6 +9,7 @@ import { LOCALES, localeOf } from '../../../monitoring/definitions.ts';
 import { REPORT_CSP, renderReportHtml } from '../../../monitoring/html/report-html.ts';
 import type { ReportService } from '../../../monitoring/report.ts';
 import { renderReportCsv, reportFileName } from '../../../monitoring/report-csv.ts';
+import { problems, text } from '../../openapi/problem-schema.ts';
 import { REPORT_FORMATS, reportResponse } from './monitoring-schema.ts';
 
 const reportQuery = {
@@ -35,7 +36,24 @@ interface ReportQuerystring {
 export function registerMonitoringReportRoute(app: FastifyInstance, reports: ReportService): void {
   app.get<{ Querystring: ReportQuerystring }>(
     '/monitoring/report',
-    { attachValidation: true, schema: { querystring: reportQuery, response: { 200: reportResponse } } },
+    {
+      attachValidation: true,
+      schema: {
+        summary: 'The monitoring report of one MRA over one period: JSON, CSV or HTML (`format`)',
+        querystring: reportQuery,
+        response: {
+          200: {
+            description: 'The report, in the format asked for.',
+            content: {
+              'application/json': { schema: reportResponse },
+              'text/csv': { schema: text('The report as CSV, in the language of `lang`.') },
+              'text/html': { schema: text('The report as a page, in the language of `lang`.') },
+            },
+          },
+          ...problems(400, 401, 403, 404),
+        },
+      },
+    },
     async (request, reply) => {
       if (request.validationError) {
         throw new GatewayError('BAD_REQUEST', `the ${request.validationError.message}`);

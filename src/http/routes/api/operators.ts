@@ -15,6 +15,8 @@ import {
   IDENTIFIER_VALUE_PATTERN,
 } from '../../../protocol/names.ts';
 import { instantOf } from '../../date-time.ts';
+import { problems } from '../../openapi/problem-schema.ts';
+import { lookupAnswerResponse, lookupBatchResponse } from '../../openapi/responses.ts';
 
 export const MAX_BATCH = 3_000;
 
@@ -56,8 +58,10 @@ export function registerOperatorRoutes(app: FastifyInstance, lookup: Answerer, c
     '/operators/:issuer/:aeoId',
     {
       schema: {
+        summary: 'Look an operator up by its issuer and AEO id',
         params: byId,
         querystring: { type: 'object', additionalProperties: false, properties: { asOf: AS_OF } },
+        response: { 200: lookupAnswerResponse, ...problems(400, 401, 403) },
       },
     },
     async (request, reply) => {
@@ -74,6 +78,8 @@ export function registerOperatorRoutes(app: FastifyInstance, lookup: Answerer, c
           ...byIdentifier,
           properties: { ...byIdentifier.properties, asOf: AS_OF },
         },
+        summary: 'Look an operator up by a national identifier (EORI, TIN, …)',
+        response: { 200: lookupAnswerResponse, ...problems(400, 401, 403) },
       },
     },
     async (request, reply) => {
@@ -102,6 +108,8 @@ export function registerOperatorRoutes(app: FastifyInstance, lookup: Answerer, c
             },
           },
         },
+        summary: 'Look up to 3,000 operators at one instant',
+        response: { 200: lookupBatchResponse, ...problems(400, 401, 403, 413, 415) },
       },
     },
     async (request, reply) => {

@@ -7,6 +7,8 @@ import type { FastifyInstance } from 'fastify';
 import { GatewayError } from '../../../errors.ts';
 import type { PartnerSync } from '../../../inbound/partner-sync.ts';
 import { ADMIN_ID_PATTERN } from '../../../protocol/names.ts';
+import { problems } from '../../openapi/problem-schema.ts';
+import { pullResponse, reconcileResponse, reconciliationListResponse } from '../../openapi/responses.ts';
 
 interface PartnerParams {
   adminId: string;
@@ -25,12 +27,26 @@ const noBody = { mediaTypes: [/^$/] };
 export function registerPartnerSyncRoutes(app: FastifyInstance, sync: PartnerSync): void {
   app.post<{ Params: PartnerParams }>(
     '/partners/:adminId/pull',
-    { config: noBody, schema: { params } },
+    {
+      config: noBody,
+      schema: {
+        summary: 'Pull the partner’s feed now',
+        params,
+        response: { 200: pullResponse, ...problems(400, 401, 403, 404) },
+      },
+    },
     async (request) => sync.pull(request.params.adminId, request.apiClient?.id),
   );
   app.post<{ Params: PartnerParams }>(
     '/partners/:adminId/reconcile',
-    { config: noBody, schema: { params } },
+    {
+      config: noBody,
+      schema: {
+        summary: 'Reconcile with the partner’s snapshot now',
+        params,
+        response: { 200: reconcileResponse, ...problems(400, 401, 403, 404) },
+      },
+    },
     async (request) => sync.reconcile(request.params.adminId, request.apiClient?.id),
   );
 }
@@ -55,6 +71,7 @@ export function registerReconciliationRoutes(app: FastifyInstance, sync: Partner
             limit: { type: 'string', pattern: '^[0-9]{1,4}$' },
           },
         },
+        response: { 200: reconciliationListResponse, ...problems(400, 401, 403) },
       },
     },
     async (request) => {

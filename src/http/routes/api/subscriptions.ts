@@ -16,6 +16,8 @@ import {
   type NotificationState,
   type Subscriptions,
 } from '../../../notifications/subscriptions.ts';
+import { problems } from '../../openapi/problem-schema.ts';
+import { removed } from '../../openapi/responses.ts';
 
 const UUID = '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$';
 const nullableString = { type: ['string', 'null'] } as const;
@@ -71,6 +73,7 @@ export function registerSubscriptionRoutes(app: FastifyInstance, subscriptions: 
             required: [...subscription.required, 'secret'],
             properties: { ...subscriptionProps, secret: { type: 'string' } },
           },
+          ...problems(400, 401, 403, 413, 415),
         },
       },
     },
@@ -90,6 +93,7 @@ export function registerSubscriptionRoutes(app: FastifyInstance, subscriptions: 
             required: ['subscriptions'],
             properties: { subscriptions: { type: 'array', items: subscription } },
           },
+          ...problems(401, 403),
         },
       },
     },
@@ -98,7 +102,7 @@ export function registerSubscriptionRoutes(app: FastifyInstance, subscriptions: 
 
   app.delete<{ Params: { id: string } }>(
     '/subscriptions/:id',
-    { schema: { params: idParams } },
+    { schema: { params: idParams, response: { 204: removed, ...problems(400, 401, 403, 404) } } },
     async (request, reply) => {
       if (!(await subscriptions.remove(clientOf(request), request.params.id))) {
         throw new GatewayError('NOT_FOUND', 'no subscription of yours has this id');
@@ -147,6 +151,7 @@ export function registerSubscriptionRoutes(app: FastifyInstance, subscriptions: 
               },
             },
           },
+          ...problems(400, 401, 403, 404),
         },
       },
     },
@@ -183,6 +188,7 @@ export function registerSubscriptionRoutes(app: FastifyInstance, subscriptions: 
             required: ['replayed'],
             properties: { replayed: { type: 'array', items: { type: 'integer' } } },
           },
+          ...problems(400, 401, 403, 404, 413, 415),
         },
       },
     },
@@ -208,6 +214,7 @@ export function registerSubscriptionRoutes(app: FastifyInstance, subscriptions: 
               previousSecretUntil: nullableString,
             },
           },
+          ...problems(400, 401, 403, 404),
         },
       },
     },
@@ -220,7 +227,7 @@ export function registerSubscriptionRoutes(app: FastifyInstance, subscriptions: 
 
   app.delete<{ Params: { id: string } }>(
     '/subscriptions/:id/secret/previous',
-    { schema: { params: idParams } },
+    { schema: { params: idParams, response: { 204: removed, ...problems(400, 401, 403, 404) } } },
     async (request, reply) => {
       if (!(await subscriptions.dropPreviousSecret(clientOf(request), request.params.id))) {
         throw new GatewayError('NOT_FOUND', 'no subscription of yours has this id');

@@ -8,6 +8,8 @@ import { GatewayError } from '../../../errors.ts';
 import { SUMMARY_DIRECTIONS, type SummaryDirection } from '../../../monitoring/summaries/held.ts';
 import type { SummaryService } from '../../../monitoring/summaries/service.ts';
 import { ADMIN_ID_PATTERN } from '../../../protocol/names.ts';
+import { problems } from '../../openapi/problem-schema.ts';
+import { summaryIssuedCreated, summaryIssuedSame, summaryListResponse } from '../../openapi/responses.ts';
 
 const DEFAULT_LIST = 100;
 const MAX_LIST = 1000;
@@ -42,7 +44,17 @@ interface ListQuery {
 export function registerSummaryRoutes(app: FastifyInstance, summaries: SummaryService): void {
   app.post<{ Body: { partner: string; from: string; to: string } }>(
     '/monitoring/summaries',
-    { schema: { body: issueBody } },
+    {
+      schema: {
+        summary: 'Issue the partner’s monitoring summary for a period, and push it',
+        body: issueBody,
+        response: {
+          201: summaryIssuedCreated,
+          200: summaryIssuedSame,
+          ...problems(400, 401, 403, 404, 413, 415),
+        },
+      },
+    },
     async (request, reply) => {
       const { partner, from, to } = request.body;
       const issued = await summaries.issue({
@@ -63,7 +75,13 @@ export function registerSummaryRoutes(app: FastifyInstance, summaries: SummarySe
 
   app.get<{ Querystring: ListQuery }>(
     '/monitoring/summaries',
-    { attachValidation: true, schema: { querystring: listQuery } },
+    {
+      attachValidation: true,
+      schema: {
+        querystring: listQuery,
+        response: { 200: summaryListResponse, ...problems(400, 401, 403) },
+      },
+    },
     async (request) => {
       if (request.validationError) {
         throw new GatewayError('BAD_REQUEST', `the ${request.validationError.message}`);

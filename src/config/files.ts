@@ -1,0 +1,33 @@
+/**
+ * Reading the files a configuration names (keys, certificates, anchors, CRLs, secrets). A file that cannot be
+ * read is reported as such, with the field that names it and the reason in words, before anything tries to
+ * parse it: "/home/signing/0/key: cannot read /etc/mra/signing.key: no such file".
+ */
+import { readFileSync } from 'node:fs';
+import { GatewayError } from '../errors.ts';
+
+const REASONS: Readonly<Record<string, string>> = {
+  ENOENT: 'no such file',
+  EACCES: 'permission denied',
+  EPERM: 'permission denied',
+  EISDIR: 'is a directory',
+  ENOTDIR: 'a part of the path is not a folder',
+  ELOOP: 'too many symbolic links',
+  ENAMETOOLONG: 'the path is too long',
+};
+
+/** The bytes of a configured file, or CONFIG_INVALID naming the field, the path and why. */
+export function readConfiguredFile(path: string, field: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (cause) {
+    const code = (cause as NodeJS.ErrnoException).code;
+    const reason = (code !== undefined ? REASONS[code] : undefined) ?? code ?? (cause as Error).message;
+    throw new GatewayError('CONFIG_INVALID', `configuration: ${field}: cannot read ${path}: ${reason}`);
+  }
+}
+
+/** A configured text file (PEM, a secret), read as UTF-8. */
+export function readConfiguredText(path: string, field: string): string {
+  return readConfiguredFile(path, field).toString('utf8');
+}
