@@ -29,6 +29,11 @@ export interface ChainedFields {
   prevHash: string;
 }
 
+/** An entry as stored: its chained fields and the hash over them. */
+export interface AuditEntry extends ChainedFields {
+  hash: string;
+}
+
 /** RFC 8785 serialisation. Members whose value is undefined are left out, as JSON.stringify does. */
 export function canonicalJson(value: unknown): string {
   if (value === null || value === undefined) return 'null';

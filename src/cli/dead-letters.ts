@@ -162,47 +162,43 @@ function printTables(
   webhooks: readonly DeadNotification[],
 ): void {
   const clip = (s: string | null, n = 60) => (s === null ? '' : s.length > n ? `${s.slice(0, n - 1)}…` : s);
+  const section = (title: string, headers: string[], rows: string[][]) => {
+    console.log(`${title}: ${rows.length}`);
+    if (rows.length > 0) console.log(table(headers, rows));
+  };
   if (kind !== 'webhooks') {
-    console.log(`deliveries dead: ${deliveries.length}`);
-    if (deliveries.length > 0) {
-      console.log(
-        table(
-          ['id', 'partner', 'record', 'aeoId', 'v', 'attempts', 'outcome', 'created', 'last error'],
-          deliveries.map((d) => [
-            String(d.id),
-            d.partner,
-            d.recordId,
-            d.aeoId,
-            String(d.version),
-            String(d.attempts),
-            d.outcome ?? '',
-            d.createdAt,
-            clip(d.lastError),
-          ]),
-        ),
-      );
-    }
+    section(
+      'deliveries dead',
+      ['id', 'partner', 'record', 'aeoId', 'v', 'attempts', 'outcome', 'created', 'last error'],
+      deliveries.map((d) => [
+        String(d.id),
+        d.partner,
+        d.recordId,
+        d.aeoId,
+        String(d.version),
+        String(d.attempts),
+        d.outcome ?? '',
+        d.createdAt,
+        clip(d.lastError),
+      ]),
+    );
   }
   if (kind !== 'deliveries') {
     if (kind === 'all') console.log('');
-    console.log(`webhook notifications dead: ${webhooks.length}`);
-    if (webhooks.length > 0) {
-      console.log(
-        table(
-          ['id', 'subscription', 'client', 'type', 'issuer', 'aeoId', 'attempts', 'created', 'last error'],
-          webhooks.map((w) => [
-            String(w.id),
-            w.subscriptionId,
-            w.apiClient,
-            w.type,
-            w.issuer,
-            w.aeoId ?? '',
-            String(w.attempts),
-            w.createdAt,
-            clip(w.lastError),
-          ]),
-        ),
-      );
-    }
+    section(
+      'webhook notifications dead',
+      ['id', 'subscription', 'client', 'type', 'issuer', 'aeoId', 'attempts', 'created', 'last error'],
+      webhooks.map((w) => [
+        String(w.id),
+        w.subscriptionId,
+        w.apiClient,
+        w.type,
+        w.issuer,
+        w.aeoId ?? '',
+        String(w.attempts),
+        w.createdAt,
+        clip(w.lastError),
+      ]),
+    );
   }
 }

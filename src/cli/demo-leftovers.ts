@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import type { RedisSettings } from '../config/types.ts';
 import { closeRedis, createRedis, waitForReady } from '../queue/connection.ts';
 import { withTimeout } from '../queue/timeout.ts';
+import { alive } from '../store/lock-holder.ts';
 
 const DEMO_PREFIX = 'mra-demo';
 /** Bound on the keys one clean-up looks at (a demo run makes a few dozen). */
@@ -78,16 +79,6 @@ export async function removeDemoKeys(
 function pidOf(key: string): number | undefined {
   const match = /^mra-demo-(\d+)-/.exec(key);
   return match === null ? undefined : Number(match[1]);
-}
-
-/** Whether process `pid` is alive on this machine. */
-export function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /** Removes the stores of earlier runs whose process is gone (and those of the layout before data/<pid>). */

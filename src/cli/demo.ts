@@ -19,17 +19,11 @@ import { type Gateway, startGateway } from '../gateway.ts';
 import { createLogger } from '../log.ts';
 import { createPartnerClient, type SendResult } from '../partner-client/client.ts';
 import { signRecord } from '../publishing/sign-record.ts';
+import { alive } from '../store/lock-holder.ts';
 import { apiClientsOf, type DemoClient, makeTokens } from './demo-api.ts';
 import { borderLookups, monitoringReport } from './demo-border.ts';
 import { exchangeDecisions, type Published } from './demo-decisions.ts';
-import {
-  alive,
-  demoPrefix,
-  redisAddress,
-  redisRunning,
-  removeDemoKeys,
-  removeStaleData,
-} from './demo-leftovers.ts';
+import { demoPrefix, redisAddress, redisRunning, removeDemoKeys, removeStaleData } from './demo-leftovers.ts';
 import { printSandbox, type SandboxFiles, writeSandboxFiles } from './demo-sandbox.ts';
 import { type DemoReceiver, describeNotification, startReceiver } from './demo-webhooks.ts';
 import { sampleRecord } from './samples.ts';

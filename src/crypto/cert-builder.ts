@@ -104,9 +104,9 @@ export function buildCertificate(opts: CertificateOptions): Uint8Array {
     explicit(0, integer(2n)),
     integer(serialOf(opts.serial)),
     signer.algorithm,
-    name(opts.issuer),
+    distinguishedName(opts.issuer),
     seq(time(opts.notBefore), time(opts.notAfter)),
-    name(opts.subject),
+    distinguishedName(opts.subject),
     fromDer(spki),
     ...(exts.length > 0 ? [explicit(3, seq(...exts))] : []),
   );
@@ -193,14 +193,8 @@ function extensions(opts: CertificateOptions, spki: Uint8Array, issuerSpki: Uint
     const oids = opts.extKeyUsage.map((n) => oid(EXTENDED_KEY_USAGE[n] ?? n));
     add(EXT.extKeyUsage, false, seq(...oids));
   }
-  if (opts.subjectAltName !== undefined) {
-    const ctx = asn1.Class.CONTEXT_SPECIFIC;
-    const names = [
-      ...(opts.subjectAltName.dns ?? []).map((d) => asn1.create(ctx, 2, false, d)),
-      ...(opts.subjectAltName.ips ?? []).map((ip) => asn1.create(ctx, 7, false, binary(ipBytes(ip)))),
-    ];
-    add(EXT.subjectAltName, false, seq(...names));
-  }
+  if (opts.subjectAltName !== undefined)
+    add(EXT.subjectAltName, false, subjectAltNames(opts.subjectAltName.dns, opts.subjectAltName.ips));
   if (opts.keyIdentifiers !== false) {
     add(EXT.subjectKeyIdentifier, false, octets(keyIdentifier(spki)));
     const aki = asn1.create(asn1.Class.CONTEXT_SPECIFIC, 0, false, binary(keyIdentifier(issuerSpki)));
@@ -217,7 +211,7 @@ function keyIdentifier(spki: Uint8Array): Uint8Array {
 }
 
 /** A named bit list: DER drops trailing zero bits and counts the rest as unused. */
-function keyUsageBits(usages: readonly KeyUsageName[]): Node {
+export function keyUsageBits(usages: readonly KeyUsageName[]): Node {
   const positions = usages.map((u) => KEY_USAGE_BITS.indexOf(u));
   const highest = Math.max(-1, ...positions);
   const bytes = new Uint8Array(highest < 0 ? 0 : (highest >> 3) + 1);
@@ -226,10 +220,20 @@ function keyUsageBits(usages: readonly KeyUsageName[]): Node {
   return asn1.create(U, T.BITSTRING, false, String.fromCharCode(unused) + binary(bytes));
 }
 
+/** The GeneralNames of a subjectAltName: DNS names, then IP addresses (IPv6 in hex groups). */
+export function subjectAltNames(dns: readonly string[] = [], ips: readonly string[] = []): Node {
+  const ctx = asn1.Class.CONTEXT_SPECIFIC;
+  return seq(
+    ...dns.map((d) => asn1.create(ctx, 2, false, d)),
+    ...ips.map((ip) => asn1.create(ctx, 7, false, binary(ipBytes(ip)))),
+  );
+}
+
 function ipBytes(ip: string): Uint8Array {
   const version = isIP(ip);
   if (version === 4) return Uint8Array.from(ip.split('.').map(Number));
-  if (version !== 6 || ip.includes('.')) throw new Error(`not an IP address this builder writes: ${ip}`);
+  if (version !== 6 || ip.includes('.'))
+    throw new Error(`not an IP address a certificate or request can name: ${ip}`);
   const [head = '', tail] = ip.split('::');
   const groups = (s: string | undefined) => (s ? s.split(':').map((g) => Number.parseInt(g, 16)) : []);
   const before = groups(head);
@@ -239,7 +243,8 @@ function ipBytes(ip: string): Uint8Array {
   return Uint8Array.from(all.flatMap((g: number) => [g >> 8, g & 0xff]));
 }
 
-function name(dn: DistinguishedName): Node {
+/** A Name of the profile: country, organisation and common name, each its own RDN. */
+export function distinguishedName(dn: DistinguishedName): Node {
   const rdn = (attrOid: string, type: forge.asn1.Type, value: string) =>
     asn1.create(U, T.SET, true, [seq(oid(attrOid), asn1.create(U, type, false, value))]);
   const rdns: Node[] = [];

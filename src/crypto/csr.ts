@@ -4,11 +4,16 @@
  * by the subject's own key with node:crypto. node-forge only encodes the ASN.1, as in cert-builder.ts.
  */
 import { createPublicKey, generateKeyPairSync, type KeyObject, sign } from 'node:crypto';
-import { isIP } from 'node:net';
 import forge from 'node-forge';
-import { type DistinguishedName, EXTENDED_KEY_USAGE } from './cert-builder.ts';
+import {
+  type DistinguishedName,
+  distinguishedName,
+  EXTENDED_KEY_USAGE,
+  keyUsageBits,
+  subjectAltNames,
+} from './cert-builder.ts';
 import { OID } from './certificate.ts';
-import type { SigningAlgorithm } from './types.ts';
+import type { KeyUsageName, SigningAlgorithm } from './types.ts';
 
 /** `tls`: server and client certificate of mutual TLS; `signing`: records, receipts and request tokens. */
 export type CsrPurpose = 'tls' | 'signing';
@@ -45,7 +50,7 @@ export function buildCsr(opts: CsrOptions): Uint8Array {
   const spkiDer = new Uint8Array(createPublicKey(opts.key).export({ type: 'spki', format: 'der' }));
   const info = seq(
     integer(0),
-    name(opts.subject),
+    distinguishedName(opts.subject),
     asn1.fromDer(binary(spkiDer), true),
     asn1.create(asn1.Class.CONTEXT_SPECIFIC, 0, true, [
       seq(oid(EXTENSION_REQUEST), asn1.create(U, T.SET, true, [seq(...extensions(opts))])),
@@ -83,46 +88,16 @@ function extensions(opts: CsrOptions): Node[] {
       asn1.create(U, T.OCTETSTRING, false, asn1.toDer(value).getBytes()),
     );
   const rsa = opts.key.asymmetricKeyType === 'rsa';
-  // digitalSignature (bit 0), and keyEncipherment (bit 2) for RSA TLS keys.
-  const usage = opts.purpose === 'tls' && rsa ? '\x05\xa0' : '\x07\x80';
-  const out = [
-    ext(OID.basicConstraints, true, seq()),
-    ext(OID.keyUsage, true, asn1.create(U, T.BITSTRING, false, usage)),
-  ];
+  const usage: KeyUsageName[] =
+    opts.purpose === 'tls' && rsa ? ['digitalSignature', 'keyEncipherment'] : ['digitalSignature'];
+  const out = [ext(OID.basicConstraints, true, seq()), ext(OID.keyUsage, true, keyUsageBits(usage))];
   if (opts.purpose === 'tls') {
     const eku = [EXTENDED_KEY_USAGE.serverAuth!, EXTENDED_KEY_USAGE.clientAuth!];
     out.push(ext(OID.extKeyUsage, false, seq(...eku.map(oid))));
   }
-  const ctx = asn1.Class.CONTEXT_SPECIFIC;
-  const names = [
-    ...(opts.dns ?? []).map((d) => asn1.create(ctx, 2, false, d)),
-    ...(opts.ips ?? []).map((ip) => asn1.create(ctx, 7, false, binary(ipBytes(ip)))),
-  ];
-  if (names.length > 0) out.push(ext(OID.subjectAltName, false, seq(...names)));
+  if ((opts.dns ?? []).length + (opts.ips ?? []).length > 0)
+    out.push(ext(OID.subjectAltName, false, subjectAltNames(opts.dns, opts.ips)));
   return out;
-}
-
-function ipBytes(ip: string): Uint8Array {
-  const version = isIP(ip);
-  if (version === 4) return Uint8Array.from(ip.split('.').map(Number));
-  if (version !== 6 || ip.includes('.')) throw new Error(`not an IP address a request can name: ${ip}`);
-  const [head = '', tail] = ip.split('::');
-  const groups = (s: string | undefined) => (s ? s.split(':').map((g) => Number.parseInt(g, 16)) : []);
-  const before = groups(head);
-  const after = groups(tail);
-  const all =
-    tail === undefined ? before : [...before, ...Array(8 - before.length - after.length).fill(0), ...after];
-  return Uint8Array.from(all.flatMap((g: number) => [g >> 8, g & 0xff]));
-}
-
-function name(dn: DistinguishedName): Node {
-  const rdn = (attrOid: string, type: forge.asn1.Type, value: string) =>
-    asn1.create(U, T.SET, true, [seq(oid(attrOid), asn1.create(U, type, false, value))]);
-  const rdns: Node[] = [];
-  if (dn.country !== undefined) rdns.push(rdn('2.5.4.6', T.PRINTABLESTRING, dn.country));
-  if (dn.organization !== undefined) rdns.push(rdn('2.5.4.10', T.UTF8, utf8(dn.organization)));
-  rdns.push(rdn('2.5.4.3', T.UTF8, utf8(dn.commonName)));
-  return seq(...rdns);
 }
 
 const seq = (...items: Node[]): Node => asn1.create(U, T.SEQUENCE, true, items);
@@ -130,6 +105,5 @@ const oid = (dotted: string): Node => asn1.create(U, T.OID, false, asn1.oidToDer
 const integer = (n: number): Node => asn1.create(U, T.INTEGER, false, String.fromCharCode(n));
 const bitString = (bytes: Uint8Array): Node => asn1.create(U, T.BITSTRING, false, `\x00${binary(bytes)}`);
 const binary = (bytes: Uint8Array): string => Buffer.from(bytes).toString('binary');
-const utf8 = (s: string): string => Buffer.from(s, 'utf8').toString('binary');
 const toBytes = (node: Node): Uint8Array =>
   new Uint8Array(Buffer.from(asn1.toDer(node).getBytes(), 'binary'));

@@ -3,7 +3,7 @@
  * stored, the receipts that acknowledge a record or the records a receipt lists, and the audit entries that
  * anchor them, with the rows a `records-published` entry's digest is computed over.
  */
-import { instantText } from '../audit/verify-chain.ts';
+import { auditEntries } from '../audit/verify-chain.ts';
 import { recordDigest } from '../crypto/digest.ts';
 import { GatewayError } from '../errors.ts';
 import type { Sql } from '../store/types.ts';
@@ -62,13 +62,13 @@ export async function exportEvidence(
   }
   for (const r of found.receipts) {
     const kind = r.direction === 'sent' ? 'receipt-sent' : 'receipt-received';
-    for (const e of await entries(sql, `kind = $1 AND subject = $2 AND (detail->>'table') IS NULL`, [
+    for (const e of await auditEntries(sql, `kind = $1 AND subject = $2 AND (detail->>'table') IS NULL`, [
       kind,
       r.receiptId,
     ]))
       audit.set(e.seq, e);
   }
-  const [head] = await entries(sql, 'seq = (SELECT max(seq) FROM audit_log)', []);
+  const [head] = await auditEntries(sql, 'seq = (SELECT max(seq) FROM audit_log)', []);
   return {
     format: EVIDENCE_FORMAT,
     exportedAt: now.toISOString(),
@@ -189,41 +189,12 @@ function receipt(r: ReceiptRow, direction: 'sent' | 'received'): EvidenceReceipt
   };
 }
 
-async function entries(sql: Sql, where: string, params: unknown[]): Promise<EvidenceAuditEntry[]> {
-  const rows = await sql.query<{
-    seq: string;
-    at: string;
-    kind: string;
-    actor: string;
-    subject: string;
-    digest: string;
-    detail: Record<string, unknown> | null;
-    prev_hash: string;
-    hash: string;
-  }>(
-    `SELECT seq::text, ${instantText('at')} AS at, kind, actor, subject, digest, detail, prev_hash, hash
-       FROM audit_log WHERE ${where} ORDER BY seq`,
-    params,
-  );
-  return rows.map((r) => ({
-    seq: Number(r.seq),
-    at: r.at,
-    kind: r.kind,
-    actor: r.actor,
-    subject: r.subject,
-    digest: r.digest,
-    detail: r.detail,
-    prevHash: r.prev_hash,
-    hash: r.hash,
-  }));
-}
-
 /** The `records-published` entry whose range holds `seq`, and the rows of that range. */
 async function publishedRange(
   sql: Sql,
   seq: number,
 ): Promise<{ entry: EvidenceAuditEntry; rows: PublishedRange['rows'] } | undefined> {
-  const [entry] = await entries(
+  const [entry] = await auditEntries(
     sql,
     `kind = 'records-published' AND (detail->>'firstSeq')::bigint <= $1 AND (detail->>'lastSeq')::bigint >= $1`,
     [seq],

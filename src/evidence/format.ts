@@ -4,7 +4,7 @@
  * Everything a check relies on is signed (the JWS texts) or recomputable (digests, audit hashes); the other
  * members are copies for a human reader, and verification refuses a copy that differs from what is signed.
  */
-
+import type { AuditEntry } from '../audit/encoding.ts';
 import { parseStrictJsonObject } from '../crypto/strict-json.ts';
 import { GatewayError } from '../errors.ts';
 
@@ -45,17 +45,7 @@ export interface EvidenceReceipt {
 }
 
 /** An entry of the exporting gateway's audit chain (docs/monitoring.md, "Audit trail"). */
-export interface EvidenceAuditEntry {
-  seq: number;
-  at: string;
-  kind: string;
-  actor: string;
-  subject: string;
-  digest: string;
-  detail: Record<string, unknown> | null;
-  prevHash: string;
-  hash: string;
-}
+export type EvidenceAuditEntry = AuditEntry;
 
 /** The rows a `records-published` entry covers, from which its digest is recomputed. */
 export interface PublishedRange {

@@ -97,12 +97,7 @@ async function checkRecord(
     out.proven.push(`${what}: its JWS was removed by retention; only its digest ${r.digest} can be checked`);
     return;
   }
-  if (recordDigest(r.jws) !== r.digest) {
-    out.failed.push(`${what}: the digest stated differs from the SHA-256 of its JWS`);
-    return;
-  }
-  if (!samePem(r.chain, r.jws))
-    out.failed.push(`${what}: the certificates copied differ from the JWS header's x5c`);
+  if (!copiesAgree(what, r.jws, r, out)) return;
   const signed = await verifyJws(what, r.jws, RECORD_PROFILE, 'issuedAt', anchors, at, out);
   if (signed === undefined) return;
   const p = signed.payload;
@@ -123,6 +118,22 @@ async function checkRecord(
   );
 }
 
+/** The digest and certificates a document states for a JWS, against the JWS: false when the digest differs. */
+function copiesAgree(
+  what: string,
+  jws: string,
+  stated: { digest: string; chain: readonly string[] },
+  out: EvidenceVerification,
+): boolean {
+  if (recordDigest(jws) !== stated.digest) {
+    out.failed.push(`${what}: the digest stated differs from the SHA-256 of its JWS`);
+    return false;
+  }
+  if (!samePem(stated.chain, jws))
+    out.failed.push(`${what}: the certificates copied differ from the JWS header's x5c`);
+  return true;
+}
+
 async function checkReceipt(
   r: EvidenceReceipt,
   doc: EvidenceDocument,
@@ -131,12 +142,7 @@ async function checkReceipt(
   out: EvidenceVerification,
 ): Promise<void> {
   const what = `receipt ${r.receiptId}`;
-  if (recordDigest(r.jws) !== r.digest) {
-    out.failed.push(`${what}: the digest stated differs from the SHA-256 of its JWS`);
-    return;
-  }
-  if (!samePem(r.chain, r.jws))
-    out.failed.push(`${what}: the certificates copied differ from the JWS header's x5c`);
+  if (!copiesAgree(what, r.jws, r, out)) return;
   const signed = await verifyJws(what, r.jws, RECEIPT_PROFILE, 'receivedAt', anchors, at, out);
   if (signed === undefined) return;
   const p = signed.payload;
@@ -183,7 +189,7 @@ async function checkReceipt(
 function checkAudit(doc: EvidenceDocument, out: EvidenceVerification): void {
   const bySeq = new Map<number, EvidenceAuditEntry>();
   for (const e of doc.audit) {
-    const hash = entryHash({ ...e, detail: e.detail });
+    const hash = entryHash(e);
     if (hash !== e.hash)
       out.failed.push(`audit entry ${e.seq} (${e.kind} ${e.subject}): its hash does not recompute`);
     else bySeq.set(e.seq, e);

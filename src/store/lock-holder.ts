@@ -17,6 +17,7 @@ export interface LockHolder {
   processStart?: string;
 }
 
+/** Whether process `pid` is alive on this machine. */
 export function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);

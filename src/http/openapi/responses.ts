@@ -4,6 +4,7 @@
  * JSON.stringify (or sent as the bytes the flow made), so no member is added, dropped or converted.
  */
 import { answerSchema } from '../../lookup/answer-schema.ts';
+import { SUMMARY_SCHEMA } from '../../monitoring/summaries/schema.ts';
 import { documented } from './compilers.ts';
 
 const str = { type: 'string' } as const;
@@ -131,19 +132,8 @@ const pushState = object({
   receiptId: strOrNull,
 });
 const summaryPayload = {
-  type: 'object',
+  ...SUMMARY_SCHEMA,
   description: 'The signed monitoring summary (docs/protocol.md, "Monitoring summaries").',
-  required: [
-    'schema',
-    'summaryId',
-    'reporter',
-    'subject',
-    'mraId',
-    'period',
-    'revision',
-    'issuedAt',
-    'figures',
-  ],
 } as const;
 const issued = object({ created: bool, summary: summaryPayload, jws: str, push: pushState });
 export const summaryIssuedCreated = documented({ ...issued, description: 'A new revision was signed.' });
