@@ -50,6 +50,8 @@ export class WireFailure extends Error {
 }
 
 const MAX_ANSWER_BYTES = 64 * 1024 * 1024;
+/** How long an oversized request's head waits for an early answer before its body follows. */
+const HEAD_FIRST_MS = 2_000;
 
 export function createWire(
   target: Partner,
@@ -136,17 +138,27 @@ export function createWire(
         timeout: timeoutMs,
         ...tlsOptions,
       });
+      // The head goes first: a target that refuses by the announced length answers before the body is sent,
+      // and its answer is read before it closes; one that waits for the body gets it after a short pause.
+      const sendBody = setTimeout(() => req.end(body), HEAD_FIRST_MS);
       req.on('response', (res) => {
+        clearTimeout(sendBody);
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve(responseOf(res.statusCode ?? 0, res.headers, Buffer.concat(chunks))));
+        res.on('end', () => {
+          resolve(responseOf(res.statusCode ?? 0, res.headers, Buffer.concat(chunks)));
+          req.destroy();
+        });
         res.on('error', (error) => reject(failureOf(error)));
       });
       req.on('timeout', () => req.destroy(new WireFailure('TIMEOUT', `no answer within ${timeoutMs} ms`)));
       // A write that fails because the target already answered and closed is what a limit looks like; only a
       // connection that ends without any answer is a failure.
-      req.on('error', (error) => setTimeout(() => reject(failureOf(error)), 1_000));
-      req.end(body);
+      req.on('error', (error) => {
+        clearTimeout(sendBody);
+        setTimeout(() => reject(failureOf(error)), 1_000);
+      });
+      req.flushHeaders();
     });
   }
 
