@@ -60,9 +60,10 @@ describe('healthcheck', () => {
       'http://127.0.0.1:8080/health/live',
     );
     expect(liveUrl({ host: '::', port: 9080, tls: undefined })).toBe('http://[::1]:9080/health/live');
-    expect(liveUrl({ host: '10.1.2.3', port: 1, tls: { certificatePem: '', keyPem: '' } })).toBe(
-      'https://10.1.2.3:1/health/live',
-    );
+    // Only a URL is built here; nothing connects to it.
+    expect(
+      liveUrl({ host: 'api.pe.customs.example', port: 1, tls: { certificatePem: '', keyPem: '' } }),
+    ).toBe('https://api.pe.customs.example:1/health/live');
   });
 
   it('exits 0 for a live listener over https and over http on a wildcard address', async () => {
