@@ -6,19 +6,30 @@
  *
  *   npm run bench:propagation                       phase 1 at 100 decisions/s for 20 s, phase 2 100,000 records
  *   npm run bench:propagation -- --rate 50 --seconds 10 --records 10000
+ *   npm run bench:propagation -- --runs 5 --seconds 5 --beside-tests --records 0     the aim as it is judged
  *
- * Phase 1 (latency): `certify` decisions for new operators at a steady rate through
- * `POST {apiUrl}/api/v1/decisions`; for each decision and partner, the time from the API call to the moment
- * the partner's `operator_state` holds the record (its database is polled every --poll-ms). Baseline of the
- * same run: the same requests at the same rate to a bare fastify route that echoes the body, in a process of
- * its own.
+ * Phase 1 (latency): --runs runs (default 1), each of `certify` decisions for new operators at a steady rate through
+ * `POST {apiUrl}/api/v1/decisions`; for each decision and partner, the time from the API call to the arrival
+ * of its notification (`benefits.started`) at the partner's border system: a webhook receiver on loopback in
+ * this process, subscribed at each partner with a border-scope token (bench/propagation/webhooks.ts). As a
+ * stage, the time to the moment the partner's `operator_state` holds the record (its database is polled every
+ * --poll-ms). A decision not applied, or whose webhook has not come, 30 s after the last call makes the run
+ * invalid. Baseline of the same run: the same requests at the same rate to a bare fastify route that echoes
+ * the body, in a process of its own. The aim (bench/lib/aims.ts) is met when every run's webhook p99 at the
+ * worse partner is under it; with
+ * --beside-tests a vitest suite (tests/unit, or --tests) runs on the machine all the while, as on a CI machine.
  * Phase 2 (throughput): --records decisions in one bulk import (`POST {apiUrl}/api/v1/register/imports`, JSON
  * lines), then records a second until both partners hold all of them. Baseline of the same run: the raw ES256
  * verification rate of the machine (node:crypto, all cores), as in bench/inbound.ts.
  *
  * Options (argument, else environment variable):
  *   --rate R            BENCH_RATE             decisions a second in phase 1, 1 to 1000 (default 100)
- *   --seconds S         BENCH_SECONDS          duration of phase 1, 1 to 120 (default 20); 0 skips phase 1
+ *   --seconds S         BENCH_SECONDS          duration of a latency run, 1 to 120 (default 20); 0 skips phase 1
+ *   --runs N            BENCH_RUNS             latency runs, one after the other, 1 to 20 (default 1)
+ *   --beside-tests      BENCH_BESIDE_TESTS=1   run a test suite beside the latency runs (vitest, its own
+ *                                              databases and Redis prefixes; restarted while runs remain)
+ *   --tests PATHS       BENCH_TESTS            what that suite runs, comma-separated paths under tests/
+ *                                              (default tests/unit)
  *   --records N         BENCH_RECORDS          records of phase 2, 0 to 200000 (default 100000); 0 skips it
  *   --max-minutes M     BENCH_MAX_MINUTES      phase 2 gives up after this long, 1 to 60 (default 15)
  *   --poll-ms P         BENCH_POLL_MS          how often the partners' databases are polled in phase 1,
@@ -34,10 +45,8 @@ import { undoAll } from './lib/cleanup.ts';
 import { otherCpuShare, showCpu } from './lib/cpu.ts';
 import { fmt, line, printMachine, UNCONTROLLED } from './lib/format.ts';
 import { measureRawVerify, type RawVerify } from './lib/raw-verify.ts';
-import { type Distribution, ms, showDistribution } from './lib/stats.ts';
-import { baselineEcho } from './propagation/echo.ts';
-import { phaseLatency } from './propagation/latency.ts';
-import { DRAIN_MS, LATENCY_AIM_MS, PUBLISHER, RECEIVERS, readOptions } from './propagation/options.ts';
+import { PUBLISHER, RECEIVERS, readOptions } from './propagation/options.ts';
+import { latencyRuns } from './propagation/runs.ts';
 import { setUp } from './propagation/setup.ts';
 import { phaseThroughput } from './propagation/throughput.ts';
 
@@ -59,47 +68,9 @@ async function main(): Promise<void> {
     const result: Record<string, number | boolean> = {};
 
     if (options.seconds > 0) {
-      const echo = await baselineEcho(options);
-      const run = await phaseLatency(setup, options);
-      line(
-        'phase 1 (latency)',
-        `${fmt(run.decisions)} certify decisions at ${options.rate}/s for ${options.seconds} s through the ` +
-          `decisions API; achieved ${run.achievedRate.toFixed(1)}/s`,
-      );
-      line('  decisions API answer', showDistribution(run.api));
-      for (const p of run.partners) {
-        const meets = p.applied.p99 < LATENCY_AIM_MS && p.missing === 0;
-        line(
-          `  applied at ${p.adminId}`,
-          `${showDistribution(p.applied)}; aim p99 < ${LATENCY_AIM_MS} ms at 100/s: ${meets ? 'met' : 'NOT met'}` +
-            (p.missing > 0 ? `; ${fmt(p.missing)} not applied within ${DRAIN_MS / 1000} s` : ''),
-        );
-        line(`  received at ${p.adminId}`, showDistribution(p.received));
-        const pp = (d: Distribution) => `${ms(d.p50)} / ${ms(d.p99)}`;
-        line(
-          `  stages to ${p.adminId}, p50 / p99 ms`,
-          `call to claimed by relay ${pp(p.stages.enqueued)}; claimed to received ${pp(p.stages.transfer)}; ` +
-            `received to seen applied ${pp(p.stages.apply)}; call to receipt kept ${pp(p.stages.settled)}`,
-        );
-        result[`latency${p.adminId}P50Ms`] = Math.round(p.applied.p50);
-        result[`latency${p.adminId}P99Ms`] = Math.round(p.applied.p99);
-      }
-      line(
-        '  baseline: fastify echo',
-        `${showDistribution(echo.latency)}; achieved ${echo.achievedRate.toFixed(1)}/s`,
-      );
-      const worstP99 = Math.max(...run.partners.map((p) => p.applied.p99));
-      line(
-        '  ratio p99 / echo p99',
-        `${(worstP99 / echo.latency.p99).toFixed(1)} (worst partner's applied p99 over the echo round trip's p99)`,
-      );
-      line('  cpu s, phase 1', showCpu(run.cpu, run.seconds));
-      result.otherCpuSharePhase1 = otherCpuShare(run.cpu, run.seconds);
-      result.achievedRate = Number(run.achievedRate.toFixed(1));
-      result.echoP99Ms = Number(echo.latency.p99.toFixed(1));
-      result.p99EchoRatio = Number((worstP99 / echo.latency.p99).toFixed(1));
-      result.latencyAimMet = run.partners.every((p) => p.applied.p99 < LATENCY_AIM_MS && p.missing === 0);
-      if (run.partners.some((p) => p.missing > 0)) failed = true;
+      const latency = await latencyRuns(setup, options);
+      Object.assign(result, latency.result);
+      if (latency.lost) failed = true;
     }
 
     if (options.records > 0) {

@@ -1,17 +1,25 @@
 /**
- * All three benchmarks, small, one after the other, and one table of ratios: what a change costs, measured
- * against baselines of the same kind taken in the same runs on the same machine.
+ * Every benchmark, small, one after the other, and one table: each figure beside its baseline of the same run,
+ * its ratio, its aim (bench/lib/aims.ts) and whether the aim is met.
  *
  *   npm run bench:quick
+ *   npm run bench:quick -- --only inbound,propagation
  *
  * Each benchmark runs as its own process with the options below and its usual clean-up (databases, Redis keys,
  * processes, temporary folders; also on failure, Ctrl-C or SIGTERM, which this process passes on). Each is
- * stopped after RUN_LIMIT_MS. BENCH_PG_URL and BENCH_REDIS_URL are passed through; the other BENCH_* variables
- * are not, so that the quick figures stay comparable from run to run.
+ * stopped after RUN_LIMIT_MS. A benchmark whose script is not in the tree is left out and said so.
+ * BENCH_PG_URL and BENCH_REDIS_URL are passed through; the other BENCH_* variables are not, so that the quick
+ * figures stay comparable from run to run.
+ *
+ * A benchmark reports to this process by one line on its stdout: `result ` and a flat JSON object of numbers
+ * and booleans; its exit code says whether the run is valid (an aim not met is still a valid run).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { fmt } from './lib/format.ts';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
 import { ROOT, stoppable } from './lib/gateway-process.ts';
+import { printSummary, type Result } from './lib/quick-table.ts';
 
 const RUN_LIMIT_MS = 150_000;
 
@@ -23,13 +31,14 @@ const RUNS = [
     args: ['--operators', '20000', '--seconds', '3', '--batches', '20'],
   },
   {
+    // One run of the propagation aim: 100 decisions a second for 5 s (the full form runs 5 of them).
     name: 'propagation',
     script: 'bench/propagation.ts',
     args: [
       '--rate',
-      '50',
+      '100',
       '--seconds',
-      '6',
+      '5',
       '--records',
       '3000',
       '--verify-seconds',
@@ -38,9 +47,14 @@ const RUNS = [
       '2',
     ],
   },
+  {
+    name: 'publishing',
+    script: 'bench/publishing.ts',
+    args: ['--operators', '10000', '--sign-seconds', '2'],
+  },
+  { name: 'start', script: 'bench/start.ts', args: ['--operators', '20000'] },
+  { name: 'scale', script: 'bench/scale.ts', args: ['--no-replicas', '--batches', '4', '--seconds', '2'] },
 ] as const;
-
-type Result = Record<string, number | boolean>;
 
 let current: ChildProcess | undefined;
 let interrupted = false;
@@ -81,97 +95,45 @@ async function run(script: string, args: readonly string[]): Promise<Result | un
   current = undefined;
   const line = output.split('\n').find((l) => l.startsWith('result '));
   if (exitCode !== 0 || line === undefined) return undefined;
-  return JSON.parse(line.slice('result '.length)) as Result;
+  return parseResult(line.slice('result '.length));
 }
 
-const num = (r: Result | undefined, key: string) =>
-  typeof r?.[key] === 'number' ? (r[key] as number) : Number.NaN;
-const show = (n: number, unit: string) => (Number.isNaN(n) ? 'n/a' : `${fmt(n)} ${unit}`);
-const ratio = (n: number, note = '') => (Number.isNaN(n) ? 'n/a' : `${n}${note}`);
-const share = (n: number) => (Number.isNaN(n) ? 'n/a' : `${Math.round(n * 100)} %`);
+/** The result object, or undefined (said so) when the line is not a flat JSON object. */
+function parseResult(text: string): Result | undefined {
+  try {
+    const value: unknown = JSON.parse(text);
+    if (typeof value === 'object' && value !== null && !Array.isArray(value)) return value as Result;
+  } catch {
+    // said below
+  }
+  console.error(`bench:quick: a result line that is not a JSON object: ${text.slice(0, 200)}`);
+  return undefined;
+}
 
 async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { only: { type: 'string' } } });
+  const only = values.only?.split(',').map((s) => s.trim());
+  const unknown = only?.filter((name) => !RUNS.some((r) => r.name === name)) ?? [];
+  if (unknown.length > 0) throw new Error(`--only: no benchmark ${unknown.join(', ')}`);
   const results: Record<string, Result | undefined> = {};
+  const absent: string[] = [];
   const started = Date.now();
   for (const r of RUNS) {
     if (interrupted) break;
+    if (only !== undefined && !only.includes(r.name)) continue;
+    if (!existsSync(join(ROOT, r.script))) {
+      absent.push(r.name);
+      continue;
+    }
     console.log(`\n== ${r.name}: node ${r.script} ${r.args.join(' ')}`);
     results[r.name] = await run(r.script, r.args);
   }
-  const inbound = results.inbound;
-  const lookup = results.lookup;
-  const prop = results.propagation;
-  const worstP99 = Math.max(num(prop, 'latencyCLP99Ms'), num(prop, 'latencyARP99Ms'));
-  const rows: [string, string, string, string, string][] = [
-    [
-      'inbound',
-      show(num(inbound, 'postgresRecordsPerSecond'), 'durable records/s'),
-      show(num(inbound, 'bareRecordsPerSecond'), 'records/s, bare fastify route'),
-      ratio(num(inbound, 'postgresBareRatio')),
-      share(num(inbound, 'postgresOtherCpuShare')),
-    ],
-    [
-      'inbound',
-      show(num(inbound, 'postgresRecordsPerSecond'), 'durable records/s'),
-      show(num(inbound, 'rawVerifyPerSecond'), 'raw ES256 verify/s'),
-      ratio(num(inbound, 'postgresRatio')),
-      share(num(inbound, 'postgresOtherCpuShare')),
-    ],
-    [
-      'inbound',
-      show(num(inbound, 'postgresRecordsPerCpuSecond'), 'records per cpu s'),
-      show(num(inbound, 'bareRecordsPerCpuSecond'), 'per cpu s, bare route'),
-      ratio(num(inbound, 'postgresBareCpuRatio')),
-      share(num(inbound, 'postgresOtherCpuShare')),
-    ],
-    [
-      'inbound',
-      show(num(inbound, 'postgresRecordsPerCpuSecond'), 'records per cpu s'),
-      show(num(inbound, 'rawVerifyPerCpuSecond'), 'verify per cpu s'),
-      ratio(num(inbound, 'postgresCpuRatio')),
-      share(num(inbound, 'postgresOtherCpuShare')),
-    ],
-    [
-      'lookup',
-      show(num(lookup, 'lookupPerSecond'), 'single lookups/s'),
-      show(num(lookup, 'helloPerSecond'), 'req/s, bare fastify hello'),
-      ratio(num(lookup, 'ratio')),
-      'n/a',
-    ],
-    [
-      'propagation',
-      show(worstP99, 'ms applied p99, worse partner'),
-      `${ratio(num(prop, 'echoP99Ms'))} ms p99, bare fastify echo`,
-      ratio(num(prop, 'p99EchoRatio'), ' (lower is better)'),
-      share(num(prop, 'otherCpuSharePhase1')),
-    ],
-    [
-      'propagation',
-      show(num(prop, 'recordsPerSecond') * 2, 'deliveries/s'),
-      show(num(prop, 'rawVerifyPerSecond'), 'raw ES256 verify/s'),
-      ratio(num(prop, 'deliveriesVerifyRatio')),
-      share(num(prop, 'otherCpuSharePhase2')),
-    ],
-  ];
-  const head: [string, string, string, string, string] = [
-    'benchmark',
-    'figure',
-    'baseline (same run)',
-    'ratio',
-    'other load',
-  ];
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
-  const print = (cells: readonly string[]) =>
-    console.log(`| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`);
-  console.log(`\nbench:quick, ${((Date.now() - started) / 1000).toFixed(0)} s`);
-  print(head);
-  print(widths.map((w) => '-'.repeat(w)));
-  for (const row of rows) print(row);
-  console.log(
-    '"other load": share of the machine\'s cpu taken by processes outside the benchmark during its timed phase.',
-  );
-  const failed = RUNS.filter((r) => results[r.name] === undefined).map((r) => r.name);
-  if (failed.length > 0) {
+  printSummary(results, (Date.now() - started) / 1000);
+  if (absent.length > 0) console.log(`not in this tree, left out: ${absent.join(', ')}`);
+  const failed = Object.entries(results)
+    .filter(([, r]) => r === undefined)
+    .map(([name]) => name);
+  if (failed.length > 0 || interrupted) {
     console.error(`bench:quick: ${interrupted ? 'interrupted' : 'failed or stopped'}: ${failed.join(', ')}`);
     process.exitCode = interrupted ? 130 : 1;
   }

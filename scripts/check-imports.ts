@@ -39,6 +39,8 @@ export const LAYERS: readonly (readonly string[])[] = [
   // line that starts it.
   ['compose.ts'],
   ['gateway.ts'],
+  // A process per core: the primary that forks gateways and its workers, each a gateway.
+  ['cluster'],
   ['cli'],
 ];
 

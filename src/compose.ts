@@ -39,6 +39,8 @@ export interface ComposedGateway {
   /** Feed catch-up and reconciliation with each partner; run once by tests and the admin API. */
   sync: PartnerSync;
   services: Services;
+  /** Resolves once the lookup read model is loaded (lookups answer 503 NOT_READY until then). */
+  readModelLoaded: Promise<void>;
   /** Closes the apps (and their listeners, if any), then the background work, then the store if owned. */
   close(): Promise<void>;
 }
@@ -82,7 +84,8 @@ export async function composeGateway(
       throw error;
     },
   );
-  // The read model loads what is held now; no batch can be received before the listeners open.
+  // The read model loads behind the listeners (from its snapshot, else from the evidence): until it is loaded,
+  // lookups answer 503 NOT_READY and readiness says so; batches received meanwhile are applied after the load.
   const lookup = await startLookup({ config, store, log }).catch(async (error: unknown) => {
     await delivery.close();
     await closeQueues();
@@ -148,6 +151,7 @@ export async function composeGateway(
     importer: createRegisterImporter({ store, publisher }),
     deliveries: createDeliveryStatus(store, () => delivery.wake()),
     queueReady: () => delivery.ready(),
+    readModelLoading: () => lookup.loading,
     lookup,
     feedback: createFeedback({ sql: store, partners: config.partners, clock: options.clock }),
     subscriptions: createSubscriptions({
@@ -199,6 +203,7 @@ export async function composeGateway(
     store,
     sync,
     services,
+    readModelLoaded: lookup.loaded,
     close() {
       closing ??= (async () => {
         await Promise.all([apps.app.close(), apps.apiApp.close(), sync.close(), services.summaries.close()]);

@@ -12,6 +12,7 @@ import { buildMetricsApp } from './http/routes/metrics.ts';
 import { listenFailure, listeningText } from './http/server.ts';
 import { watchRevocationLists } from './inbound/revocation-watch.ts';
 import { createLogger } from './log.ts';
+import type { GatewayMetrics } from './metrics/metrics.ts';
 import { startRetentionTimer } from './retention/retention.ts';
 import { openStoreWaiting } from './store/open-waiting.ts';
 import type { Store } from './store/types.ts';
@@ -34,6 +35,18 @@ export interface StartOptions {
   clock?: () => Date;
   /** First delay between attempts to reach the database at start (default 500 ms, doubling to 5 s). */
   storeRetryMs?: number;
+  /**
+   * Whether to wait for the lookup read model before listening (default false: the listeners open at once and
+   * readiness is 503 while it loads; `readModelLoaded` resolves when it is loaded).
+   */
+  waitForReadModel?: boolean;
+  /**
+   * Whether this process runs the timers a gateway needs once (partner sync, summaries, retention); false in
+   * every process of a cluster but one (src/cluster). Default true.
+   */
+  onceTimers?: boolean;
+  /** Where the gateway's metrics are counted; a registry of its own when absent. */
+  metrics?: GatewayMetrics;
 }
 
 export async function startGateway(config: GatewayConfig, options: StartOptions = {}): Promise<Gateway> {
@@ -51,8 +64,17 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     store,
     ownsStore: options.store === undefined,
     ...(options.clock ? { clock: options.clock } : {}),
+    ...(options.metrics ? { metrics: options.metrics } : {}),
   });
   const { app, apiApp, sync } = composed;
+  if (options.waitForReadModel === true) {
+    try {
+      await composed.readModelLoaded;
+    } catch (error) {
+      await composed.close();
+      throw error;
+    }
+  }
   let url: string;
   let apiUrl: string;
   let metricsUrl: string | undefined;
@@ -73,10 +95,14 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     { adminId: config.home.adminId, url, apiUrl, metricsUrl, store: store.kind, mtls: config.server.mtls },
     'gateway listening',
   );
-  sync.start();
-  composed.services.summaries.start();
+  const once = options.onceTimers !== false;
+  if (once) sync.start();
+  if (once) composed.services.summaries.start();
+  // Each process holds its own trust stores: every one watches the revocation lists.
   const stopRevocationWatch = watchRevocationLists(config.partners, log, { clock: options.clock });
-  const stopRetention = startRetentionTimer(store, config.retention, log, options.clock);
+  const stopRetention = once
+    ? startRetentionTimer(store, config.retention, log, options.clock)
+    : async () => {};
   // Evidence from before the audit trail existed is anchored once, at the first start after the upgrade.
   const anchoring = anchorBaseline(store).then(
     (tables) =>
@@ -96,6 +122,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     store,
     sync,
     summaries: composed.services.summaries,
+    readModelLoaded: composed.readModelLoaded,
     url,
     apiUrl,
     ...(metricsUrl === undefined ? {} : { metricsUrl }),

@@ -10,7 +10,7 @@
  * ordering rule) is the flow's. With Redis down the rows wait in PostgreSQL.
  */
 import type { Logger } from 'pino';
-import { createPassRunner } from './pass-runner.ts';
+import { createPassRunner, type PassRunner } from './pass-runner.ts';
 import type { JobPresence, JobProducer } from './queue/producer.ts';
 import { messageOf } from './queue/timeout.ts';
 import type { Sql, Store } from './store/types.ts';
@@ -41,6 +41,9 @@ export interface OutboxFlow<T> {
   release(db: Sql, key: string, jobIds: readonly string[]): Promise<void>;
 }
 
+/** Keys relayed at once at most, each holding one store connection for its claim. */
+export const KEYS_AT_ONCE = 4;
+
 /**
  * A claim younger than this whose job is not in Redis is taken as being added right now, not as lost: the
  * claiming relay may still be inside its bounded add.
@@ -50,8 +53,12 @@ export function claimGraceMs(commandTimeoutMs: number): number {
 }
 
 export interface OutboxRelay {
-  /** Asks for a pass soon; passes never overlap, and wakes during one are folded into the next. */
-  wake(): void;
+  /**
+   * Asks for a pass soon: over every due key, or over `key` alone (its job settled, so its next rows may go).
+   * Passes of one key never overlap, and wakes during one are folded into the next; keys are relayed side by
+   * side, so one key's pass never waits behind another's.
+   */
+  wake(key?: string): void;
   start(intervalMs: number): void;
   stop(): Promise<void>;
 }
@@ -120,6 +127,36 @@ export function createOutboxRelay<T>(deps: OutboxRelayDeps<T>): OutboxRelay {
     failing.set(key, message);
   }
 
+  // One runner per key: a key's passes never overlap (its claim reads what its last claim wrote), while the
+  // keys go side by side, at most KEYS_AT_ONCE claiming at a time.
+  const keyRunners = new Map<string, PassRunner>();
+  let claiming = 0;
+  const turns: (() => void)[] = [];
+  async function relayKeyInTurn(key: string): Promise<void> {
+    // A slot is handed from the key that ends to the one that waited, so no newcomer slips in between.
+    if (claiming >= KEYS_AT_ONCE) await new Promise<void>((resolve) => turns.push(resolve));
+    else claiming++;
+    try {
+      if (runner.stopped || !deps.usable()) return;
+      await relayKey(key);
+      if (failing.delete(key)) log.info({ outbox: flow.label, at: key }, 'relay working again');
+    } catch (error) {
+      noteFailure(key, error);
+    } finally {
+      const next = turns.shift();
+      if (next === undefined) claiming--;
+      else next();
+    }
+  }
+  function keyRunner(key: string): PassRunner {
+    let r = keyRunners.get(key);
+    if (r === undefined) {
+      r = createPassRunner(() => relayKeyInTurn(key));
+      keyRunners.set(key, r);
+    }
+    return r;
+  }
+
   async function pass(): Promise<void> {
     if (!deps.usable()) return;
     let keys: readonly string[];
@@ -130,17 +167,22 @@ export function createOutboxRelay<T>(deps: OutboxRelayDeps<T>): OutboxRelay {
       return;
     }
     failing.delete('outbox');
-    for (const key of keys) {
-      if (runner.stopped) return;
-      try {
-        await relayKey(key);
-        if (failing.delete(key)) log.info({ outbox: flow.label, at: key }, 'relay working again');
-      } catch (error) {
-        noteFailure(key, error);
-      }
-    }
+    if (runner.stopped) return;
+    const runners = keys.map(keyRunner);
+    for (const r of runners) r.wake();
+    await Promise.all(runners.map((r) => r.settled()));
   }
 
   const runner = createPassRunner(pass);
-  return { wake: runner.wake, start: (intervalMs) => runner.start(intervalMs), stop: () => runner.stop() };
+  return {
+    wake(key) {
+      if (key === undefined) runner.wake();
+      else if (!runner.stopped) keyRunner(key).wake();
+    },
+    start: (intervalMs) => runner.start(intervalMs),
+    async stop() {
+      await runner.stop();
+      await Promise.all([...keyRunners.values()].map((r) => r.stop()));
+    },
+  };
 }

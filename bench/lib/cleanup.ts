@@ -27,3 +27,13 @@ export async function undoNow(undo: () => unknown): Promise<void> {
 export async function undoAll(): Promise<void> {
   for (const undo of [...cleanups].reverse()) await undoNow(undo).catch(() => {});
 }
+
+/** Runs a benchmark's main: a failure is printed and sets exit code 1; everything registered is undone. */
+export function runBenchmark(main: () => Promise<void>): void {
+  main()
+    .catch((error: unknown) => {
+      console.error(`bench: ${error instanceof Error ? error.message : String(error)}`);
+      process.exitCode = 1;
+    })
+    .finally(undoAll);
+}

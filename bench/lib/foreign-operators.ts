@@ -10,8 +10,19 @@
  * shape of real evidence, but only the template row's signature is valid. jws_digest is the real SHA-256 of
  * each stored token.
  */
+import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
 import pg from 'pg';
+import { sampleRecord } from '../../src/cli/samples.ts';
+import { type DevAdministration, devConfig, writeConfig } from '../../src/cli/setup.ts';
+import { loadConfig } from '../../src/config/load.ts';
+import { createDevAdministration } from '../../src/crypto/dev-ca.ts';
 import type { AeoStatusRecord } from '../../src/protocol/record.ts';
+import { signRecord } from '../../src/publishing/sign-record.ts';
+import { cleanups } from './cleanup.ts';
+import { freePort } from './gateway-process.ts';
 
 export const CHUNK = 50_000;
 
@@ -147,8 +158,53 @@ export async function fillOperators(
   const c = new pg.Client({ connectionString: url });
   await c.connect();
   try {
-    await c.query('ANALYZE inbound_record, operator_state, operator_identifier');
+    // As autovacuum would have done by then: the visibility map lets the start count evidence from an index.
+    await c.query('VACUUM ANALYZE inbound_record, operator_state, operator_identifier');
   } finally {
     await c.end();
   }
+}
+
+export interface ForeignSetup {
+  /** The configuration file of CL's gateway, which holds PE's operators. */
+  clPath: string;
+  apiUrl: string;
+  /** A border token of CL's gateway. */
+  token: string;
+  /** A record PE signed, the template of every generated operator. */
+  template: OperatorTemplate;
+}
+
+/**
+ * Two development administrations in a temporary folder (removed at clean-up): PE, whose operators are
+ * generated, and CL, the receiving gateway, with a border token and no rate limit to speak of.
+ */
+export async function foreignSetup(prefix: string): Promise<ForeignSetup> {
+  const dir = mkdtempSync(join(os.tmpdir(), prefix));
+  cleanups.add(() => rmSync(dir, { recursive: true, force: true }));
+  const dev = async (adminId: string, name: string): Promise<DevAdministration> => {
+    const certDir = join(dir, 'certs', adminId);
+    createDevAdministration(adminId, certDir, {});
+    return { adminId, name, certDir, host: '127.0.0.1', port: await freePort(), apiPort: await freePort() };
+  };
+  const pe = await dev('PE', 'SUNAT Peru');
+  const cl = await dev('CL', 'Servicio Nacional de Aduanas Chile');
+  const pePath = join(dir, 'PE.yaml');
+  writeConfig(pePath, devConfig(pe, [cl], { mtls: false, dataDir: join(dir, 'data', 'PE') }));
+  const signer = loadConfig(pePath, { env: { LOG_LEVEL: 'warn' } }).home.signers[0]!;
+  const record = sampleRecord('PE', 0);
+  const clPath = join(dir, 'CL.yaml');
+  const raw = devConfig(cl, [pe], { mtls: false, dataDir: join(dir, 'data', 'CL') });
+  const token = 'bench-border-token-0123456789abcdef';
+  raw.apiClients = [
+    { id: 'bench-border', tokenSha256: createHash('sha256').update(token).digest('hex'), scopes: ['border'] },
+  ];
+  raw.server = { ...raw.server, rateLimitPerMinute: 1_000_000 };
+  writeConfig(clPath, raw);
+  return {
+    clPath,
+    apiUrl: `http://127.0.0.1:${cl.apiPort}`,
+    token,
+    template: { record, jws: await signRecord(record, signer) },
+  };
 }

@@ -20,3 +20,13 @@ export function printMachine(): void {
   line('os', `${os.type()} ${os.release()} ${os.arch()}`);
   line('node', process.version);
 }
+
+/** A Markdown table, each column as wide as its widest cell, so that it reads in a terminal and in a document. */
+export function printTable(head: readonly string[], rows: readonly (readonly string[])[]): void {
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] ?? '').length)));
+  const print = (cells: readonly string[]) =>
+    console.log(`| ${widths.map((w, i) => (cells[i] ?? '').padEnd(w)).join(' | ')} |`);
+  print(head);
+  print(widths.map((w) => '-'.repeat(w)));
+  for (const row of rows) print(row);
+}

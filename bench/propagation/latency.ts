@@ -5,15 +5,33 @@ import { type Distribution, distribution } from '../lib/stats.ts';
 import { certify, latencyId, steady } from './decisions.ts';
 import { DRAIN_MS, type Options, PUBLISHER, RECEIVERS, sleep, wallNow } from './options.ts';
 import { connectClient, databases, type Setup, watched } from './setup.ts';
+import type { WebhookArrivals } from './webhooks.ts';
 
 export interface PartnerLatency {
   adminId: string;
   /** Publish call to the first poll that found the record in operator_state (upper bound of applied). */
   applied: Distribution;
+  /** The applied times themselves, to pool several runs. */
+  appliedMs: number[];
+  /** Publish call to the notification's arrival at the border system's webhook receiver (what the aim counts). */
+  webhook: Distribution;
+  /** The webhook times themselves, to pool several runs. */
+  webhookMs: number[];
+  /** Decisions whose webhook had not arrived when the drain wait ended. */
+  webhookMissing: number;
   /** Publish call to the receiver's inbound_record.received_at (its batch arrived; lower bound). */
   received: Distribution;
   /** The same time cut in stages, from the publisher's outbox row (PostgreSQL's clock, the same machine). */
-  stages: { enqueued: Distribution; transfer: Distribution; apply: Distribution; settled: Distribution };
+  stages: {
+    enqueued: Distribution;
+    transfer: Distribution;
+    apply: Distribution;
+    settled: Distribution;
+    /** A batch's receipt kept to the partner's next claim, where that claim held rows already waiting. */
+    turnaround: Distribution;
+    /** The batch received at the partner to the webhook's arrival (applied, notification sent and signed). */
+    notified: Distribution;
+  };
   missing: number;
 }
 
@@ -26,7 +44,13 @@ export interface LatencyRun {
   seconds: number;
 }
 
-export async function phaseLatency(setup: Setup, options: Options): Promise<LatencyRun> {
+/** One latency run; `first` numbers its first decision, so that every run publishes operators of its own. */
+export async function phaseLatency(
+  setup: Setup,
+  options: Options,
+  hooks: WebhookArrivals,
+  first = 0,
+): Promise<LatencyRun> {
   const count = options.rate * options.seconds;
   const api = new Pool(setup.publisher.apiUrl, { connections: 64 });
   const apiTimes: number[] = [];
@@ -35,6 +59,11 @@ export async function phaseLatency(setup: Setup, options: Options): Promise<Late
   const received = setup.receivers.map((): number[] => []);
   /** Per partner and operator: publish call, received_at, first seen applied (wall-clock ms). */
   const times = setup.receivers.map(() => new Map<string, { t0: number; received: number; seen: number }>());
+  /** Every decision of the run accepted by the API: aeoId → publish call (wall-clock ms). */
+  const sent = new Map<string, number>();
+  const hooksOf = setup.receivers.map((node) => hooks.first.get(node.adminId)!);
+  /** Webhooks still awaited of the decisions sent so far, per partner. */
+  const hooksMissing = () => hooksOf.map((got) => [...sent.keys()].filter((id) => !got.has(id)).length);
   let publishing = true;
 
   // One poller per partner: the records still awaited, in one query, every pollMs.
@@ -74,15 +103,20 @@ export async function phaseLatency(setup: Setup, options: Options): Promise<Late
     }
   });
 
+  // A poller that fails (its database gone) fails the run once the calls are done, never the process at once:
+  // the clean-up must still run.
+  const polled = Promise.all(pollers);
+  polled.catch(() => {});
   const before = await cpuSample(watched(setup), databases(setup));
   const started = performance.now();
   let result: { seconds: number };
   try {
     result = await steady(count, options.rate, async (i) => {
-      const aeoId = latencyId(i);
-      const body = JSON.stringify(certify(aeoId, i));
+      const aeoId = latencyId(first + i);
+      const body = JSON.stringify(certify(aeoId, first + i));
       const t0 = wallNow();
       for (const pending of waiting) pending.set(aeoId, t0);
+      sent.set(aeoId, t0);
       const res = await api.request({
         path: '/api/v1/decisions',
         method: 'POST',
@@ -93,6 +127,7 @@ export async function phaseLatency(setup: Setup, options: Options): Promise<Late
       apiTimes.push(wallNow() - t0);
       if (res.statusCode !== 201) {
         for (const pending of waiting) pending.delete(aeoId);
+        sent.delete(aeoId);
         throw new Error(`decision refused: HTTP ${res.statusCode}: ${text.slice(0, 300)}`);
       }
       const partners = (JSON.parse(text) as { record: { partners: string[] } | null }).record?.partners ?? [];
@@ -102,17 +137,37 @@ export async function phaseLatency(setup: Setup, options: Options): Promise<Late
   } finally {
     publishing = false;
   }
-  // The partners get DRAIN_MS after the last call to apply the rest; what is still missing then is reported.
+  // The partners get DRAIN_MS after the last call to apply the rest and send their webhooks; what is still
+  // missing then is reported.
   const drainUntil = performance.now() + DRAIN_MS;
-  const drained = Promise.all(pollers);
-  while (waiting.some((w) => w.size > 0) && performance.now() < drainUntil) await sleep(50);
+  const drained = polled;
+  const pendingHooks = () => hooksMissing().some((n) => n > 0);
+  while ((waiting.some((w) => w.size > 0) || pendingHooks()) && performance.now() < drainUntil)
+    await sleep(50);
   const missing = waiting.map((w) => w.size);
+  const webhookMissing = hooksMissing();
+  const webhook = hooksOf.map((got) => {
+    const out: number[] = [];
+    for (const [aeoId, t0] of sent) {
+      const at = got.get(aeoId);
+      if (at !== undefined) out.push(at - t0);
+    }
+    return out;
+  });
   for (const w of waiting) w.clear();
   await drained;
   const seconds = (performance.now() - started) / 1000;
   const cpu = cpuByProcess(before, await cpuSample(watched(setup), databases(setup)));
   await api.close();
   const stages = await latencyStages(setup, times);
+  const notified = hooksOf.map((got, r) => {
+    const out: number[] = [];
+    for (const [aeoId, t] of times[r]!) {
+      const at = got.get(aeoId);
+      if (at !== undefined) out.push(at - t.received);
+    }
+    return distribution(out);
+  });
   return {
     decisions: count,
     achievedRate: result.seconds > 0 ? (count - 1) / result.seconds : count,
@@ -120,8 +175,12 @@ export async function phaseLatency(setup: Setup, options: Options): Promise<Late
     partners: setup.receivers.map((node, r) => ({
       adminId: node.adminId,
       applied: distribution(applied[r]!),
+      appliedMs: applied[r]!,
+      webhook: distribution(webhook[r]!),
+      webhookMs: webhook[r]!,
+      webhookMissing: webhookMissing[r]!,
       received: distribution(received[r]!),
-      stages: stages[r]!,
+      stages: { ...stages[r]!, notified: notified[r]! },
       missing: missing[r]!,
     })),
     cpu,
@@ -138,7 +197,7 @@ export async function phaseLatency(setup: Setup, options: Options): Promise<Late
 async function latencyStages(
   setup: Setup,
   times: readonly Map<string, { t0: number; received: number; seen: number }>[],
-): Promise<PartnerLatency['stages'][]> {
+): Promise<Omit<PartnerLatency['stages'], 'notified'>[]> {
   const db = connectClient(setup.publisher.database.url);
   await db.connect();
   try {
@@ -148,8 +207,11 @@ async function latencyStages(
         partner: string;
         enqueued_ms: number | null;
         delivered_ms: number | null;
+        job_id: string | null;
+        created_ms: number;
       }>(
-        `SELECT h.aeo_id, o.partner, extract(epoch FROM o.enqueued_at)::float8 * 1000 AS enqueued_ms,
+        `SELECT h.aeo_id, o.partner, o.job_id, extract(epoch FROM o.created_at)::float8 * 1000 AS created_ms,
+                extract(epoch FROM o.enqueued_at)::float8 * 1000 AS enqueued_ms,
                 extract(epoch FROM o.delivered_at)::float8 * 1000 AS delivered_ms
            FROM outbox o JOIN home_record h ON h.seq = o.record_seq
           WHERE h.aeo_id LIKE 'PEL%'`,
@@ -169,6 +231,7 @@ async function latencyStages(
         if (row.delivered_ms !== null) settled.push(row.delivered_ms - t.t0);
       }
       return {
+        turnaround: distribution(turnarounds(rows, node.adminId, times[r]!)),
         enqueued: distribution(enqueued),
         transfer: distribution(transfer),
         apply: distribution(apply),
@@ -178,4 +241,44 @@ async function latencyStages(
   } finally {
     await db.end();
   }
+}
+
+/**
+ * The relay's turnaround per partner: from a batch's receipt kept (`delivered_at`) to the claim of the next batch
+ * (`enqueued_at`), counted only where the next batch held a row written before that receipt (`created_at`), i.e.
+ * rows that were waiting for the batch in flight. One batch in flight per partner makes this gap part of their latency.
+ */
+function turnarounds(
+  rows: readonly {
+    aeo_id: string;
+    partner: string;
+    job_id: string | null;
+    created_ms: number;
+    enqueued_ms: number | null;
+    delivered_ms: number | null;
+  }[],
+  partner: string,
+  times: ReadonlyMap<string, { t0: number }>,
+): number[] {
+  const jobs = new Map<string, { claimed: number; kept: number; firstRow: number }>();
+  for (const row of rows) {
+    const t = times.get(row.aeo_id);
+    if (row.partner !== partner || t === undefined || row.job_id === null || row.enqueued_ms === null)
+      continue;
+    const job = jobs.get(row.job_id) ?? {
+      claimed: row.enqueued_ms,
+      kept: row.delivered_ms ?? Number.NaN,
+      firstRow: row.created_ms,
+    };
+    job.firstRow = Math.min(job.firstRow, row.created_ms);
+    jobs.set(row.job_id, job);
+  }
+  const ordered = [...jobs.values()].sort((a, b) => a.claimed - b.claimed);
+  const gaps: number[] = [];
+  for (let i = 1; i < ordered.length; i++) {
+    const before = ordered[i - 1]!;
+    const next = ordered[i]!;
+    if (!Number.isNaN(before.kept) && next.firstRow < before.kept) gaps.push(next.claimed - before.kept);
+  }
+  return gaps;
 }

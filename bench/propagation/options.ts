@@ -13,11 +13,16 @@ export const NAMES: Record<string, string> = {
 export const MAX_IN_FLIGHT = 256;
 /** After the last decision of phase 1, how long the partners get to apply the rest. */
 export const DRAIN_MS = 30_000;
-export const LATENCY_AIM_MS = 500;
+/** The suite run beside the latency runs by --beside-tests unless --tests names others. */
+export const DEFAULT_TESTS = 'tests/unit';
 
 export interface Options {
   rate: number;
   seconds: number;
+  /** Latency runs (phase 1 repeated), each of `seconds`. */
+  runs: number;
+  /** Test files or folders vitest runs beside the latency runs; undefined: no test suite. */
+  besideTests: readonly string[] | undefined;
   records: number;
   maxMinutes: number;
   pollMs: number;
@@ -32,6 +37,9 @@ export function readOptions(): Options {
     options: {
       rate: { type: 'string' },
       seconds: { type: 'string' },
+      runs: { type: 'string' },
+      'beside-tests': { type: 'boolean' },
+      tests: { type: 'string' },
       records: { type: 'string' },
       'max-minutes': { type: 'string' },
       'poll-ms': { type: 'string' },
@@ -42,7 +50,8 @@ export function readOptions(): Options {
   });
   if (values.help) {
     console.log(
-      'npm run bench:propagation -- [--rate 1..1000] [--seconds 0..120] [--records 0..200000] ' +
+      'npm run bench:propagation -- [--rate 1..1000] [--seconds 0..120] [--runs 1..20] ' +
+        '[--beside-tests [--tests tests/unit,...]] [--records 0..200000] ' +
         '[--max-minutes 1..60] [--poll-ms 5..200] [--verify-seconds 1..10] [--cpu-prof DIR]   ' +
         '(env: BENCH_PG_URL, BENCH_REDIS_URL, BENCH_*)',
     );
@@ -52,6 +61,11 @@ export function readOptions(): Options {
   return {
     rate: intOption('rate', values.rate ?? env.BENCH_RATE, 100, 1, 1000),
     seconds: intOption('seconds', values.seconds ?? env.BENCH_SECONDS, 20, 0, 120),
+    runs: intOption('runs', values.runs ?? env.BENCH_RUNS, 1, 1, 20),
+    besideTests:
+      values['beside-tests'] === true || env.BENCH_BESIDE_TESTS === '1'
+        ? testPaths(values.tests ?? env.BENCH_TESTS ?? DEFAULT_TESTS)
+        : undefined,
     records: intOption('records', values.records ?? env.BENCH_RECORDS, 100_000, 0, 200_000),
     maxMinutes: intOption('max-minutes', values['max-minutes'] ?? env.BENCH_MAX_MINUTES, 15, 1, 60),
     pollMs: intOption('poll-ms', values['poll-ms'] ?? env.BENCH_POLL_MS, 20, 5, 200),
@@ -66,6 +80,16 @@ export function readOptions(): Options {
     pgUrl: pgUrlOption(),
     redisUrl: env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379',
   };
+}
+
+/** Test files or folders under tests/, comma-separated; anything else is refused (they go to vitest's argv). */
+function testPaths(value: string): string[] {
+  const paths = value.split(',').map((t) => t.trim());
+  for (const p of paths) {
+    if (!/^tests\/[\w./-]+$/.test(p) || p.split('/').includes('..'))
+      throw new Error(`--tests: ${p} is not a path under tests/`);
+  }
+  return paths;
 }
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

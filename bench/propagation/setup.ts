@@ -1,6 +1,6 @@
 /** The three administrations of the propagation benchmark, their databases, gateway processes and Redis. */
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
@@ -17,6 +17,9 @@ import { createDatabase, type Database } from '../lib/database.ts';
 import { freePort, type GatewayProcess, spawnGateway, waitReady } from '../lib/gateway-process.ts';
 import { NAMES, type Options, PUBLISHER, RECEIVERS } from './options.ts';
 
+/** On a machine shared with a test suite three gateways starting at once take longer than one alone. */
+const READY_TIMEOUT_MS = 120_000;
+
 export interface Node {
   adminId: string;
   dev: DevAdministration;
@@ -28,7 +31,10 @@ export interface Node {
 
 export interface Setup {
   dir: string;
+  /** The publisher's national system (publish scope). */
   token: string;
+  /** The receivers' border systems (border scope), the same token at each receiver. */
+  borderToken: string;
   publisher: Node;
   receivers: Node[];
   redis: Redis;
@@ -80,6 +86,11 @@ export async function setUp(options: Options): Promise<Setup> {
 
   const token = randomBytes(32).toString('base64url');
   const tokenSha256 = createHash('sha256').update(token, 'utf8').digest('hex');
+  const borderToken = randomBytes(32).toString('base64url');
+  const borderSha256 = createHash('sha256').update(borderToken, 'utf8').digest('hex');
+  // Webhook secrets are sealed at rest under this key (docs/notifications.md, "Secrets at rest").
+  const webhookKey = join(dir, 'webhook-secrets.key');
+  writeFileSync(webhookKey, randomBytes(32).toString('base64'), { mode: 0o600 });
   const ids = [PUBLISHER, ...RECEIVERS];
   const devs = new Map<string, DevAdministration>();
   for (const adminId of ids) {
@@ -104,6 +115,16 @@ export async function setUp(options: Options): Promise<Setup> {
     // Push delivery only: no scheduled feed pull or reconciliation during the measurement.
     raw.outbound = { pullIntervalMs: 0, reconcileIntervalMs: 0 };
     if (adminId === PUBLISHER) raw.apiClients = [{ id: 'national-aeo', tokenSha256, scopes: ['publish'] }];
+    else {
+      raw.apiClients = [{ id: 'border-system', tokenSha256: borderSha256, scopes: ['border'] }];
+      // The border system's webhook receiver is the benchmark's own, on loopback over plain http.
+      raw.notifications = {
+        allowHttp: true,
+        allowHosts: ['127.0.0.1'],
+        allowNetworks: ['127.0.0.0/8'],
+        secretKeys: [{ id: 'bench', key: { file: webhookKey } }],
+      };
+    }
     writeConfig(configPath(adminId), raw);
   }
 
@@ -132,11 +153,16 @@ export async function setUp(options: Options): Promise<Setup> {
   }
   for (const node of nodes) {
     // Ready with Redis: delivery runs (and the receivers' databases are migrated).
-    await waitReady(node.process.child, `${node.adminId} gateway`, async () => {
-      const res = await fetch(`${node.apiUrl}/health/ready`);
-      const body = (await res.json()) as { status?: string };
-      return res.status === 200 && body.status === 'ready';
-    });
+    await waitReady(
+      node.process.child,
+      `${node.adminId} gateway`,
+      async () => {
+        const res = await fetch(`${node.apiUrl}/health/ready`);
+        const body = (await res.json()) as { status?: string };
+        return res.status === 200 && body.status === 'ready';
+      },
+      READY_TIMEOUT_MS,
+    );
   }
 
   const signer = loadConfig(configPath(PUBLISHER), { env: { LOG_LEVEL: 'warn' } }).home.signers[0]!;
@@ -145,6 +171,7 @@ export async function setUp(options: Options): Promise<Setup> {
   return {
     dir,
     token,
+    borderToken,
     publisher: nodes[0]!,
     receivers: nodes.slice(1),
     redis,

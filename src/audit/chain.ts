@@ -11,6 +11,7 @@
  */
 import { createHash } from 'node:crypto';
 import { recordDigest } from '../crypto/digest.ts';
+import { LOCKS } from '../store/locks.ts';
 import type { Sql, Store } from '../store/types.ts';
 import { canonicalInstant, canonicalJson, entryHash, GENESIS_HASH } from './encoding.ts';
 
@@ -19,7 +20,7 @@ import { canonicalInstant, canonicalJson, entryHash, GENESIS_HASH } from './enco
  * the same one and no other lock does (the migration lock is 7_411_203_991; inbound batch locks are
  * SHA-256 prefixes of operator and record keys, which collide with this one with negligible probability).
  */
-export const AUDIT_LOCK_KEY = 7_411_203_995;
+export const AUDIT_LOCK_KEY = LOCKS.audit;
 
 export const AUDIT_KINDS = [
   'receipt-sent',

@@ -1,5 +1,7 @@
 #!/usr/bin/env node
 /** Command line of the gateway: parses the process's arguments with the program of program.ts. */
+// First: sizes libuv's thread pool before anything starts it.
+import '../config/thread-pool.ts';
 import { buildProgram, failureExit } from './program.ts';
 
 const program = buildProgram();

@@ -6,13 +6,10 @@
  */
 import { resolve } from 'node:path';
 import { Command, CommanderError, Option, type OutputConfiguration } from 'commander';
-import { configPathFrom, loadConfig } from '../config/load.ts';
+import { serve } from '../cluster/serve.ts';
 import { createDevAdministration, DEFAULT_TLS_HOSTS } from '../crypto/dev-ca.ts';
 import { writeDevCrl } from '../crypto/dev-crl.ts';
 import { GatewayError } from '../errors.ts';
-import { startGateway } from '../gateway.ts';
-import { createLogger } from '../log.ts';
-import { guardProcess } from '../process-guard.ts';
 import { auditVerifyCommand, retentionRunCommand } from './audit.ts';
 import { registerCheck } from './check.ts';
 import { registerConformance } from './conformance.ts';
@@ -43,20 +40,12 @@ export function buildProgram(output?: OutputConfiguration): Command {
     .description('start the gateway')
     .option('-c, --config <file>', 'configuration file (default: $MRA_CONFIG or ./gateway.yaml)')
     .option('--pretty', 'readable log lines instead of JSON (also LOG_FORMAT=pretty or log.pretty)')
-    .action(async (opts: { config?: string; pretty?: boolean }) => {
-      const config = loadConfig(configPathFrom(opts.config));
-      const log = createLogger(config.logLevel, undefined, opts.pretty === true || config.logPretty === true);
-      guardProcess(log);
-      const gateway = await startGateway(config, { log });
-      const stop = (signal: string) => {
-        gateway.app.log.info({ signal }, 'shutting down');
-        gateway.close().then(
-          () => process.exit(0),
-          () => process.exit(1),
-        );
-      };
-      process.once('SIGTERM', () => stop('SIGTERM'));
-      process.once('SIGINT', () => stop('SIGINT'));
+    .option(
+      '--processes <n>',
+      'gateway processes sharing the listeners: a number, or auto for one per core (default: server.processes, 1)',
+    )
+    .action(async (opts: { config?: string; pretty?: boolean; processes?: string }) => {
+      await serve({ ...opts, describeFailure: failureExit });
     });
 
   program

@@ -15,10 +15,11 @@ import { validateAgainst } from '../validation.ts';
 import { readConfiguredText } from './files.ts';
 import { resolveMonitoring } from './monitoring.ts';
 import { resolveNotifications } from './notifications.ts';
+import { apiRateLimitPerMinute, resolveProcesses } from './processes.ts';
 import type { RawConfig, RawPartner, RawSecret, RawSigning } from './raw.ts';
 import { resolveRetention } from './retention.ts';
 import { attachRevocation } from './revocation.ts';
-import type { GatewayConfig, Signer } from './types.ts';
+import type { GatewayConfig, Signer, StorageSettings } from './types.ts';
 
 export type Environment = Readonly<Record<string, string | undefined>>;
 
@@ -85,6 +86,10 @@ function resolveConfig(raw: RawConfig, baseDir: string, env: Environment): Gatew
     (raw.storage?.databaseUrl
       ? readSecret(raw.storage.databaseUrl, '/storage/databaseUrl', at, env)
       : undefined);
+  const storage: StorageSettings =
+    databaseUrl !== undefined && databaseUrl.trim() !== ''
+      ? { kind: 'postgres', databaseUrl: databaseUrl.trim() }
+      : { kind: 'embedded', dataDir: at(raw.storage?.dataDir ?? `data/${home.adminId}`) };
 
   return {
     home: { adminId: home.adminId, name: home.name, signers },
@@ -106,6 +111,7 @@ function resolveConfig(raw: RawConfig, baseDir: string, env: Environment): Gatew
       rateLimitPerMinute: server.rateLimitPerMinute ?? 600,
       maxConnectionsPerAddress: server.maxConnectionsPerAddress ?? 64,
       maxConnections: server.maxConnections ?? 4_096,
+      processes: resolveProcesses(server.processes, storage.kind, '/server/processes'),
     },
     api: {
       host: raw.api?.host ?? '127.0.0.1',
@@ -118,13 +124,11 @@ function resolveConfig(raw: RawConfig, baseDir: string, env: Environment): Gatew
               certificatePem: readText(at(raw.api.tls.certificate), '/api/tls/certificate'),
               keyPem: readSecret(raw.api.tls.key, '/api/tls/key', at, env),
             },
+      rateLimitPerMinute: apiRateLimitPerMinute(server.rateLimitPerMinute ?? 600),
       maxConnectionsPerAddress: raw.api?.maxConnectionsPerAddress ?? 256,
       maxConnections: raw.api?.maxConnections ?? 4_096,
     },
-    storage:
-      databaseUrl !== undefined && databaseUrl.trim() !== ''
-        ? { kind: 'postgres', databaseUrl: databaseUrl.trim() }
-        : { kind: 'embedded', dataDir: at(raw.storage?.dataDir ?? `data/${home.adminId}`) },
+    storage,
     redis: {
       url:
         env.REDIS_URL ??

@@ -45,6 +45,7 @@ export interface RawConfig {
     rateLimitPerMinute?: number;
     maxConnectionsPerAddress?: number;
     maxConnections?: number;
+    processes?: number | 'auto';
   };
   api?: {
     host?: string;

@@ -37,6 +37,8 @@ export interface ServerSettings {
   maxConnectionsPerAddress: number;
   /** Open connections of the listener in all. */
   maxConnections: number;
+  /** Processes sharing both listeners' ports (src/cluster); 1 runs the gateway in the `serve` process itself. */
+  processes: number;
 }
 
 /** The internal listener for the home administration's own systems. */
@@ -46,6 +48,8 @@ export interface ApiSettings {
   /** Bound on receiving a whole request; longer than the partner listener's, for register imports. */
   requestTimeoutMs: number;
   tls: { certificatePem: string; keyPem: string } | undefined;
+  /** Requests an address may make a minute here: derived from server.rateLimitPerMinute (config/processes.ts). */
+  rateLimitPerMinute: number;
   maxConnectionsPerAddress: number;
   maxConnections: number;
 }

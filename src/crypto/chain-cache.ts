@@ -35,13 +35,24 @@ export function createChainCache(maxEntries: number): ChainCache {
     throw new RangeError('maxEntries must be a positive integer');
   // A Map iterates in insertion order: re-inserting on a hit makes the first key the least recently used.
   const entries = new Map<string, Entry>();
+  // The key last computed and what it was computed from: a partner signs record after record with the same
+  // chain, so the next lookup usually carries the very same bytes, and comparing them costs far less than
+  // hashing them again. Equal inputs give the equal key, so the entry found is the one hashing would find.
+  let last: { chain: readonly Uint8Array[]; prefix: string; key: string } | undefined;
+  const keyOf = (chain: readonly Uint8Array[], trust: TrustStore, purpose: ChainPurpose): string => {
+    const prefix = keyPrefix(trust, purpose);
+    if (last !== undefined && last.prefix === prefix && sameBytes(last.chain, chain)) return last.key;
+    const key = `${prefix}${chainHash(chain)}`;
+    last = { chain: chain.map((der) => new Uint8Array(der)), prefix, key };
+    return key;
+  };
 
   return {
     validate(chain, trust, at, purpose = 'signing') {
       // Bounds first, so a hostile chain costs no hashing either.
       const bounds = checkChainBounds(chain);
       if (bounds !== undefined) return bounds;
-      const key = cacheKey(chain, trust, purpose);
+      const key = keyOf(chain, trust, purpose);
       const hit = entries.get(key);
       if (hit !== undefined) {
         entries.delete(key);
@@ -74,23 +85,38 @@ export function createChainCache(maxEntries: number): ChainCache {
     },
     clear() {
       entries.clear();
+      last = undefined;
     },
   };
 }
 
 /**
- * The partner, its anchors, the purpose and the chain bytes. Each certificate is hashed with its length before
- * it, so that the same bytes cut into certificates differently are a different key.
+ * The key: the partner, its anchors, the purpose and the chain bytes. Each certificate is hashed with its length
+ * before it, so that the same bytes cut into certificates differently are a different key.
  */
-function cacheKey(chain: readonly Uint8Array[], trust: TrustStore, purpose: ChainPurpose): string {
+function keyPrefix(trust: TrustStore, purpose: ChainPurpose): string {
+  const anchors = trust.anchors.map((a) => a.fingerprint).join(',');
+  return `${trust.adminId}|${purpose}|${anchors}|`;
+}
+
+function chainHash(chain: readonly Uint8Array[]): string {
   const hash = createHash('sha256');
   for (const der of chain) {
     const length = Buffer.alloc(4);
     length.writeUInt32BE(der.length);
     hash.update(length).update(der);
   }
-  const anchors = trust.anchors.map((a) => a.fingerprint).join(',');
-  return `${trust.adminId}|${purpose}|${anchors}|${hash.digest('hex')}`;
+  return hash.digest('hex');
+}
+
+function sameBytes(a: readonly Uint8Array[], b: readonly Uint8Array[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]!;
+    const y = b[i]!;
+    if (x.length !== y.length || Buffer.compare(x, y) !== 0) return false;
+  }
+  return true;
 }
 
 function toEntry(result: ValidatedChain): Entry {

@@ -9,7 +9,13 @@ import type { ChainCache } from './chain-cache.ts';
 import { type JwsProfile, precheckCompactJws } from './compact-jws.ts';
 import { verifyJwsSignature } from './jws-verify.ts';
 import { parseStrictJsonObject } from './strict-json.ts';
-import { type CheckResult, fail, type ParsedCertificate, type TrustStore } from './types.ts';
+import {
+  type CheckResult,
+  fail,
+  type ParsedCertificate,
+  type SigningAlgorithm,
+  type TrustStore,
+} from './types.ts';
 
 /** Nesting limit of signed headers and payloads (docs/protocol.md, signing profile). */
 export const MAX_JSON_DEPTH = 16;
@@ -43,7 +49,7 @@ export async function verifySignedObject(
 
   if (pre.kid !== leaf.thumbprint)
     return fail('HEADER_INVALID', 'kid is not the SHA-256 thumbprint of x5c[0]');
-  if (!leafKeyMatchesAlg(leaf, pre.alg)) {
+  if (!leafFits(leaf, pre.alg)) {
     return fail('ALG_NOT_ALLOWED', `alg ${pre.alg} does not match the key type of the signing certificate`);
   }
   if (!(await verifyJwsSignature(pre, leaf.publicKey))) {
@@ -53,6 +59,26 @@ export async function verifySignedObject(
   const parsed = parseStrictJsonObject(pre.payloadBytes, { maxDepth: MAX_JSON_DEPTH });
   if (!parsed.ok) return fail('SCHEMA_INVALID', `payload: ${parsed.detail}`);
   return { ok: true, signer, leaf, payloadBytes: pre.payloadBytes, payload: parsed.value };
+}
+
+/**
+ * leafKeyMatchesAlg, judged once per certificate and algorithm: the chain cache hands back the same parsed
+ * certificate for every record of a chain, and reading a key's details is a call into node:crypto each time.
+ */
+const fitsByLeaf = new WeakMap<ParsedCertificate, Map<SigningAlgorithm, boolean>>();
+
+function leafFits(leaf: ParsedCertificate, alg: SigningAlgorithm): boolean {
+  let byAlg = fitsByLeaf.get(leaf);
+  if (byAlg === undefined) {
+    byAlg = new Map();
+    fitsByLeaf.set(leaf, byAlg);
+  }
+  let fits = byAlg.get(alg);
+  if (fits === undefined) {
+    fits = leafKeyMatchesAlg(leaf, alg);
+    byAlg.set(alg, fits);
+  }
+  return fits;
 }
 
 function chainToStores(

@@ -29,6 +29,11 @@ export interface DelivererDeps {
   /** Partner clients by adminId; made from the configuration when absent. */
   clients?: ReadonlyMap<string, PartnerClient>;
   metrics?: GatewayMetrics;
+  /**
+   * Called once a batch's rows are settled (delivered or dead) and committed: the partner's next rows may go
+   * now, while the queue is still finishing this job.
+   */
+  onRowsSettled?: (partner: string) => void;
 }
 
 /** How a failed attempt is handled: tried again later, or its rows are dead letters at once. */
@@ -68,6 +73,7 @@ export function createDeliverer(deps: DelivererDeps): Deliverer {
       deps.metrics?.deliveryAnswered(job.partner, (performance.now() - started) / 1000);
       if (sent.ok) {
         const outcome = await settleWithReceipt(store, job.partner, jobId, rows, sent);
+        deps.onRowsSettled?.(job.partner);
         deps.metrics?.deliverySettled(job.partner, 'delivered', rows.length);
         log.info(
           { partner: job.partner, jobId, receiptId: sent.receipt.receiptId, ...outcome },
@@ -99,6 +105,7 @@ export function createDeliverer(deps: DelivererDeps): Deliverer {
     if (!failure.retry || lastAttempt) {
       const reason = failure.retry ? `gave up after ${attempt} attempts: ${failure.reason}` : failure.reason;
       await markFailed(store, jobId, rows, 'dead', reason);
+      deps.onRowsSettled?.(job.partner);
       deps.metrics?.deliverySettled(job.partner, 'dead', rows.length);
       log.warn({ ...context, reason }, 'batch dead-lettered');
       return { kind: 'give-up', reason };

@@ -43,11 +43,18 @@ export async function startDelivery(deps: DeliveryDeps): Promise<Delivery> {
   const retry = retryPolicy(config.outbound.attempts, config.outbound);
   const producer = runtime.producer(DELIVERY_JOBS, retry);
   const workers: QueueWorker[] = [];
+  // Partners whose relay was woken as soon as their batch's rows were settled: the queue's own "settled" that
+  // follows would only wake it once more for nothing.
+  const wokenEarly = new Set<string>();
   const deliverer = createDeliverer({
     config,
     store,
     log,
     ...(deps.metrics ? { metrics: deps.metrics } : {}),
+    onRowsSettled: (partner) => {
+      wokenEarly.add(partner);
+      relay.wake(partner);
+    },
   });
   let state: State = 'waiting';
   const relay = createRelay({
@@ -74,7 +81,10 @@ export async function startDelivery(deps: DeliveryDeps): Promise<Delivery> {
             handle: (job, meta) => deliverer.handle(job, meta),
             retry,
             concurrency: 1,
-            onSettled: () => relay.wake(),
+            // A retry, a failure or a job with nothing left to send: the relay looks at this partner again.
+            onSettled: () => {
+              if (!wokenEarly.delete(partner.adminId)) relay.wake(partner.adminId);
+            },
             log,
           }),
         );

@@ -11,10 +11,11 @@ import type { GatewayConfig } from '../config/types.ts';
 import { claimGraceMs, createOutboxRelay, type OutboxFlow, type OutboxRelay } from '../outbox-relay.ts';
 import { type DeliveryJob, deliveryJobId } from '../queue/jobs.ts';
 import type { JobProducer } from '../queue/producer.ts';
+import { LOCK_CLASSES } from '../store/locks.ts';
 import type { Sql, Store } from '../store/types.ts';
 
 // Two-key advisory locks (class, partner) live apart from the one-key locks of publishing and migrations.
-const RELAY_LOCK_CLASS = 7_411;
+const RELAY_LOCK_CLASS = LOCK_CLASSES.deliveryRelay;
 
 export interface RelayDeps {
   config: GatewayConfig;

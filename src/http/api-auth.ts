@@ -27,17 +27,55 @@ function digestOf(client: ApiClient): Buffer {
   return digest;
 }
 
+/** Tokens verified lately, per configuration: a border system sends the same token thousands of times a second. */
+export const TOKEN_CACHE_ENTRIES = 1_024;
+export const TOKEN_CACHE_MS = 60_000;
+
+interface Verified {
+  client: ApiClient;
+  until: number;
+}
+
+/**
+ * Verified tokens by the hex of their SHA-256, never the token itself; only a token that matched a configured
+ * digest is kept, so unknown tokens cannot fill it. A configuration is a new array of clients, hence a new
+ * cache: a token removed from the configuration is not answered from an older one.
+ */
+const verifiedTokens = new WeakMap<readonly ApiClient[], Map<string, Verified>>();
+
+function cacheOf(clients: readonly ApiClient[]): Map<string, Verified> {
+  let cache = verifiedTokens.get(clients);
+  if (cache === undefined) {
+    cache = new Map();
+    verifiedTokens.set(clients, cache);
+  }
+  return cache;
+}
+
 export function findApiClient(
   clients: readonly ApiClient[],
   authorization: string | undefined,
+  now: number = Date.now(),
 ): ApiClient | undefined {
   const match = BEARER_HEADER.exec(authorization ?? '');
   if (match === null) return undefined;
-  const digest = hash('sha256', match[1]!, 'buffer');
+  const key = hash('sha256', match[1]!, 'hex');
+  const cache = cacheOf(clients);
+  const known = cache.get(key);
+  if (known !== undefined) {
+    if (known.until > now) return known.client;
+    cache.delete(key);
+  }
+  const digest = Buffer.from(key, 'hex');
   // Compare against every client so the time taken says nothing about which digest came close.
   let found: ApiClient | undefined;
   for (const client of clients) {
     if (timingSafeEqual(digest, digestOf(client))) found = client;
+  }
+  if (found !== undefined) {
+    // The oldest entry makes room: a Map iterates in insertion order.
+    if (cache.size >= TOKEN_CACHE_ENTRIES) cache.delete(cache.keys().next().value!);
+    cache.set(key, { client: found, until: now + TOKEN_CACHE_MS });
   }
   return found;
 }

@@ -11,6 +11,7 @@ import type { PartnerSync } from '../inbound/partner-sync.ts';
 import type { InboundService } from '../inbound/receive.ts';
 import type { Answerer } from '../lookup/answer.ts';
 import type { FeedbackService } from '../lookup/feedback.ts';
+import type { LoadState } from '../lookup/service.ts';
 import type { GatewayMetrics } from '../metrics/metrics.ts';
 import type { ReportService } from '../monitoring/report.ts';
 import type { SummaryService } from '../monitoring/summaries/service.ts';
@@ -65,6 +66,8 @@ export interface AppDeps {
   deliveries: DeliveryStatus;
   /** Whether outbound delivery runs and Redis answers, for readiness. */
   queueReady: () => Promise<boolean>;
+  /** The lookup read model's load in progress, for readiness; undefined once it is loaded. */
+  readModelLoading?: () => LoadState | undefined;
   /** Border lookups from the read model. */
   lookup: Answerer;
   /** Border systems' feedback on benefits applied or refused, and its summary for monitoring reviews. */
@@ -102,6 +105,7 @@ export async function buildPartnerApp(deps: AppDeps): Promise<FastifyInstance> {
       : {}),
   });
   await registerOpenApi(app, 'partner', config);
+  // Not the lookup model's load: inbound works meanwhile, so partners' batches keep coming to this replica.
   registerHealthRoutes(app, deps.store, deps.queueReady);
   await app.register(
     async (mra) => {
@@ -135,14 +139,14 @@ export async function buildApiApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = await createBaseApp({
     log: deps.log,
     trustProxy: config.server.trustProxy,
-    rateLimitPerMinute: Math.max(config.server.rateLimitPerMinute, 6_000),
+    rateLimitPerMinute: config.api.rateLimitPerMinute,
     serverFactory: deps.serverFactory,
   });
   await registerOpenApi(app, 'api', config);
   await registerOpenApiRoutes(app, config);
-  registerHealthRoutes(app, deps.store, deps.queueReady);
+  registerHealthRoutes(app, deps.store, deps.queueReady, deps.readModelLoading);
   // The dashboard, outside /api/v1: a browser signs in once with a token and then holds a session cookie.
-  const sessions = new DashboardSessions(deps.clock);
+  const sessions = new DashboardSessions(deps.store, config.apiClients, deps.clock);
   await registerDashboardRoutes(app, { config, store: deps.store, clock: deps.clock, sessions });
   // Prometheus metrics and the queue view, outside /api/v1 like the dashboard.
   await app.register(async (monitoring) => {
@@ -173,11 +177,13 @@ export async function buildApiApp(deps: AppDeps): Promise<FastifyInstance> {
       });
       await api.register(async (border) => {
         requireScope(border, config.apiClients, 'border');
-        // Only lookups that were made: a request refused for its token or scope never reached one.
-        border.addHook('onResponse', async (request, reply) => {
-          if (request.apiClient !== undefined) deps.metrics.lookupAnswered(reply.elapsedTime / 1000);
+        registerOperatorRoutes(border, {
+          lookup: deps.lookup,
+          clock: deps.clock,
+          clients: config.apiClients,
+          answered: (seconds) => deps.metrics.lookupAnswered(seconds),
+          log: deps.log,
         });
-        registerOperatorRoutes(border, deps.lookup, deps.clock);
       });
       await api.register(async (border) => {
         requireScope(border, config.apiClients, 'border');

@@ -3,11 +3,12 @@
  * limiting. The partner-facing and the internal API apps are built on it.
  */
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import rateLimit from '@fastify/rate-limit';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerFactory } from 'fastify';
 import type { Logger } from 'pino';
 import { addDateFormats } from '../validation.ts';
+import { clientKey } from './connection-guard.ts';
 import { schemaController } from './openapi/compilers.ts';
 import type { RequestGate } from './partner-gate.ts';
 import {
@@ -17,13 +18,35 @@ import {
   problemOf,
   sendProblem,
 } from './problem.ts';
+import { RateWindows } from './rate-window.ts';
 import { isHealthRoute } from './routes/health.ts';
 import { installStrictInput, parseQueryString } from './strict-input.ts';
 
 /** docs/protocol.md, Transport: at most 10 MiB a request. */
 export const BODY_LIMIT = 10 * 1024 * 1024;
 
+/**
+ * A handler that may answer a request on the listener's socket before fastify sees it, and says so; false
+ * leaves the request untouched to fastify. The border-lookup lane is one (lookup-lane.ts): it answers only what
+ * it can answer exactly as the routes would, and leaves every refusal to them.
+ */
+export type Lane = (request: IncomingMessage, response: ServerResponse) => boolean;
+
+/** What a lane shares with the app it stands before: its rate limit and how a caller's address is read. */
+export interface LaneSlot {
+  lane: Lane | undefined;
+  /** False once the app closes: requests then meet fastify's own 503. */
+  open: boolean;
+  readonly rate: RateWindows;
+  readonly ratePerMinute: number;
+  readonly trustProxy: boolean;
+}
+
 declare module 'fastify' {
+  interface FastifyInstance {
+    /** Where a route group installs its lane (operators.ts); only listeners made by a server factory have one. */
+    laneSlot: LaneSlot;
+  }
   interface FastifyRequest {
     /** adminId of the partner identified by its TLS client certificate, when mTLS is on. */
     partner: string | undefined;
@@ -57,7 +80,33 @@ export interface BaseAppOptions {
   gate?: RequestGate;
 }
 
+/** The rate limit's window: a caller's count starts again after it. */
+export const RATE_WINDOW_MS = 60_000;
+
+/**
+ * The key an address's requests are counted under, by fastify's limiter and the lane alike: the connection
+ * guard's client (connection-guard.ts), so an IPv6 caller is one caller for its whole /64.
+ */
+export function rateKeyOf(address: string | undefined): string {
+  return `ip:${clientKey(address)}`;
+}
+
 export async function createBaseApp(options: BaseAppOptions): Promise<FastifyInstance> {
+  const slot: LaneSlot = {
+    lane: undefined,
+    open: true,
+    rate: new RateWindows(RATE_WINDOW_MS),
+    ratePerMinute: options.rateLimitPerMinute,
+    trustProxy: options.trustProxy,
+  };
+  const factory = options.serverFactory;
+  const serverFactory: FastifyServerFactory | undefined =
+    factory &&
+    ((handler, serverOptions) =>
+      factory((request, response) => {
+        if (slot.open && slot.lane?.(request, response) === true) return;
+        handler(request, response);
+      }, serverOptions));
   const app = Fastify({
     loggerInstance: options.log as FastifyBaseLogger,
     bodyLimit: BODY_LIMIT,
@@ -83,7 +132,11 @@ export async function createBaseApp(options: BaseAppOptions): Promise<FastifyIns
       // After ajv-formats: a route's dates follow the one rule of the signed payloads' schemas.
       onCreate: addDateFormats,
     },
-    ...(options.serverFactory ? { serverFactory: options.serverFactory } : {}),
+    ...(serverFactory ? { serverFactory } : {}),
+  });
+  app.decorate('laneSlot', slot);
+  app.addHook('preClose', async () => {
+    slot.open = false;
   });
   app.decorateRequest('partner', undefined);
   // The first hook of all: the request id on every answer, then the gate (before the media type, the rate limit).
@@ -109,10 +162,12 @@ export async function createBaseApp(options: BaseAppOptions): Promise<FastifyIns
   await app.register(rateLimit, {
     global: true,
     max: options.rateLimitPerMinute,
-    timeWindow: 60_000,
+    timeWindow: RATE_WINDOW_MS,
+    // The same count as the lanes' (rate-window.ts).
+    store: slot.rate.storeClass(),
     // X-Forwarded-* only count when a proxy is configured (trustProxy), through request.ip.
     keyGenerator: (request) =>
-      request.partner === undefined ? `ip:${request.ip}` : `partner:${request.partner}`,
+      request.partner === undefined ? rateKeyOf(request.ip) : `partner:${request.partner}`,
     allowList: isHealthRoute,
     errorResponseBuilder: (_request, context) => ({
       ...problemOf('RATE_LIMITED', `more than ${context.max} requests in ${context.after}`),

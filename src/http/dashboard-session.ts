@@ -1,72 +1,73 @@
 /**
  * Sessions of the dashboard. A browser cannot send the API's bearer token when it navigates, so the token is
- * given once, to the sign-in form, and the gateway answers with a session cookie: a random id that means
- * nothing outside this process, held here with its client and expiry. Only the id's SHA-256 is kept, so a
- * memory dump holds no usable cookie. A restart ends every session.
+ * given once, to the sign-in form, and the gateway answers with a session cookie: a random id, held in the
+ * store with its client and expiry, so that every process and replica on the database knows it (a browser
+ * signed in on one is signed in on all). Only the id's SHA-256 is kept, so the table holds no usable cookie.
+ * A session names its client by id; the client's scopes are the configuration's of the moment, so a client
+ * removed from the configuration loses its sessions at once.
  */
 import { hash, randomBytes } from 'node:crypto';
 import type { ApiClient } from '../config/types.ts';
+import type { Store } from '../store/types.ts';
 
 export const SESSION_COOKIE = 'mra_dashboard';
 /** A session lasts this long from sign-in, however active. */
 export const SESSION_TTL_MS = 8 * 3_600_000;
-/** Bounds the memory that sign-ins can take; the oldest session goes first. */
+/** Bounds the rows that sign-ins can add; the session closest to its end goes first. */
 export const MAX_SESSIONS = 1_000;
 
 const SESSION_ID = /^[A-Za-z0-9_-]{43}$/;
 
-interface Session {
-  client: ApiClient;
-  expiresAt: number;
-}
-
 export class DashboardSessions {
-  readonly #sessions = new Map<string, Session>();
+  readonly #store: Store;
+  readonly #clients: readonly ApiClient[];
   readonly #clock: () => Date;
 
-  constructor(clock: () => Date) {
+  constructor(store: Store, clients: readonly ApiClient[], clock: () => Date) {
+    this.#store = store;
+    this.#clients = clients;
     this.#clock = clock;
   }
 
-  /** Opens a session for `client`; returns the id for the cookie. */
-  open(client: ApiClient): string {
-    const now = this.#clock().getTime();
-    this.#sweep(now);
-    while (this.#sessions.size >= MAX_SESSIONS) {
-      const oldest = this.#sessions.keys().next();
-      if (oldest.done === true) break;
-      this.#sessions.delete(oldest.value);
-    }
+  /** Opens a session for `client`; returns the id for the cookie. Ended sessions are deleted here. */
+  async open(client: ApiClient): Promise<string> {
+    const now = this.#clock();
     const id = randomBytes(32).toString('base64url');
-    this.#sessions.set(keyOf(id), { client, expiresAt: now + SESSION_TTL_MS });
+    await this.#store.transaction(async (tx) => {
+      await tx.query('DELETE FROM dashboard_session WHERE expires_at <= $1', [now]);
+      await tx.query(
+        `DELETE FROM dashboard_session WHERE id_sha256 IN
+           (SELECT id_sha256 FROM dashboard_session ORDER BY expires_at DESC, id_sha256 OFFSET $1)`,
+        [MAX_SESSIONS - 1],
+      );
+      await tx.query(
+        'INSERT INTO dashboard_session (id_sha256, client_id, scopes, expires_at) VALUES ($1, $2, $3, $4)',
+        [keyOf(id), client.id, [...client.scopes], new Date(now.getTime() + SESSION_TTL_MS)],
+      );
+    });
     return id;
   }
 
   /** The client of a live session, or undefined for an id that is malformed, unknown or expired. */
-  find(id: string | undefined): ApiClient | undefined {
+  async find(id: string | undefined): Promise<ApiClient | undefined> {
     if (id === undefined || !SESSION_ID.test(id)) return undefined;
-    const key = keyOf(id);
-    const session = this.#sessions.get(key);
-    if (session === undefined) return undefined;
-    if (session.expiresAt <= this.#clock().getTime()) {
-      this.#sessions.delete(key);
-      return undefined;
-    }
-    return session.client;
+    const rows = await this.#store.query<{ client_id: string }>(
+      'SELECT client_id FROM dashboard_session WHERE id_sha256 = $1 AND expires_at > $2',
+      [keyOf(id), this.#clock()],
+    );
+    const clientId = rows[0]?.client_id;
+    return clientId === undefined ? undefined : this.#clients.find((c) => c.id === clientId);
   }
 
-  close(id: string | undefined): void {
-    if (id !== undefined && SESSION_ID.test(id)) this.#sessions.delete(keyOf(id));
+  async close(id: string | undefined): Promise<void> {
+    if (id !== undefined && SESSION_ID.test(id))
+      await this.#store.query('DELETE FROM dashboard_session WHERE id_sha256 = $1', [keyOf(id)]);
   }
 
-  get size(): number {
-    return this.#sessions.size;
-  }
-
-  #sweep(now: number): void {
-    for (const [key, session] of this.#sessions) {
-      if (session.expiresAt <= now) this.#sessions.delete(key);
-    }
+  /** Sessions held, ended or not (for tests and metrics). */
+  async size(): Promise<number> {
+    const rows = await this.#store.query<{ n: number }>('SELECT count(*)::int AS n FROM dashboard_session');
+    return rows[0]?.n ?? 0;
   }
 }
 

@@ -45,6 +45,19 @@ export function sendProblem(reply: FastifyReply, problem: Problem, retryAfterSec
   return reply.code(problem.status).type('application/problem+json').send(problem);
 }
 
+/**
+ * The problem document of an error thrown while answering, and its Retry-After: the one mapping of fastify's
+ * error handler and of the border-lookup lane (routes/api/operators-lane.ts), so both answer alike.
+ */
+export function problemOfError(error: unknown): { problem: Problem; retryAfter?: number } {
+  const { code, detail, retryAfter } =
+    typeof error === 'object' && error !== null
+      ? classify(error as FastifyError | GatewayError)
+      : { code: 'INTERNAL' as const, detail: 'internal error', retryAfter: undefined };
+  const problem = problemOf(code, detail);
+  return retryAfter === undefined ? { problem } : { problem, retryAfter };
+}
+
 /** Maps fastify's own errors (body limit, parser, validation) onto the gateway's codes. */
 function classify(error: FastifyError | GatewayError): {
   code: ErrorCode;
@@ -84,11 +97,10 @@ function classify(error: FastifyError | GatewayError): {
 
 export function installProblemHandlers(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError | GatewayError, request, reply) => {
-    const { code, detail, retryAfter } = classify(error);
-    const status = httpStatusOf(code);
-    if (status >= 500) request.log.error({ err: error }, 'request failed');
-    else request.log.info({ code }, 'request refused');
-    return sendProblem(reply, problemOf(code, detail), retryAfter);
+    const { problem, retryAfter } = problemOfError(error);
+    if (problem.status >= 500) request.log.error({ err: error }, 'request failed');
+    else request.log.info({ code: problem.code }, 'request refused');
+    return sendProblem(reply, problem, retryAfter);
   });
   app.setNotFoundHandler((request, reply) =>
     sendProblem(reply, problemOf('NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`)),

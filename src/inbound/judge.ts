@@ -28,6 +28,8 @@ export interface Candidate {
   digest: string;
   jws: string;
   record: AeoStatusRecord;
+  /** The payload's JSON text exactly as signed: what is stored, never a serialisation of `record`. */
+  payloadJson: string;
   payloadSha256: string;
   signerFingerprint: string;
 }
@@ -100,6 +102,11 @@ function judgeVerified(
     digest,
     jws,
     record,
+    payloadJson: Buffer.from(
+      v.payloadBytes.buffer,
+      v.payloadBytes.byteOffset,
+      v.payloadBytes.byteLength,
+    ).toString('utf8'),
     payloadSha256: sha256Hex(v.payloadBytes),
     signerFingerprint: v.leaf.fingerprint,
   };

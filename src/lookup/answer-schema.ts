@@ -95,3 +95,45 @@ export const answerSchema = {
     },
   },
 } as const;
+
+/** A manifest's full answer (the default form): the instant, then one answer per item in order. */
+export const batchSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['asOf', 'answers'],
+  properties: { asOf: str, answers: { type: 'array', items: answerSchema } },
+} as const;
+
+const index = { type: 'integer', minimum: 0 } as const;
+const { query, recognised, matches, operator, evidence } = answerSchema.properties;
+/** An item of the compact form (answer-compact.ts): no instant, and the shared parts by their table's index. */
+export const compactAnswerSchema = {
+  ...answerSchema,
+  required: ['query', 'recognised', 'benefits', 'freshness'],
+  properties: {
+    query,
+    recognised,
+    reason,
+    matches,
+    operator,
+    mra: index,
+    benefits: index,
+    evidence,
+    freshness: index,
+  },
+} as const;
+
+/** A manifest's compact answer: the shared parts once, in tables, then the items that refer to them. */
+export const compactBatchSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['asOf', 'form', 'benefits', 'mras', 'freshness', 'answers'],
+  properties: {
+    asOf: str,
+    form: { const: 'compact' },
+    benefits: { type: 'array', items: answerSchema.properties.benefits },
+    mras: { type: 'array', items: answerSchema.properties.mra },
+    freshness: { type: 'array', items: answerSchema.properties.freshness },
+    answers: { type: 'array', items: compactAnswerSchema },
+  },
+} as const;

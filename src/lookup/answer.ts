@@ -9,24 +9,25 @@
  * once per partner, statuses, programmes and days once. `answer` parses those bytes back, so the object form
  * and the wire form can never disagree; the schema of both is answer-schema.ts.
  */
-import { benefitsFor, notRecognisedReason } from '../mra/recognition.ts';
+import { notRecognisedReason } from '../mra/recognition.ts';
 import { mraInForce } from '../mra/scope.ts';
 import type { Partner } from '../mra/types.ts';
-import type { AeoStatus } from '../protocol/record.ts';
-import {
-  type Answerer,
-  type LookupAnswer,
-  NOT_RECOGNISED_REASONS,
-  type NotRecognisedReason,
-  type OperatorQuery,
-} from './answer-types.ts';
-import { dayString, isoOfMs, rolesOfMask } from './columns.ts';
+import { BENEFITS, CompactTables, FRESHNESS, MRAS, type SharedPart, type Table } from './answer-compact.ts';
+import { cached, F, NO_BENEFITS, REASON, RECOGNISED, STATUS, sharedParts } from './answer-parts.ts';
+import type { Answerer, LookupAnswer, NotRecognisedReason, OperatorQuery } from './answer-types.ts';
+import { dayString, rolesOfMask } from './columns.ts';
 import { JsonBytes, lit } from './json-bytes.ts';
 import type { LookupCounts } from './lookup-counts.ts';
 import type { ReadModel } from './read-model.ts';
 import { ReasonTable } from './reason-table.ts';
 
-export type { Answerer, LookupAnswer, NotRecognisedReason, OperatorQuery } from './answer-types.ts';
+export type {
+  Answerer,
+  AnswerForm,
+  LookupAnswer,
+  NotRecognisedReason,
+  OperatorQuery,
+} from './answer-types.ts';
 
 /** What a query resolved to before it is written: the version row (-1: none) and why it is not recognised. */
 interface Judgement {
@@ -39,44 +40,9 @@ interface Judgement {
 }
 
 const json = JSON.stringify;
-const isoOrNull = (ms: number | undefined) => (ms === undefined ? 'null' : `"${isoOfMs(ms)}"`);
-const F = {
-  open: lit('{"query":{'),
-  issuer: lit('"issuer":'),
-  aeoId: lit(',"aeoId":'),
-  scheme: lit('"scheme":'),
-  value: lit(',"value":'),
-  country: lit(',"country":'),
-  close: lit('}'),
-  operator: lit(',"operator":{"issuer":'),
-  version: lit(',"version":'),
-  evidence: lit(',"evidence":{"recordId":'),
-  digest: lit(',"digest":'),
-  receivedAt: lit(',"receivedAt":'),
-  noBenefits: lit(',"benefits":[]'),
-  comma: lit(','),
-  asOf: lit('},"asOf":'),
-  recognised: lit(',"recognised":'),
-  matches: lit(',"matches":['),
-  match: lit('{"issuer":'),
-  matchRecognised: lit(',"recognised":'),
-  matchesEnd: lit(']'),
-  batch: lit('{"asOf":'),
-  answers: lit(',"answers":['),
-  end: lit(']}'),
-};
-const RECOGNISED = lit('true');
-const REASON = new Map<NotRecognisedReason, Buffer>(
-  NOT_RECOGNISED_REASONS.map((r) => [r, lit(`false,"reason":"${r}"`)]),
-);
-const STATUS = new Map<AeoStatus, Buffer>(
-  (['certified', 'suspended', 'revoked', 'withdrawn'] as const).map((s) => [
-    s,
-    lit(`,"status":"${s}","statusSince":`),
-  ]),
-);
 /** Bytes an answer usually takes; the writer grows past it when needed. */
 const ANSWER_SIZE = 1_024;
+const COMPACT_ANSWER_SIZE = 512;
 
 /** `counts`: where each answer is counted for the monitoring reviews (lookup-counts.ts); absent, none is. */
 export function createAnswerer(
@@ -89,47 +55,46 @@ export function createAnswerer(
   const reasons = new Map(partners.map((p) => [p.adminId, new ReasonTable(p.mra)]));
   const noMra = new ReasonTable(undefined);
   const noVersion = notRecognisedReason(undefined, false, undefined);
-  const benefitsText = new Map<string, Buffer>();
   const rolesText = new Map<number, Buffer>();
   const dayText = new Map<number, Buffer>();
   const programmeText = new Map<string, Buffer>();
 
-  const benefitsOf = (partner: Partner, mask: number) =>
-    cached(benefitsText, `${partner.adminId}:${mask}`, () => {
-      return lit(`,"benefits":${json(benefitsFor(partner.mra, rolesOfMask(mask)))}`);
-    });
+  const { benefitsOf, mraOf, freshnessOf } = sharedParts(model);
 
-  const mraText = new Map<string, Buffer>();
-  /** The MRA member of a partner's answers, in force at the time asked or not. */
-  const mraOf = (partner: Partner, inForce: boolean) =>
-    cached(mraText, `${partner.adminId}:${inForce}`, () => {
-      const { mra } = partner;
-      return lit(`,"mra":${json({ id: mra.id, partner: partner.adminId, status: mra.status, inForce })}`);
-    });
-  const freshText = new Map<
-    string | undefined,
-    { received: number | undefined; changed: number | undefined; bytes: Buffer }
-  >();
-  /** The freshness member that ends every answer about an issuer; written again only when a figure moved. */
-  const freshnessOf = (issuer: string | undefined) => {
-    const received = issuer === undefined ? undefined : model.lastReceivedFrom(issuer);
-    const changed = model.lastChangeAt;
-    const known = freshText.get(issuer);
-    if (known !== undefined && known.received === received && known.changed === changed) return known.bytes;
-    const bytes = lit(
-      `,"freshness":{"partnerLastReceivedAt":${isoOrNull(received)},"readModelLastChangeAt":${isoOrNull(changed)}}}`,
-    );
-    // Keys are issuers of validated queries (two capital letters): a few hundred at most.
-    freshText.set(issuer, { received, changed, bytes });
-    return bytes;
-  };
+  /** A shared part: whole in the full form, its table's index in the compact form (answer-compact.ts). */
+  function shared(out: JsonBytes, table: Table, part: SharedPart, tables: CompactTables | undefined): void {
+    if (tables === undefined) out.raw(part.full);
+    else tables.refer(out, table, part);
+  }
+
+  /** Closes the query; the full form gives the instant asked about in every answer, the compact form once. */
+  function writeAsOf(out: JsonBytes, at: Date, tables: CompactTables | undefined): void {
+    if (tables === undefined) out.raw(F.asOf).iso(at.getTime());
+    else out.raw(F.close);
+  }
+
+  // Whether each partner's MRA is in force at the instant last asked about: a manifest asks about one.
+  let inForceMs = Number.NaN;
+  const inForceByPartner = new Map<Partner, boolean>();
+  function inForceOf(partner: Partner, at: Date): boolean {
+    const ms = at.getTime();
+    if (ms !== inForceMs) {
+      inForceByPartner.clear();
+      inForceMs = ms;
+    }
+    let inForce = inForceByPartner.get(partner);
+    if (inForce === undefined) {
+      inForce = mraInForce(partner.mra, at);
+      inForceByPartner.set(partner, inForce);
+    }
+    return inForce;
+  }
 
   function judge(slot: number | undefined, issuer: string | undefined, at: Date): Judgement {
     const partner = issuer === undefined ? undefined : partnerOf.get(issuer);
     const row = slot === undefined ? -1 : model.rowAt(slot, at.getTime());
-    const inForce = partner !== undefined && mraInForce(partner.mra, at);
-    const judged = { row, issuer, partner, inForce };
-    if (row < 0) return { ...judged, reason: noVersion };
+    const inForce = partner !== undefined && inForceOf(partner, at);
+    if (row < 0) return { row, issuer, partner, inForce, reason: noVersion };
     const table = (partner === undefined ? undefined : reasons.get(partner.adminId)) ?? noMra;
     const reason = table.reason(
       model.statusCodeOf(row),
@@ -137,7 +102,7 @@ export function createAnswerer(
       inForce,
       model.rolesMaskOf(row),
     );
-    return { ...judged, reason };
+    return { row, issuer, partner, inForce, reason };
   }
 
   function writeQuery(out: JsonBytes, query: OperatorQuery): void {
@@ -150,10 +115,17 @@ export function createAnswerer(
     if (query.country !== undefined) out.raw(F.country).str(query.country);
   }
 
-  function write(out: JsonBytes, query: OperatorQuery, j: Judgement, at: Date): void {
+  function write(
+    out: JsonBytes,
+    query: OperatorQuery,
+    j: Judgement,
+    at: Date,
+    tables: CompactTables | undefined,
+  ): void {
     const { row, reason, partner } = j;
     writeQuery(out, query);
-    out.raw(F.asOf).iso(at.getTime()).raw(F.recognised);
+    writeAsOf(out, at, tables);
+    out.raw(F.recognised);
     out.raw(reason === undefined ? RECOGNISED : REASON.get(reason)!);
     if (row >= 0) {
       const slot = model.slotOfRow(row);
@@ -169,19 +141,19 @@ export function createAnswerer(
       out.raw(cached(programmeText, programme, () => lit(`,"programme":"${programme}"`)));
       out.raw(cached(rolesText, mask, () => lit(`,"roles":${json(rolesOfMask(mask))}}`)));
     }
-    if (partner !== undefined) out.raw(mraOf(partner, j.inForce));
-    out.raw(
+    if (partner !== undefined) shared(out, MRAS, mraOf(partner, j.inForce), tables);
+    const benefits =
       reason === undefined && partner !== undefined
         ? benefitsOf(partner, model.rolesMaskOf(row))
-        : F.noBenefits,
-    );
+        : NO_BENEFITS;
+    shared(out, BENEFITS, benefits, tables);
     if (row >= 0) {
       const bytes = model.rowBytes;
       out.raw(F.evidence).uuid(bytes, model.recordIdAt(row));
       out.raw(F.digest).base64url(bytes, model.digestAt(row), 32);
       out.raw(F.receivedAt).iso(model.receivedAtOf(row)).raw(F.close);
     }
-    out.raw(freshnessOf(j.issuer));
+    shared(out, FRESHNESS, freshnessOf(j.issuer), tables);
   }
 
   /**
@@ -195,6 +167,7 @@ export function createAnswerer(
     query: Extract<OperatorQuery, { scheme: string }>,
     matches: Judgement[],
     at: Date,
+    tables: CompactTables | undefined,
   ): void {
     // The same answer whatever order the records arrived in.
     const keyed = matches.map((j) => ({
@@ -203,7 +176,8 @@ export function createAnswerer(
     }));
     keyed.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
     writeQuery(out, query);
-    out.raw(F.asOf).iso(at.getTime()).raw(F.recognised).raw(REASON.get('ambiguous-identifier')!);
+    writeAsOf(out, at, tables);
+    out.raw(F.recognised).raw(REASON.get('ambiguous-identifier')!);
     out.raw(F.matches);
     keyed.forEach(({ j }, i) => {
       const slot = model.slotOfRow(j.row);
@@ -218,14 +192,16 @@ export function createAnswerer(
       out.raw(F.matchRecognised).raw(j.reason === undefined ? RECOGNISED : REASON.get(j.reason)!);
       out.raw(F.close);
     });
-    out.raw(F.matchesEnd).raw(F.noBenefits).raw(freshnessOf(query.country));
+    out.raw(F.matchesEnd);
+    shared(out, BENEFITS, NO_BENEFITS, tables);
+    shared(out, FRESHNESS, freshnessOf(query.country), tables);
   }
 
-  function one(out: JsonBytes, query: OperatorQuery, at: Date): void {
+  function one(out: JsonBytes, query: OperatorQuery, at: Date, tables?: CompactTables): void {
     if ('aeoId' in query) {
       const j = judge(model.find(query.issuer, query.aeoId), query.issuer, at);
       counts?.count(j.issuer, j.reason);
-      write(out, query, j, at);
+      write(out, query, j, at, tables);
       return;
     }
     const slots = model.findByIdentifier(query.scheme, query.value, query.country);
@@ -247,12 +223,27 @@ export function createAnswerer(
       const issuer =
         query.country ?? (several.every((j) => j.issuer === held?.issuer) ? held?.issuer : undefined);
       counts?.count(issuer, 'ambiguous-identifier');
-      writeAmbiguous(out, query, several, at);
+      writeAmbiguous(out, query, several, at, tables);
       return;
     }
     const j = held ?? notYet ?? judge(undefined, query.country, at);
     counts?.count(j.issuer, j.reason);
-    write(out, query, j, at);
+    write(out, query, j, at, tables);
+  }
+
+  /** The tables first, for a reader that goes through the answer in one pass; they are known only at its end. */
+  function compactBatch(queries: readonly OperatorQuery[], at: Date): Buffer {
+    const tables = new CompactTables();
+    const answers = new JsonBytes(COMPACT_ANSWER_SIZE * queries.length);
+    queries.forEach((q, i) => {
+      if (i > 0) answers.raw(F.comma);
+      one(answers, q, at, tables);
+    });
+    const head = new JsonBytes(4_096);
+    head.raw(F.batch).iso(at.getTime()).raw(F.compact);
+    tables.write(head);
+    head.raw(F.answers);
+    return Buffer.concat([head.bytes(), answers.bytes(), F.end]);
   }
 
   const answerJson = (query: OperatorQuery, at: Date) => {
@@ -262,7 +253,8 @@ export function createAnswerer(
   };
   return {
     answerJson,
-    batchJson(queries, at) {
+    batchJson(queries, at, form = 'full') {
+      if (form === 'compact') return compactBatch(queries, at);
       const out = new JsonBytes(ANSWER_SIZE * queries.length + 64);
       out.raw(F.batch).iso(at.getTime()).raw(F.answers);
       queries.forEach((q, i) => {
@@ -273,13 +265,4 @@ export function createAnswerer(
     },
     answer: (query, at) => JSON.parse(answerJson(query, at).toString('utf8')) as LookupAnswer,
   };
-}
-
-function cached<K, V>(map: Map<K, V>, key: K, make: () => V): V {
-  let value = map.get(key);
-  if (value === undefined) {
-    value = make();
-    map.set(key, value);
-  }
-  return value;
 }

@@ -11,7 +11,10 @@ export function codeOf<T>(list: readonly T[], value: T): number {
   return code;
 }
 
-export function grow<T extends Float64Array | Int32Array | Uint8Array | Uint16Array>(from: T, to: T): T {
+export function grow<T extends Float64Array | Int32Array | Uint8Array | Uint16Array>(
+  from: ArrayLike<number>,
+  to: T,
+): T {
   to.set(from);
   return to;
 }

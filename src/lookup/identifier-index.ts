@@ -4,10 +4,25 @@
  * by several keeps the others in a small map. Each operator's identifiers are a linked list of nodes, so that
  * replacing them unlinks exactly what it had.
  */
-import { KeyIndex } from './key-index.ts';
+import { KeyIndex, type KeyIndexParts } from './key-index.ts';
+
+/** The index as a snapshot holds it (snapshot-codec.ts). */
+export interface IdentifierIndexParts {
+  keys: KeyIndexParts;
+  /** Per identifier entry. */
+  firstSlot: Int32Array;
+  /** The other operators of shared identifiers: entry, n, then n slots; again for the next entry. */
+  moreSlots: Int32Array;
+  /** Per operator slot. */
+  head: Int32Array;
+  nodeEntry: Int32Array;
+  nodeNext: Int32Array;
+  /** The first free node, -1 for none. */
+  free: number;
+}
 
 export class IdentifierIndex {
-  private readonly keys = new KeyIndex();
+  private keys = new KeyIndex();
   /** Per identifier entry: its first operator slot, -1 for none. */
   private firstSlot = new Int32Array(1024).fill(-1);
   /** Per identifier entry shared by several operators: the others. */
@@ -19,6 +34,71 @@ export class IdentifierIndex {
   private nodeNext = new Int32Array(1024);
   private nodes = 0;
   private free = -1;
+
+  /** The index's arrays, trimmed to `operators` slots; views valid until the next change. */
+  parts(operators: number): IdentifierIndexParts {
+    const more: number[] = [];
+    for (const [entry, slots] of this.moreSlots) more.push(entry, slots.length, ...slots);
+    const head = new Int32Array(operators).fill(-1);
+    head.set(this.head.subarray(0, Math.min(operators, this.head.length)));
+    return {
+      keys: this.keys.parts(),
+      firstSlot: this.firstSlot.subarray(0, this.keys.size),
+      moreSlots: Int32Array.from(more),
+      head,
+      nodeEntry: this.nodeEntry.subarray(0, this.nodes),
+      nodeNext: this.nodeNext.subarray(0, this.nodes),
+      free: this.free,
+    };
+  }
+
+  /**
+   * The index of `parts`, for `operators` operator slots. Throws unless every reference is in range and every
+   * node is on at most one list (an operator's or the free one), so that no walk can loop.
+   */
+  static fromParts(parts: IdentifierIndexParts, operators: number): IdentifierIndex {
+    const index = new IdentifierIndex();
+    const keys = KeyIndex.fromParts(parts.keys);
+    const entries = keys.size;
+    const nodes = parts.nodeEntry.length;
+    const fail = (what: string) => new Error(`identifier index: ${what}`);
+    if (parts.firstSlot.length !== entries || parts.nodeNext.length !== nodes) throw fail('lengths differ');
+    if (parts.head.length !== operators) throw fail('not one head per operator');
+    const slotOk = (slot: number) => slot >= -1 && slot < operators;
+    for (const slot of parts.firstSlot) if (!slotOk(slot)) throw fail('an operator out of range');
+    for (let i = 0; i < nodes; i += 1) {
+      const entry = parts.nodeEntry[i]!;
+      if (entry < 0 || entry >= entries) throw fail('a node out of range');
+    }
+    const seen = new Uint8Array(nodes);
+    const walk = (first: number) => {
+      for (let node = first; node >= 0; node = parts.nodeNext[node]!) {
+        if (node >= nodes || seen[node] === 1) throw fail('a broken list');
+        seen[node] = 1;
+      }
+    };
+    for (const first of parts.head) walk(first);
+    walk(parts.free);
+    const more = parts.moreSlots;
+    for (let at = 0; at < more.length; ) {
+      const entry = more[at]!;
+      const n = more[at + 1] ?? -1;
+      if (entry < 0 || entry >= entries || n < 1 || at + 2 + n > more.length)
+        throw fail('broken shared entries');
+      const slots = Array.from(more.subarray(at + 2, at + 2 + n));
+      if (!slots.every((s) => s >= 0 && s < operators)) throw fail('an operator out of range');
+      index.moreSlots.set(entry, slots);
+      at += 2 + n;
+    }
+    index.keys = keys;
+    index.firstSlot = grown(parts.firstSlot, Math.max(1024, entries + (entries >> 3)), -1);
+    index.head = grown(parts.head, Math.max(1024, operators + (operators >> 3)), -1);
+    index.nodeEntry = grown(parts.nodeEntry, Math.max(1024, nodes + (nodes >> 3)), 0);
+    index.nodeNext = grown(parts.nodeNext, index.nodeEntry.length, 0);
+    index.nodes = nodes;
+    index.free = parts.free;
+    return index;
+  }
 
   /** Replaces the identifiers operator `slot` is known by, in issuing country `country` (an issuer code). */
   set(slot: number, country: number, identifiers: readonly { scheme: string; value: string }[]): void {
@@ -96,7 +176,7 @@ export class IdentifierIndex {
   }
 }
 
-function grown(from: Int32Array<ArrayBuffer>, size: number, fill: number): Int32Array<ArrayBuffer> {
+function grown(from: Int32Array, size: number, fill: number): Int32Array<ArrayBuffer> {
   const to = new Int32Array(size).fill(fill);
   to.set(from);
   return to;

@@ -4,14 +4,24 @@
  * (hundreds of milliseconds at a million, stalling every lookup). A key is a small tag (the issuer's code) and
  * one or two strings; their UTF-16 code units are kept in one arena, found again by open addressing on a
  * 32-bit FNV-1a hash, seeded per process. Strings never hold U+0000 (the separator; every key is validated
- * before it gets here), and b is never empty when given. Entries are never removed: an operator stays known, and an identifier no longer used
- * keeps its entry with no operator behind it.
+ * before it gets here), and b is never empty when given. Entries are never removed: an operator stays known,
+ * and an identifier no longer used keeps its entry with no operator behind it.
  */
 
 import { randomInt } from 'node:crypto';
 import { grow } from './columns.ts';
 
 const EMPTY = -1;
+
+/** An index's entries as a snapshot holds them (snapshot-codec.ts): hashes and the table are rebuilt on load. */
+export interface KeyIndexParts {
+  /** Per entry: where its key starts in the arena, its length in code units, its tag. */
+  start: Int32Array;
+  length: Int32Array;
+  tags: Uint16Array;
+  /** Every key's code units, back to back. */
+  arena: Uint16Array;
+}
 const SEPARATOR = 0;
 /** Per process, so that keys chosen to collide (a partner's crafted aeoIds) cannot be prepared in advance. */
 const SEED = randomInt(0x7fffffff);
@@ -28,6 +38,47 @@ export class KeyIndex {
 
   get size(): number {
     return this.count;
+  }
+
+  /** The entries, as views of the index's own arrays (valid until the next add). */
+  parts(): KeyIndexParts {
+    return {
+      start: this.start.subarray(0, this.count),
+      length: this.length.subarray(0, this.count),
+      tags: this.tags.subarray(0, this.count),
+      arena: this.arena.subarray(0, this.used),
+    };
+  }
+
+  /**
+   * An index of the entries of `parts`, with their ids. Hashes are computed again with this process's seed
+   * (a seed written down would let keys be crafted to collide). Throws when an entry points outside the arena.
+   */
+  static fromParts(parts: KeyIndexParts): KeyIndex {
+    const index = new KeyIndex();
+    const count = parts.start.length;
+    if (parts.length.length !== count || parts.tags.length !== count)
+      throw new Error('key index: lengths differ');
+    const used = parts.arena.length;
+    const room = Math.max(1024, count + (count >> 3));
+    index.start = grow(parts.start, new Int32Array(room));
+    index.length = grow(parts.length, new Int32Array(room));
+    index.tags = grow(parts.tags, new Uint16Array(room));
+    index.hashes = new Int32Array(room);
+    index.arena = grow(parts.arena, new Uint16Array(Math.max(16 * 1024, used + (used >> 3))));
+    index.used = used;
+    index.count = count;
+    let size = 1024;
+    while ((count + 1) * 2 > size) size *= 2;
+    index.table = new Int32Array(size).fill(EMPTY);
+    for (let id = 0; id < count; id += 1) {
+      const from = index.start[id]!;
+      const n = index.length[id]!;
+      if (from < 0 || n < 0 || from + n > used) throw new Error('key index: an entry outside the arena');
+      index.hashes[id] = hashOfUnits(index.tags[id]!, index.arena, from, from + n);
+      index.place(id);
+    }
+    return index;
   }
 
   /** The entry of (tag, a, b); -1 when unknown. */
@@ -111,6 +162,13 @@ export class KeyIndex {
     this.hashes = grow(this.hashes, new Int32Array(size));
     this.tags = grow(this.tags, new Uint16Array(size));
   }
+}
+
+/** hashOf of a key as the arena holds it (a, the separator and b back to back): the same value. */
+function hashOfUnits(tag: number, arena: Uint16Array, from: number, to: number): number {
+  let h = Math.imul(0x811c9dc5 ^ SEED ^ tag, 0x01000193);
+  for (let i = from; i < to; i += 1) h = Math.imul(h ^ arena[i]!, 0x01000193);
+  return h & 0x7fffffff;
 }
 
 /** 32-bit FNV-1a over the tag, the code units of a, a separator and those of b. */

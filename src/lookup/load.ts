@@ -61,6 +61,8 @@ export async function loadAll(
   pageSize = PAGE_SIZE,
   /** Told after each page of current versions, with the operators loaded so far. */
   onPage?: (operators: number) => void,
+  /** Checked after each page: an aborted load stops there (the gateway is closing). */
+  signal?: AbortSignal,
 ): Promise<void> {
   // Current versions, from operator_state's columns.
   let at: [string, string] = ['', ''];
@@ -71,6 +73,7 @@ export async function loadAll(
       [...at, pageSize],
     );
     for (const row of rows) model.apply(inputOf(row));
+    signal?.throwIfAborted();
     onPage?.(model.operatorCount);
     const last = rows.at(-1);
     if (last === undefined || rows.length < pageSize) break;
@@ -89,6 +92,7 @@ export async function loadAll(
       [...after, pageSize],
     );
     for (const row of rows) model.apply(inputOf(row));
+    signal?.throwIfAborted();
     const last = rows.at(-1);
     if (last === undefined || rows.length < pageSize) break;
     after = [last.issuer, last.aeo_id, last.version];
@@ -109,8 +113,9 @@ export async function loadAll(
     const keep = complete ? [] : batch.filter((r) => r.issuer === last.issuer && r.aeo_id === last.aeo_id);
     applyIdentifiers(model, batch.slice(0, batch.length - keep.length));
     batch = keep;
+    signal?.throwIfAborted();
     if (complete) break;
-    afterId = [last.issuer, last.aeo_id, last.scheme, last.value];
+    afterId = [last.issuer, last.aeo_id, last.scheme ?? '', last.value ?? ''];
   }
   await loadPartnerContact(sql, model);
 }
@@ -136,14 +141,16 @@ export async function loadSince(sql: Sql, model: ReadModel, since: number): Prom
   return rows.length;
 }
 
-interface IdentifierRow {
+export interface IdentifierRow {
   issuer: string;
   aeo_id: string;
-  scheme: string;
-  value: string;
+  /** Null for an operator listed without any identifier (an outer join): it is left with none. */
+  scheme: string | null;
+  value: string | null;
 }
 
-function applyIdentifiers(model: ReadModel, rows: readonly IdentifierRow[]): void {
+/** Sets the identifiers of each operator of `rows` to those rows: all of an operator's rows must be there. */
+export function applyIdentifiers(model: ReadModel, rows: readonly IdentifierRow[]): void {
   const byOperator = new Map<string, IdentifierRow[]>();
   for (const r of rows) {
     const key = `${r.issuer}\u0000${r.aeo_id}`;
@@ -152,7 +159,10 @@ function applyIdentifiers(model: ReadModel, rows: readonly IdentifierRow[]): voi
     else list.push(r);
   }
   for (const list of byOperator.values()) {
-    model.setIdentifiers(list[0]!.issuer, list[0]!.aeo_id, list);
+    const ids: { scheme: string; value: string }[] = [];
+    for (const r of list)
+      if (r.scheme !== null && r.value !== null) ids.push({ scheme: r.scheme, value: r.value });
+    model.setIdentifiers(list[0]!.issuer, list[0]!.aeo_id, ids);
   }
 }
 

@@ -5,54 +5,32 @@
  * from the highest version down; strings that repeat (issuer, status, programme, roles) are small codes.
  */
 import { effectiveFrom } from '../mra/recognition.ts';
-import { type AeoStatus, PROGRAMMES, type Programme, type Role } from '../protocol/record.ts';
+import { type AeoStatus, PROGRAMMES, type Programme } from '../protocol/record.ts';
 import { codeOf, DAY_MS, dayString, grow, maskOfRoles, rolesOfMask, uuidOf } from './columns.ts';
 import { IdentifierIndex } from './identifier-index.ts';
 import { KeyIndex } from './key-index.ts';
+import * as layout from './read-model-parts.ts';
+import {
+  checkModel,
+  type OperatorVersion,
+  partsError,
+  type ReadModelParts,
+  STATUSES,
+  type VersionInput,
+} from './read-model-parts.ts';
 
-export const STATUSES: readonly AeoStatus[] = ['certified', 'suspended', 'revoked', 'withdrawn'];
-
-/** One accepted version, as it enters the model (from PostgreSQL or from a change event). */
-export interface VersionInput {
-  issuer: string;
-  aeoId: string;
-  version: number;
-  recordId: string;
-  /** base64url SHA-256 of the record's compact JWS. */
-  digest: string;
-  status: AeoStatus;
-  /** YYYY-MM-DD. */
-  statusSince: string;
-  programme: Programme;
-  roles: readonly Role[];
-  /** Epoch milliseconds. */
-  receivedAt: number;
-}
-
-/** One version, as answers read it. */
-export type OperatorVersion = Omit<VersionInput, 'roles'> & { roles: Role[] };
-
-/** Bytes of a version row, and where each field sits (in units of the view that reads it). */
-const ROW = 88;
-const F64 = ROW / 8;
-const I32 = ROW / 4;
-const U16 = ROW / 2;
-const FROM = 0; // f64: effectiveFrom
-const RECEIVED = 1; // f64
-const VERSION = 2; // f64
-const NEXT = 6; // i32, bytes 24–27: the next lower version's row, -1 at the end
-const OP = 7; // i32: the operator's slot
-const SINCE_DAY = 8; // i32: statusSince in days since 1970-01-01
-const ROLES_AT = 18; // u16, bytes 36–37: mask of ROLES
-const STATUS = 38; // u8: index in STATUSES
-const PROGRAMME = 39; // u8: index in PROGRAMMES
-const RECORD_ID = 40; // 16 bytes
-const DIGEST = 56; // 32 bytes, to 88
+export {
+  type OperatorVersion,
+  type ReadModelParts,
+  ROW_BYTES,
+  STATUSES,
+  type VersionInput,
+} from './read-model-parts.ts';
 
 export class ReadModel {
   /** Operator slots by (issuer code, aeoId); a slot is the operator's entry in this index. */
-  private readonly operators = new KeyIndex();
-  private readonly identifiers = new IdentifierIndex();
+  private operators = new KeyIndex();
+  private identifiers = new IdentifierIndex();
   private readonly issuers: string[] = [];
   private readonly issuerCode = new Map<string, number>();
   private readonly lastFrom = new Map<string, number>();
@@ -63,7 +41,7 @@ export class ReadModel {
   // Per version row: one record of ROW bytes, so that the fields of a row share a cache line or two.
   private rows = 0;
   private cap = 1024;
-  private f64 = new Float64Array(this.cap * F64);
+  private f64 = new Float64Array(this.cap * layout.F64);
   private i32 = new Int32Array(this.f64.buffer);
   private u16 = new Uint16Array(this.f64.buffer);
   private u8 = new Uint8Array(this.f64.buffer);
@@ -78,21 +56,64 @@ export class ReadModel {
     return this.rows;
   }
 
+  /** The model's columns trimmed to what is used, as views valid until the next change. */
+  parts(): ReadModelParts {
+    return {
+      issuers: [...this.issuers],
+      lastFrom: [...this.lastFrom],
+      lastChangeAt: this.lastChangeAt,
+      opIssuer: this.opIssuer.subarray(0, this.opCount),
+      opHead: this.opHead.subarray(0, this.opCount),
+      rows: this.u8.subarray(0, this.rows * layout.ROW),
+      operators: this.operators.parts(),
+      identifiers: this.identifiers.parts(this.opCount),
+    };
+  }
+
+  /**
+   * The model of `parts`. Throws unless every code and link is in range and each operator's versions
+   * strictly decrease along its list, so that no walk can loop or read outside the columns.
+   */
+  static fromParts(p: ReadModelParts): ReadModel {
+    const m = new ReadModel();
+    const n = p.opHead.length;
+    const rows = p.rows.length / layout.ROW;
+    if (!Number.isInteger(rows) || p.opIssuer.length !== n) throw partsError('lengths differ');
+    m.operators = KeyIndex.fromParts(p.operators);
+    m.identifiers = IdentifierIndex.fromParts(p.identifiers, n);
+    if (m.operators.size !== n) throw partsError('not one key per operator');
+    p.issuers.forEach((issuer, code) => {
+      m.issuers.push(issuer);
+      m.issuerCode.set(issuer, code);
+    });
+    for (const [partner, at] of p.lastFrom) m.lastFrom.set(partner, at);
+    m.lastChangeAt = p.lastChangeAt;
+    const room = (k: number) => Math.max(1024, k + (k >> 3));
+    m.opCount = n;
+    m.opIssuer = grow(p.opIssuer, new Uint16Array(room(n)));
+    m.opHead = grow(p.opHead, new Int32Array(room(n)));
+    m.rows = rows;
+    m.growRows(room(rows));
+    m.u8.set(p.rows);
+    checkModel(m, p, rows);
+    return m;
+  }
+
   /** Adds a version; false when the operator already has it (events are applied at least once). */
   apply(v: VersionInput): boolean {
     const slot = this.slotFor(v.issuer, v.aeoId);
     let prev = -1;
     let at = this.opHead[slot]!;
     // Versions are kept from the highest down; a version arriving out of order is linked in its place.
-    while (at >= 0 && this.f64[at * F64 + VERSION]! > v.version) {
+    while (at >= 0 && this.f64[at * layout.F64 + layout.VERSION]! > v.version) {
       prev = at;
-      at = this.i32[at * I32 + NEXT]!;
+      at = this.i32[at * layout.I32 + layout.NEXT]!;
     }
-    if (at >= 0 && this.f64[at * F64 + VERSION] === v.version) return false;
+    if (at >= 0 && this.f64[at * layout.F64 + layout.VERSION] === v.version) return false;
     const row = this.addRow(slot, v);
-    this.i32[row * I32 + NEXT] = at;
+    this.i32[row * layout.I32 + layout.NEXT] = at;
     if (prev < 0) this.opHead[slot] = row;
-    else this.i32[prev * I32 + NEXT] = row;
+    else this.i32[prev * layout.I32 + layout.NEXT] = row;
     if (this.lastChangeAt === undefined || v.receivedAt > this.lastChangeAt) this.lastChangeAt = v.receivedAt;
     return true;
   }
@@ -157,13 +178,16 @@ export class ReadModel {
   /** The highest version held of an operator. */
   latestVersion(slot: number): number | undefined {
     const head = this.opHead[slot]!;
-    return head < 0 ? undefined : this.f64[head * F64 + VERSION];
+    return head < 0 ? undefined : this.f64[head * layout.F64 + layout.VERSION];
   }
 
-  /** The row of the version in effect at `at` (epoch ms): the highest one whose effectiveFrom is not after it; -1 if none. */
+  /**
+   * The row of the version in effect at `at` (epoch ms): the highest one whose effectiveFrom is not after it;
+   * -1 if none.
+   */
   rowAt(slot: number, at: number): number {
-    for (let row = this.opHead[slot]!; row >= 0; row = this.i32[row * I32 + NEXT]!) {
-      if (this.f64[row * F64 + FROM]! <= at) return row;
+    for (let row = this.opHead[slot]!; row >= 0; row = this.i32[row * layout.I32 + layout.NEXT]!) {
+      if (this.f64[row * layout.F64 + layout.FROM]! <= at) return row;
     }
     return -1;
   }
@@ -177,41 +201,46 @@ export class ReadModel {
   /** Every version of an operator, highest first. */
   history(slot: number): OperatorVersion[] {
     const out: OperatorVersion[] = [];
-    for (let row = this.opHead[slot]!; row >= 0; row = this.i32[row * I32 + NEXT]!) out.push(this.read(row));
+    for (let row = this.opHead[slot]!; row >= 0; row = this.i32[row * layout.I32 + layout.NEXT]!)
+      out.push(this.read(row));
     return out;
   }
 
   // A version row's fields, read one by one so that answers are written without building objects (answer.ts).
+  /** The row of the operator's next lower version, -1 after the lowest. */
+  nextRowOf(row: number): number {
+    return this.i32[row * layout.I32 + layout.NEXT]!;
+  }
   slotOfRow(row: number): number {
-    return this.i32[row * I32 + OP]!;
+    return this.i32[row * layout.I32 + layout.OP]!;
   }
   versionOf(row: number): number {
-    return this.f64[row * F64 + VERSION]!;
+    return this.f64[row * layout.F64 + layout.VERSION]!;
   }
   statusOf(row: number): AeoStatus {
     return STATUSES[this.statusCodeOf(row)]!;
   }
   /** Index in STATUSES. */
   statusCodeOf(row: number): number {
-    return this.u8[row * ROW + STATUS]!;
+    return this.u8[row * layout.ROW + layout.STATUS]!;
   }
   programmeOf(row: number): Programme {
     return PROGRAMMES[this.programmeCodeOf(row)]!;
   }
   /** Index in PROGRAMMES. */
   programmeCodeOf(row: number): number {
-    return this.u8[row * ROW + PROGRAMME]!;
+    return this.u8[row * layout.ROW + layout.PROGRAMME]!;
   }
   /** Bit i set: ROLES[i]. */
   rolesMaskOf(row: number): number {
-    return this.u16[row * U16 + ROLES_AT]!;
+    return this.u16[row * layout.U16 + layout.ROLES_AT]!;
   }
   /** statusSince as days since 1970-01-01. */
   sinceDayOf(row: number): number {
-    return this.i32[row * I32 + SINCE_DAY]!;
+    return this.i32[row * layout.I32 + layout.SINCE_DAY]!;
   }
   receivedAtOf(row: number): number {
-    return this.f64[row * F64 + RECEIVED]!;
+    return this.f64[row * layout.F64 + layout.RECEIVED]!;
   }
   /** Every row's bytes; read at once, the buffer is replaced when it grows. */
   get rowBytes(): Uint8Array {
@@ -219,11 +248,11 @@ export class ReadModel {
   }
   /** Where a row's record id (16 bytes) starts in rowBytes. */
   recordIdAt(row: number): number {
-    return row * ROW + RECORD_ID;
+    return row * layout.ROW + layout.RECORD_ID;
   }
   /** Where a row's digest (32 bytes) starts in rowBytes. */
   digestAt(row: number): number {
-    return row * ROW + DIGEST;
+    return row * layout.ROW + layout.DIGEST;
   }
   recordIdOf(row: number): string {
     return uuidOf(this.u8, this.recordIdAt(row));
@@ -271,14 +300,14 @@ export class ReadModel {
     const row = this.rows;
     this.rows += 1;
     const sinceMs = Date.parse(`${v.statusSince}T00:00:00Z`);
-    this.f64[row * F64 + FROM] = effectiveFrom(v.statusSince, v.receivedAt);
-    this.f64[row * F64 + RECEIVED] = v.receivedAt;
-    this.f64[row * F64 + VERSION] = v.version;
-    this.i32[row * I32 + OP] = slot;
-    this.i32[row * I32 + SINCE_DAY] = Math.floor(sinceMs / DAY_MS);
-    this.u16[row * U16 + ROLES_AT] = maskOfRoles(v.roles);
-    this.u8[row * ROW + STATUS] = codeOf(STATUSES, v.status);
-    this.u8[row * ROW + PROGRAMME] = codeOf(PROGRAMMES, v.programme);
+    this.f64[row * layout.F64 + layout.FROM] = effectiveFrom(v.statusSince, v.receivedAt);
+    this.f64[row * layout.F64 + layout.RECEIVED] = v.receivedAt;
+    this.f64[row * layout.F64 + layout.VERSION] = v.version;
+    this.i32[row * layout.I32 + layout.OP] = slot;
+    this.i32[row * layout.I32 + layout.SINCE_DAY] = Math.floor(sinceMs / DAY_MS);
+    this.u16[row * layout.U16 + layout.ROLES_AT] = maskOfRoles(v.roles);
+    this.u8[row * layout.ROW + layout.STATUS] = codeOf(STATUSES, v.status);
+    this.u8[row * layout.ROW + layout.PROGRAMME] = codeOf(PROGRAMMES, v.programme);
     this.u8.set(Buffer.from(v.recordId.replaceAll('-', ''), 'hex'), this.recordIdAt(row));
     this.u8.set(Buffer.from(v.digest, 'base64url').subarray(0, 32), this.digestAt(row));
     return row;
@@ -286,7 +315,7 @@ export class ReadModel {
 
   private growRows(cap: number): void {
     this.cap = cap;
-    this.f64 = grow(this.f64, new Float64Array(cap * F64));
+    this.f64 = grow(this.f64, new Float64Array(cap * layout.F64));
     this.i32 = new Int32Array(this.f64.buffer);
     this.u16 = new Uint16Array(this.f64.buffer);
     this.u8 = new Uint8Array(this.f64.buffer);

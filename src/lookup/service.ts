@@ -1,36 +1,50 @@
 /**
- * The lookup flow: the read model, rebuilt from PostgreSQL at start and kept current by change events, and
- * the answers built on it. A commit on this replica is applied at once, in-process; it is also published on
- * Redis, so every other replica applies it too. PostgreSQL stays the source of truth: on every
- * (re)subscription, and on a timer in case a publish was lost, versions received since the synchronisation
- * mark are reloaded (applying is idempotent), so a missed event costs delay, never correctness.
+ * The lookup flow: the read model, started from its snapshot (snapshot.ts) or rebuilt from PostgreSQL, and kept
+ * current by change events, and the answers built on it. The load runs behind the listeners: until it is done
+ * lookups are refused with 503 NOT_READY (never a wrong "not recognised") and the API listener's readiness says
+ * so. The load is retried until it succeeds, and caught up before the first answer (load-loop.ts): what was
+ * received since it began is read again and the batches that waited meanwhile are applied. A commit on this
+ * replica is applied at once, in-process; it is also published on Redis, so every other replica applies it too.
+ * PostgreSQL stays the source of truth: on every (re)subscription, after the load, and on a timer in case a
+ * publish was lost, versions received since the synchronisation mark are reloaded (applying is idempotent), so a
+ * missed event costs delay, never correctness. An orderly close writes the snapshot the next start reads.
  */
 import type { Logger } from 'pino';
 import type { GatewayConfig } from '../config/types.ts';
+import { GatewayError } from '../errors.ts';
 import type { InboundChange, OperatorChange } from '../inbound/change.ts';
 import { type ChangeChannel, openChangeChannel } from '../queue/change-channel.ts';
 import type { Store } from '../store/types.ts';
 import { type Answerer, createAnswerer } from './answer.ts';
 import { parseChange } from './change-message.ts';
-import { loadAll, loadSince, PAGE_SIZE } from './load.ts';
+import { loadSince, PAGE_SIZE } from './load.ts';
+import { catchUp, RELOAD_MARGIN_MS, untilLoaded, WaitingChanges } from './load-loop.ts';
 import { LOOKUP_FLUSH_INTERVAL_MS, LookupCounts } from './lookup-counts.ts';
 import { ReadModel } from './read-model.ts';
+import { saveSnapshot } from './snapshot.ts';
+import { type LoadState, loadReadModel } from './snapshot-load.ts';
+import type { WriteOutcome } from './snapshot-store.ts';
 
-/**
- * How far behind the mark a reload reaches: receivedAt is taken before the commit, and a batch committed
- * after a later one would otherwise fall before the mark.
- */
-export const RELOAD_MARGIN_MS = 30_000;
 export const RESYNC_INTERVAL_MS = 15_000;
 
+export type { LoadState };
+
 export interface LookupService extends Answerer {
+  /** The read model answers are made from; empty until loaded. */
   readonly model: ReadModel;
+  /** The load in progress; undefined once the model is loaded. */
+  readonly loading: LoadState | undefined;
+  /** Resolves once the model is loaded and caught up; rejects if the service closed first. */
+  readonly loaded: Promise<void>;
   /** For inbound: a committed batch. */
   committed(change: InboundChange): void;
   /** Answers counted per partner, day and outcome, flushed to lookup_daily on a timer and at close. */
   readonly counts: LookupCounts;
   /** Reloads from PostgreSQL what was received since the mark; resolves when applied. */
   resync(): Promise<void>;
+  /** Writes a snapshot of the model now, as close does; 'not-loaded' before the load. */
+  snapshot(): Promise<WriteOutcome | 'not-loaded'>;
+  /** Closes, and writes the snapshot unless `snapshot` is false. */
   close(): Promise<void>;
 }
 
@@ -47,11 +61,30 @@ export interface LookupOptions {
   progressEvery?: number;
   /** Operators read per query at start (load.ts PAGE_SIZE). */
   pageSize?: number;
+  /** false: neither start from the snapshot nor write one at close (default true). */
+  snapshot?: boolean;
+  /** First delay before the load is tried again after a failure (default 1 s, doubling to a minute). */
+  loadRetryMs?: number;
+  /** The longest delay between two attempts at the load (default MAX_RETRY_MS, a minute). */
+  loadRetryMaxMs?: number;
+  /** Operator changes waiting in memory during the load (default MAX_WAITING_CHANGES). */
+  maxWaitingChanges?: number;
 }
 
 export async function startLookup(options: LookupOptions): Promise<LookupService> {
   const { store, log } = options;
-  const model = new ReadModel();
+  const useSnapshot = options.snapshot !== false;
+  const counts = new LookupCounts(options.config.partners.map((p) => p.adminId));
+  let model = new ReadModel();
+  let answerer: Answerer | undefined;
+  let state: LoadState | undefined = {
+    source: useSnapshot ? 'snapshot' : 'database',
+    operators: 0,
+    total: 0,
+  };
+  // Whether the held snapshot was not used: the next one replaces it whatever it holds.
+  let replaceSnapshot = !useSnapshot;
+  const closing = new AbortController();
   // Loads and reloads run one at a time, and events wait behind them, so nothing interleaves half-done.
   let chain: Promise<void> = Promise.resolve();
   const serial = (work: () => Promise<void> | void): Promise<void> => {
@@ -64,17 +97,56 @@ export async function startLookup(options: LookupOptions): Promise<LookupService
     return chain;
   };
   let mark = Date.now();
-  const started = Date.now();
-  await loadAll(
-    store,
-    model,
-    options.pageSize ?? PAGE_SIZE,
-    await loadProgress(store, log, options.progressEvery ?? PROGRESS_OPERATORS),
-  );
-  log.info(
-    { operators: model.operatorCount, versions: model.versionCount, ms: Date.now() - started },
-    'lookup read model loaded',
-  );
+  let loadedResolve: () => void = () => {};
+  let loadedReject: (error: Error) => void = () => {};
+  const loaded = new Promise<void>((resolve, reject) => {
+    loadedResolve = resolve;
+    loadedReject = reject;
+  });
+  loaded.catch(() => {});
+
+  const waiting = new WaitingChanges(options.maxWaitingChanges);
+  const apply = (change: InboundChange) => {
+    if (change.sender !== null) model.sawPartner(change.sender, change.receivedAt);
+    for (const c of change.changes) applyOne(model, c, change.receivedAt);
+  };
+
+  const loadOnce = async () => {
+    const started = Date.now();
+    const loadedNow = await loadReadModel({
+      store,
+      log,
+      useSnapshot,
+      pageSize: options.pageSize ?? PAGE_SIZE,
+      progressEvery: options.progressEvery,
+      signal: closing.signal,
+      onState: (next) => {
+        state = next;
+      },
+    });
+    if (!loadedNow.fromSnapshot) replaceSnapshot = true;
+    // Caught up before it answers: what this replica acknowledged and others committed during the load.
+    model = loadedNow.model;
+    await catchUp(store, model, started, waiting, apply, (caughtUp) => {
+      mark = caughtUp;
+      answerer = createAnswerer(model, options.config.partners, counts);
+      state = undefined;
+      loadedResolve();
+    });
+  };
+
+  const load = async () => {
+    const done = await untilLoaded(loadOnce, {
+      log,
+      signal: closing.signal,
+      firstDelayMs: options.loadRetryMs ?? 1_000,
+      maxDelayMs: options.loadRetryMaxMs,
+      onError: (err) => {
+        if (state !== undefined) state = { ...state, error: err };
+      },
+    });
+    if (!done) loadedReject(new GatewayError('NOT_READY', 'the lookup read model was not loaded'));
+  };
 
   const resync = () =>
     serial(async () => {
@@ -83,10 +155,13 @@ export async function startLookup(options: LookupOptions): Promise<LookupService
       mark = from;
     });
 
-  const apply = (change: InboundChange) => {
-    if (change.sender !== null) model.sawPartner(change.sender, change.receivedAt);
-    for (const c of change.changes) applyOne(model, c, change.receivedAt);
+  // During the load changes wait in memory (bounded); once it answers, events wait behind any reload.
+  const applyLater = (change: InboundChange) => {
+    if (answerer === undefined) waiting.push(change);
+    else void serial(() => apply(change));
   };
+
+  void serial(load);
 
   let channel: ChangeChannel | undefined;
   if (options.replicate !== false) {
@@ -100,14 +175,13 @@ export async function startLookup(options: LookupOptions): Promise<LookupService
           void resync();
           return;
         }
-        void serial(() => apply(change));
+        applyLater(change);
       },
       onSubscribed: () => void resync(),
     });
   }
   const timer = setInterval(() => void resync(), options.resyncIntervalMs ?? RESYNC_INTERVAL_MS);
   timer.unref();
-  const counts = new LookupCounts(options.config.partners.map((p) => p.adminId));
   const flushCounts = () =>
     counts.flush(store).catch((error: unknown) => {
       log.warn({ err: error instanceof Error ? error.message : String(error) }, 'lookup counts not flushed');
@@ -117,35 +191,81 @@ export async function startLookup(options: LookupOptions): Promise<LookupService
     options.countsFlushIntervalMs ?? LOOKUP_FLUSH_INTERVAL_MS,
   );
   countsTimer.unref();
-  const answerer = createAnswerer(model, options.config.partners, counts);
+
+  /** The answerer, or NOT_READY while loading: a border system retries rather than reads "not recognised". */
+  const ready = (): Answerer => {
+    if (answerer !== undefined) return answerer;
+    const progress = state === undefined ? '' : ` (${state.operators} of ${state.total} operators)`;
+    throw new GatewayError('NOT_READY', `the lookup read model is loading${progress}`, {
+      retryAfterSeconds: 1,
+    });
+  };
+
+  const snapshot = async (): Promise<WriteOutcome | 'not-loaded'> => {
+    if (answerer === undefined) return 'not-loaded';
+    let outcome: WriteOutcome | 'not-loaded' = 'not-loaded';
+    // After a reload, so that the mark is recent; inside the chain, so that no event lands half-way.
+    await resync();
+    await serial(async () => {
+      const started = Date.now();
+      try {
+        const saved = await saveSnapshot(store, model, mark - RELOAD_MARGIN_MS, replaceSnapshot);
+        outcome = saved.outcome;
+        if (saved.outcome === 'written') replaceSnapshot = false;
+        log.info(
+          { outcome, bytes: saved.bytes, versions: model.versionCount, ms: Date.now() - started },
+          'lookup read model snapshot',
+        );
+      } catch (error) {
+        // The previous snapshot stays; the next start checks whichever it finds.
+        log.warn(
+          { err: error instanceof Error ? error.message : String(error) },
+          'lookup read model snapshot not written',
+        );
+      }
+    });
+    return outcome;
+  };
 
   return {
-    model,
+    get model() {
+      return model;
+    },
+    get loading() {
+      return state;
+    },
+    loaded,
     counts,
-    answer: answerer.answer,
-    answerJson: answerer.answerJson,
-    batchJson: answerer.batchJson,
+    answer: (query, at) => ready().answer(query, at),
+    answerJson: (query, at) => ready().answerJson(query, at),
+    batchJson: (queries, at, form) => ready().batchJson(queries, at, form),
     committed(change) {
-      // Applied before the response leaves, so this replica answers with what it has just acknowledged.
-      // The batch is committed: a failure here must not turn its receipt into an error; a reload repairs it.
-      try {
-        apply(change);
-      } catch (error) {
-        log.error(
-          { err: error instanceof Error ? error.message : String(error) },
-          'lookup change not applied',
-        );
-        void resync();
+      if (answerer === undefined) applyLater(change);
+      else {
+        // Applied before the response leaves, so this replica answers with what it has just acknowledged.
+        // The batch is committed: a failure here must not turn its receipt into an error; a reload repairs it.
+        try {
+          apply(change);
+        } catch (error) {
+          log.error(
+            { err: error instanceof Error ? error.message : String(error) },
+            'lookup change not applied',
+          );
+          void resync();
+        }
       }
       if (change.changes.length > 0 || change.sender !== null) channel?.publish(JSON.stringify(change));
     },
     resync,
+    snapshot,
     async close() {
+      closing.abort();
       clearInterval(timer);
       clearInterval(countsTimer);
       await channel?.close();
       await chain;
       await flushCounts();
+      if (useSnapshot) await snapshot();
     },
   };
 }
@@ -157,27 +277,4 @@ function applyOne(model: ReadModel, c: OperatorChange, receivedAt: number): void
   if (slot !== undefined && model.latestVersion(slot) === c.version) {
     model.setIdentifiers(c.issuer, c.aeoId, c.identifiers);
   }
-}
-
-/** A progress line every PROGRESS_OPERATORS operators or PROGRESS_MS, when the model is large enough to take a while. */
-const PROGRESS_OPERATORS = 100_000;
-const PROGRESS_MS = 5_000;
-
-async function loadProgress(
-  store: Store,
-  log: Logger,
-  every: number,
-): Promise<((operators: number) => void) | undefined> {
-  const [row] = await store.query<{ n: string }>('SELECT count(*)::text AS n FROM operator_state');
-  const total = Number(row?.n ?? 0);
-  if (total < every) return undefined;
-  log.info({ total }, `loading read model: 0/${total}`);
-  let lastCount = 0;
-  let lastAt = Date.now();
-  return (operators) => {
-    if (operators - lastCount < every && Date.now() - lastAt < PROGRESS_MS) return;
-    lastCount = operators;
-    lastAt = Date.now();
-    log.info({ loaded: operators, total }, `loading read model: ${operators}/${total}`);
-  };
 }

@@ -133,6 +133,8 @@ export class GatewayMetrics {
       help: 'Jobs in each queue by state, read from Redis at scrape time',
       labelNames: ['queue', 'state'] as const,
       registers: [this.registry],
+      // Every process of a cluster reads the same queues: their sum would count each job once per process.
+      aggregator: 'max',
       async collect() {
         this.reset();
         for (const q of await self.queueDepths()) {
@@ -147,6 +149,8 @@ export class GatewayMetrics {
       help: 'Seconds since the latest batch of each partner was applied to the lookup read model (-1: none yet)',
       labelNames: ['partner'] as const,
       registers: [this.registry],
+      // Across a cluster's processes, each with its own read model: the one furthest behind.
+      aggregator: 'max',
       collect() {
         this.reset();
         const now = self.sources.clock?.() ?? Date.now();
@@ -163,6 +167,7 @@ export class GatewayMetrics {
       help: 'Operators of each partner held by the lookup read model',
       labelNames: ['partner'] as const,
       registers: [this.registry],
+      aggregator: 'min',
       collect() {
         this.reset();
         for (const f of self.sources.freshness?.() ?? []) this.set({ partner: f.partner }, f.operators);

@@ -7,11 +7,12 @@ import { type AuditEntry, appendAuditMany, mraAmendedEntry } from '../audit/chai
 import { sha256Hex } from '../crypto/digest.ts';
 import type { Mra, Partner } from '../mra/types.ts';
 import { PROGRAMMES, ROLES } from '../protocol/record.ts';
+import { LOCKS } from '../store/locks.ts';
 import type { Store } from '../store/types.ts';
 import type { MraTermsVersion } from './report-types.ts';
 
 // Any constant works; replicas starting together must agree on it so that one of them writes.
-const HISTORY_LOCK = 7_411_204_010;
+const HISTORY_LOCK = LOCKS.mraHistory;
 const DAY_MS = 86_400_000;
 
 /** The canonical terms of an MRA: fixed member order, programmes and roles in the protocol's order. */

@@ -8,9 +8,10 @@ import type { Logger } from 'pino';
 import { createOutboxRelay, type OutboxFlow, type OutboxRelay } from '../outbox-relay.ts';
 import { NOTIFICATIONS_KEY, type NotificationJob, notificationJobId } from '../queue/jobs.ts';
 import type { JobProducer } from '../queue/producer.ts';
+import { LOCKS } from '../store/locks.ts';
 import type { Store } from '../store/types.ts';
 
-const RELAY_LOCK = 7_411_606;
+const RELAY_LOCK = LOCKS.notificationRelay;
 const BATCH = 500;
 const RECOVERY_EVERY_MS = 5_000;
 

@@ -1,33 +1,36 @@
 /**
- * Outbound flow, first half: a decision of the national AEO system → the register entry → a signed record →
- * the record and one outbox row per partner, committed in one transaction. Delivery (relay.ts, deliver.ts)
+ * Outbound flow, first half: decisions of the national AEO system → the register entries → signed records →
+ * the records and one outbox row per partner, committed in one transaction. Delivery (relay.ts, deliver.ts)
  * only ever reads what this committed, so nothing acknowledged here can be lost.
+ *
+ * Decisions are taken as a set (one from the API, a chunk of a bulk import): what the set touches is read in
+ * one statement per table, the decisions are applied in memory in order (plan.ts), the records are signed
+ * concurrently (WebCrypto signs on libuv's thread pool, so on every core it has threads for), and each table
+ * is written in one statement.
  */
-import { randomUUID } from 'node:crypto';
 import { type AuditEntry, adminAction, appendAuditMany, publishedEntry } from '../audit/chain.ts';
 import type { GatewayConfig } from '../config/types.ts';
-import { recordDigest } from '../crypto/digest.ts';
-import { type ErrorCode, GatewayError } from '../errors.ts';
-import { mraCovers } from '../mra/scope.ts';
-import type { Partner } from '../mra/types.ts';
-import type { AeoStatusRecord } from '../protocol/record.ts';
+import type { ErrorCode, GatewayError } from '../errors.ts';
+import { isDataException } from '../store/data-error.ts';
+import { LOCKS } from '../store/locks.ts';
 import type { Sql, Store } from '../store/types.ts';
-import { validateAgainst } from '../validation.ts';
-import { type Applied, applyDecision, type DecisionInput, type HomeOperator, recordOf } from './decision.ts';
-import { loadHomeOperator, saveHomeOperator } from './register.ts';
+import type { DecisionInput } from './decision.ts';
+import { createGroupCommit, type Settled } from './group-commit.ts';
+import { addRecipients, type Planned, type PublishResult, planDecisions } from './plan.ts';
+import { loadHomeOperators, saveHomeOperators } from './register.ts';
+import {
+  insertDecisions,
+  insertRecords,
+  loadEarlierPartners,
+  loadPublished,
+  loadStoredDecisions,
+} from './rows.ts';
 import { signRecord } from './sign-record.ts';
 
-// Publishing takes this lock so that `home_record.seq` follows commit order and feed cursors never skip.
-const PUBLISH_LOCK = 7_411_203_992;
+export type { PublishResult } from './plan.ts';
 
-export interface PublishResult {
-  decisionId: string;
-  aeoId: string;
-  /** The record signed for partners, when the decision changed what they are told. */
-  record: { recordId: string; version: number; status: string; partners: string[] } | null;
-  /** True when the same decisionId had already been applied; nothing changed this time. */
-  replayed: boolean;
-}
+// Publishing takes this lock so that `home_record.seq` follows commit order and feed cursors never skip.
+const PUBLISH_LOCK = LOCKS.publish;
 
 /** What became of one decision of a chunk: its result, or why the rules refused it. */
 export type DecisionOutcome =
@@ -55,167 +58,93 @@ export interface PublisherDeps {
   onPublished?: (records: number) => void;
 }
 
+type Outcome = { ok: true; result: PublishResult } | { ok: false; error: GatewayError };
+
 export function createPublisher(deps: PublisherDeps): Publisher {
   const clock = deps.clock ?? (() => new Date());
   const home = deps.config.home.adminId;
 
-  async function applyOne(tx: Sql, input: DecisionInput, now: Date): Promise<PublishResult> {
-    const [seen] = await tx.query<{ aeo_id: string; record_id: string | null }>(
-      'SELECT aeo_id, record_id::text FROM home_decision WHERE decision_id = $1',
-      [input.decisionId],
+  /**
+   * Applies the set inside `tx` and answers each decision's outcome in input order. With `refuseAll`, the
+   * first refusal throws before anything is written.
+   */
+  async function applySet(
+    tx: Sql,
+    inputs: readonly DecisionInput[],
+    now: Date,
+    refuseAll: boolean,
+  ): Promise<Outcome[]> {
+    const stored = await loadStoredDecisions(tx, [...new Set(inputs.map((i) => i.decisionId))]);
+    const fresh = inputs.filter((i) => !stored.has(i.decisionId)).map((i) => i.aeoId);
+    const operators = await loadHomeOperators(tx, [...new Set(fresh)]);
+    const plan = planDecisions(inputs, { home, now, stored, operators });
+    const refused = plan.planned.find((p) => p.kind === 'refused');
+    if (refuseAll && refused !== undefined) throw refused.error;
+
+    // Only operators that had records before this set can have partners that held them.
+    const hadRecords = new Set(
+      plan.records
+        .map((r) => r.record.operator.aeoId)
+        .filter((aeoId) => (operators.get(aeoId)?.version ?? 0) > 0),
     );
-    // The decisionId decides: a retry answers what the first call did, whatever the retried body says.
-    if (seen !== undefined) return replay(tx, input.decisionId, seen.aeo_id, seen.record_id);
-    const today = now.toISOString().slice(0, 10);
-    const current = await loadHomeOperator(tx, input.aeoId);
-    const applied = applyDecision(current, input, today);
-    const record = applied.publish ? await publishRecord(tx, applied, current, now, today) : null;
-    await saveHomeOperator(
+    addRecipients(plan.records, deps.config.partners, await loadEarlierPartners(tx, [...hadRecords]), now);
+    const signer = deps.config.home.signers[0]!;
+    const jws = await Promise.all(plan.records.map((r) => signRecord(r.record, signer)));
+    const seqs = await insertRecords(
       tx,
-      record === null ? applied.entry : { ...applied.entry, version: record.version },
+      plan.records.map(({ record, published }, i) => ({
+        recordId: record.recordId,
+        aeoId: record.operator.aeoId,
+        version: record.version,
+        status: record.status,
+        programme: record.programme,
+        roles: record.operator.roles,
+        jws: jws[i]!,
+        partners: published.partners,
+      })),
       now,
     );
-    await tx.query(
-      'INSERT INTO home_decision (decision_id, aeo_id, decision, record_id, applied_at) VALUES ($1, $2, $3, $4, $5)',
-      [input.decisionId, input.aeoId, input.decision, record?.recordId ?? null, now.toISOString()],
-    );
-    return { decisionId: input.decisionId, aeoId: input.aeoId, record, replayed: false };
+    await saveHomeOperators(tx, plan.entries, now);
+    await insertDecisions(tx, plan.decisions, now);
+    if (seqs.length > 0) await appendAuditMany(tx, [await publishedEntry(tx, home, seqs[0]!, seqs.at(-1)!)]);
+    return outcomes(tx, plan.planned);
   }
 
-  async function publishRecord(
-    tx: Sql,
-    applied: Applied,
-    current: HomeOperator | undefined,
-    now: Date,
-    today: string,
-  ) {
-    const version = (current?.version ?? 0) + 1;
-    const record = recordOf(applied.entry, applied.publishedStatus, {
-      recordId: randomUUID(),
-      issuer: home,
-      issuedAt: now.toISOString(),
-      version,
-      today,
+  /** Each decision's outcome; replays of earlier transactions read what they published back. */
+  async function outcomes(tx: Sql, planned: readonly Planned[]): Promise<Outcome[]> {
+    const recordIds = planned.flatMap((p) =>
+      p.kind === 'stored' && p.stored.recordId !== null ? [p.stored.recordId] : [],
+    );
+    const published = await loadPublished(tx, [...new Set(recordIds)]);
+    return planned.map((p): Outcome => {
+      if (p.kind === 'refused') return { ok: false, error: p.error };
+      if (p.kind === 'applied') return { ok: true, result: p.result };
+      const { aeoId, recordId } = p.stored;
+      const record = recordId === null ? null : published.get(recordId);
+      if (record === undefined)
+        throw new Error(`decision ${p.decisionId}: its record ${recordId} is not stored`);
+      return { ok: true, result: { decisionId: p.decisionId, aeoId, record, replayed: true } };
     });
-    const valid = validateAgainst('aeo-status-1', record);
-    if (!valid.ok)
-      throw new GatewayError('BODY_INVALID', `the record would not be valid: ${valid.errors.join('; ')}`);
-    const jws = await signRecord(record, deps.config.home.signers[0]!);
-    const [row] = await tx.query<{ seq: string }>(
-      `INSERT INTO home_record (record_id, aeo_id, version, status, programme, roles, jws, digest, created_at)
-       VALUES ($1, $2, $3, $4, $5, ARRAY(SELECT jsonb_array_elements_text($6::jsonb)), $7, $8, $9) RETURNING seq::text`,
-      [
-        record.recordId,
-        record.operator.aeoId,
-        version,
-        record.status,
-        record.programme,
-        JSON.stringify(record.operator.roles),
-        jws,
-        recordDigest(jws),
-        now.toISOString(),
-      ],
-    );
-    const partners = await recipients(tx, record, version > 1, now);
-    if (partners.length > 0) {
-      await tx.query(
-        `INSERT INTO outbox (partner, record_seq, created_at)
-         SELECT p, $2::bigint, $3 FROM jsonb_array_elements_text($1::jsonb) AS p`,
-        [JSON.stringify(partners), row!.seq, now.toISOString()],
-      );
-    }
-    return { recordId: record.recordId, version, status: record.status, partners };
   }
 
-  /**
-   * Partners whose MRA in force covers the record, and partners that were sent an earlier version of the
-   * operator: they must hear of a suspension or withdrawal even if the operator has since left their scope.
-   * A `withdrawn` record goes only to partners that held the operator: the others have no benefits to end,
-   * and an operator that withdrew its consent must not reach a partner that never had its details.
-   * Sorted, so that a replay (which reads the rows back) answers exactly what the first call answered.
-   */
-  async function recipients(
-    tx: Sql,
-    record: AeoStatusRecord,
-    hadEarlier: boolean,
-    now: Date,
-  ): Promise<string[]> {
-    // A first version has no earlier one to look up: saves a query per operator on a register import.
-    const earlier = hadEarlier
-      ? await tx.query<{ partner: string }>(
-          'SELECT DISTINCT o.partner FROM outbox o JOIN home_record h ON h.seq = o.record_seq WHERE h.aeo_id = $1',
-          [record.operator.aeoId],
-        )
-      : [];
-    const held = new Set(earlier.map((r) => r.partner));
-    const covers = (p: Partner) =>
-      record.status !== 'withdrawn' && mraCovers(p.mra, record.programme, record.operator.roles, now);
-    return deps.config.partners
-      .filter((p) => held.has(p.adminId) || covers(p))
-      .map((p) => p.adminId)
-      .sort();
-  }
-
-  async function replay(
-    tx: Sql,
-    decisionId: string,
-    aeoId: string,
-    recordId: string | null,
-  ): Promise<PublishResult> {
-    if (recordId === null) return { decisionId, aeoId, record: null, replayed: true };
-    const rows = await tx.query<{ version: string; status: string; partner: string | null }>(
-      `SELECT h.version::text, h.status, o.partner FROM home_record h LEFT JOIN outbox o ON o.record_seq = h.seq
-        WHERE h.record_id = $1 ORDER BY o.partner`,
-      [recordId],
-    );
-    const first = rows[0]!;
-    const partners = rows.flatMap((r) => (r.partner === null ? [] : [r.partner]));
-    return {
-      decisionId,
-      aeoId,
-      record: { recordId, version: Number(first.version), status: first.status, partners },
-      replayed: true,
-    };
-  }
-
-  async function inOneTransaction<T>(
+  async function inOneTransaction(
     inputs: readonly DecisionInput[],
-    each: (tx: Sql, input: DecisionInput, now: Date) => Promise<T>,
-    published: (out: T) => boolean,
-    audited: (out: T, input: DecisionInput) => AuditEntry | undefined = () => undefined,
-  ): Promise<T[]> {
+    refuseAll: boolean,
+    audited: (result: PublishResult, input: DecisionInput) => AuditEntry | undefined,
+  ): Promise<Outcome[]> {
     const now = clock();
     const results = await deps.store.transaction(async (tx) => {
       await tx.query('SELECT pg_advisory_xact_lock($1)', [PUBLISH_LOCK]);
-      // Under the lock nobody else publishes, so the records this transaction writes are those above this.
-      const [before] = await tx.query<{ last: string }>(
-        'SELECT coalesce(max(seq), 0)::text AS last FROM home_record',
-      );
-      const out: T[] = [];
-      for (const input of inputs) out.push(await each(tx, input, now));
+      const out = await applySet(tx, inputs, now, refuseAll);
       await appendAuditMany(
         tx,
-        await auditOf(
-          tx,
-          Number(before?.last ?? 0),
-          out.flatMap((o, i) => audited(o, inputs[i] as DecisionInput) ?? []),
-        ),
+        out.flatMap((o, i) => (o.ok ? (audited(o.result, inputs[i]!) ?? []) : [])),
       );
       return out;
     });
-    const count = results.filter(published).length;
+    const count = results.filter((o) => o.ok && wroteOutbox(o.result)).length;
     if (count > 0) deps.onPublished?.(count);
     return results;
-  }
-
-  /** One 'records-published' entry for the records of the transaction, then the actions it chains. */
-  async function auditOf(tx: Sql, lastBefore: number, actions: AuditEntry[]): Promise<AuditEntry[]> {
-    const [range] = await tx.query<{ first: string | null; last: string | null }>(
-      'SELECT min(seq)::text AS first, max(seq)::text AS last FROM home_record WHERE seq > $1',
-      [lastBefore],
-    );
-    if (range?.first == null || range.last == null) return actions;
-    return [await publishedEntry(tx, home, Number(range.first), Number(range.last)), ...actions];
   }
 
   const decisionAction = (actor: string | undefined) => (r: PublishResult, input: DecisionInput) =>
@@ -233,35 +162,66 @@ export function createPublisher(deps: PublisherDeps): Publisher {
 
   const wroteOutbox = (r: PublishResult) => r.record !== null && r.record.partners.length > 0 && !r.replayed;
 
-  function decideMany(inputs: readonly DecisionInput[], actor?: string): Promise<PublishResult[]> {
-    return inOneTransaction(inputs, applyOne, wroteOutbox, decisionAction(actor));
+  async function decideMany(inputs: readonly DecisionInput[], actor?: string): Promise<PublishResult[]> {
+    const out = await inOneTransaction(inputs, true, decisionAction(actor));
+    return out.map((o) => {
+      if (!o.ok) throw o.error;
+      return o.result;
+    });
   }
 
-  function decideEach(inputs: readonly DecisionInput[]): Promise<DecisionOutcome[]> {
-    return inOneTransaction(
-      inputs,
-      async (tx, input, now): Promise<DecisionOutcome> => {
-        try {
-          return { ok: true, result: await applyOne(tx, input, now) };
-        } catch (error) {
-          // applyOne raises its refusals (GatewayError below 500) before it writes anything, so catching one
-          // leaves the transaction as if this decision had not been in the chunk. Anything else (the store,
-          // signing) is not about this line alone and rolls the chunk back.
-          if (error instanceof GatewayError && error.status < 500)
-            return { ok: false, code: error.code, detail: error.message };
-          throw error;
-        }
-      },
-      (o) => o.ok && wroteOutbox(o.result),
-    );
+  async function decideEach(inputs: readonly DecisionInput[]): Promise<DecisionOutcome[]> {
+    const out = await inOneTransaction(inputs, false, () => undefined);
+    return out.map((o) => (o.ok ? o : { ok: false, code: o.error.code, detail: o.error.message }));
   }
+
+  /**
+   * Single decisions from the API, committed in groups: while one transaction runs, the decisions that arrive
+   * wait in memory, not on a pooled connection behind the publishing lock, and go together in the next one.
+   * Each is judged on its own (a refusal answers its caller only) and chained with its own caller. A group
+   * that fails in the store is tried again one decision at a time, so one decision cannot fail the others.
+   */
+  const group = createGroupCommit<Waiting, Outcome>(async (waiting) => {
+    const actors = new Map(waiting.map((w) => [w.input, w.actor]));
+    const audited = (r: PublishResult, input: DecisionInput) => decisionAction(actors.get(input))(r, input);
+    const inputs = waiting.map((w) => w.input);
+    const settled = (outcomes: Outcome[]): Settled<Outcome>[] =>
+      outcomes.map((value) => ({ ok: true, value }));
+    if (inputs.length === 1) return settled(await inOneTransaction(inputs, false, audited));
+    try {
+      return settled(await inOneTransaction(inputs, false, audited));
+    } catch (error) {
+      // Only a value one decision holds can fail a group (the rules' refusals are answered per decision);
+      // the store away or busy fails every decision alike, and says when to try again.
+      if (!isDataException(error)) throw error;
+      const alone: Settled<Outcome>[] = [];
+      for (const input of inputs) {
+        alone.push(
+          await inOneTransaction([input], false, audited).then(
+            ([value]): Settled<Outcome> => ({ ok: true, value: value! }),
+            (error: unknown): Settled<Outcome> => ({ ok: false, error }),
+          ),
+        );
+      }
+      return alone;
+    }
+  }, MAX_GROUP);
 
   return {
     decideMany,
     decideEach,
     async decide(input, actor) {
-      const [result] = await decideMany([input], actor);
-      return result!;
+      const outcome = await group({ input, actor });
+      if (!outcome.ok) throw outcome.error;
+      return outcome.result;
     },
   };
+}
+
+/** Decisions committed together at most: a group holds the publishing lock for well under a second. */
+const MAX_GROUP = 200;
+
+interface Waiting {
+  input: DecisionInput;
+  actor: string | undefined;
 }

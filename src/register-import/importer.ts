@@ -70,17 +70,21 @@ export function createRegisterImporter(deps: ImporterDeps): RegisterImporter {
     const reject = (line: number, code: ImportLineCode, detail: string) => {
       counts.linesRead += 1;
       counts.rejected += 1;
-      if (counts.errors.length < MAX_KEPT_ERRORS) counts.errors.push({ line, code, detail });
+      counts.errors.push({ line, code, detail });
+      if (counts.errors.length > 2 * MAX_KEPT_ERRORS) keepFirstErrors(counts);
     };
     let chunk: { line: number; input: DecisionInput }[] = [];
     let unsaved = 0;
+    // The chunk being applied while the next one is read and checked: reading (the main thread) and applying
+    // (signing on the thread pool, PostgreSQL) overlap. One chunk is applied at a time, in file order.
+    let applying: Promise<void> = Promise.resolve();
 
-    const flush = async () => {
-      if (chunk.length > 0) {
-        const outcomes = await decideChunk(chunk.map((c) => c.input));
+    const apply = async (taken: { line: number; input: DecisionInput }[]) => {
+      if (taken.length > 0) {
+        const outcomes = await decideChunk(taken.map((c) => c.input));
         for (const [i, o] of outcomes.entries()) {
           if (!o.ok) {
-            reject(chunk[i]!.line, o.code, o.detail);
+            reject(taken[i]!.line, o.code, o.detail);
             continue;
           }
           counts.linesRead += 1;
@@ -88,12 +92,25 @@ export function createRegisterImporter(deps: ImporterDeps): RegisterImporter {
           else counts.applied += 1;
           if (o.result.record !== null && !o.result.replayed) counts.published += 1;
         }
-        chunk = [];
-        // Rules refused at commit time come after parse errors of later lines: keep the list in file order.
-        counts.errors.sort((a, b) => a.line - b.line);
       }
+      // Rules refused at commit time come after parse errors of later lines: keep the first ones, in file order.
+      keepFirstErrors(counts);
       await saveProgress(store, importId, counts, clock());
+    };
+
+    /** Hands the chunk in hand over once the one before it is applied; throws if that one failed. */
+    const flush = async () => {
+      const taken = chunk;
+      chunk = [];
       unsaved = 0;
+      await applying;
+      applying = apply(taken);
+      // Seen by the next flush or the end; until then the failure must not count as unhandled.
+      applying.catch(() => {});
+    };
+    const drain = async () => {
+      await flush();
+      await applying;
     };
 
     try {
@@ -108,10 +125,10 @@ export function createRegisterImporter(deps: ImporterDeps): RegisterImporter {
         }
         if (chunk.length >= IMPORT_CHUNK || unsaved >= IMPORT_CHUNK) await flush();
       }
-      await flush();
+      await drain();
     } catch (error) {
       // Whatever stopped it, the import ends `failed` with the reason, never `running` once its request ended.
-      await fail(importId, counts, chunk.length > 0 ? flush : undefined, error);
+      await fail(importId, counts, drain, error);
       throw error instanceof GatewayError
         ? new GatewayError(error.code, `import ${importId}: ${error.message}`, { cause: error })
         : error;
@@ -133,15 +150,17 @@ export function createRegisterImporter(deps: ImporterDeps): RegisterImporter {
   async function fail(
     importId: string,
     counts: ImportCounts,
-    flush: (() => Promise<void>) | undefined,
+    drain: () => Promise<void>,
     error: unknown,
   ): Promise<void> {
     const failure = error instanceof Error ? error.message : String(error);
     try {
-      await flush?.();
+      // Lines read after a chunk that failed are not applied: drain throws that chunk's failure first.
+      await drain();
     } catch {
-      // The chunk in hand failed too (it may be what failed): the import is still marked below.
+      // A chunk failed (it may be what failed): the import is still marked below.
     }
+    keepFirstErrors(counts);
     try {
       await saveProgress(store, importId, counts, clock(), { state: 'failed', failure });
     } catch {
@@ -177,6 +196,12 @@ export function createRegisterImporter(deps: ImporterDeps): RegisterImporter {
     get: (importId) => readImport(store, importId),
     list: (limit) => listImports(store, limit),
   };
+}
+
+/** Only the first rejections, by line, are kept with their reasons. */
+function keepFirstErrors(counts: ImportCounts): void {
+  counts.errors.sort((a, b) => a.line - b.line);
+  counts.errors.splice(MAX_KEPT_ERRORS);
 }
 
 /**

@@ -1,9 +1,10 @@
 import { readdirSync, readFileSync } from 'node:fs';
+import { LOCKS } from './locks.ts';
 import type { Store } from './types.ts';
 
 const MIGRATIONS_DIR = new URL('./migrations/', import.meta.url);
-// Any constant works; it only has to be the same for every replica so that one migrates at a time.
-const MIGRATION_LOCK = 7_411_203_991;
+// The same for every replica (store/locks.ts), so that one migrates at a time.
+const MIGRATION_LOCK = LOCKS.migration;
 
 export interface Migration {
   version: string;

@@ -80,8 +80,23 @@ export function refusedAtStart(error: unknown, connectionString: string): Gatewa
   );
 }
 
+/**
+ * Every connection of the pool in use for longer than the pool waits for one: the database is up and busy.
+ * Nothing was done for the request, which may be sent again at once (pg-pool's own message).
+ */
+export function isPoolExhausted(error: unknown): boolean {
+  const message = (error as { message?: unknown }).message;
+  return typeof message === 'string' && message.startsWith('timeout exceeded when trying to connect');
+}
+
 // Answered to clients as a problem document: names no server, user or cause (those go to the log at start).
 function translate(error: unknown): unknown {
+  if (isPoolExhausted(error)) {
+    return new GatewayError('STORE_BUSY', 'the database is busy; send the request again', {
+      retryAfterSeconds: 1,
+      cause: error,
+    });
+  }
   if (isUnavailable(error) && !(error instanceof GatewayError)) {
     return new GatewayError('STORE_UNAVAILABLE', 'the database is not reachable', {
       retryAfterSeconds: 5,
@@ -96,13 +111,15 @@ export interface PostgresOptions {
   max?: number;
   /** Applied to every statement so no request waits without bound. */
   statementTimeoutMs?: number;
+  /** How long a request waits for a free connection of the pool before STORE_BUSY (default 5 s). */
+  connectTimeoutMs?: number;
 }
 
 export function openPostgres(options: PostgresOptions): Store {
   const pool = new pg.Pool({
     connectionString: options.connectionString,
     max: options.max ?? 10,
-    connectionTimeoutMillis: 5_000,
+    connectionTimeoutMillis: options.connectTimeoutMs ?? 5_000,
     idleTimeoutMillis: 30_000,
     statement_timeout: options.statementTimeoutMs ?? 30_000,
     application_name: 'mra-gateway',

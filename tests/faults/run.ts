@@ -27,6 +27,7 @@ const run = spawnSync(
 interface Assertion {
   title: string;
   status: string;
+  failureMessages?: string[];
 }
 interface Results {
   numPassedTests: number;
@@ -49,7 +50,13 @@ const results: Results | undefined = existsSync(json)
   ? (JSON.parse(readFileSync(json, 'utf8')) as Results)
   : undefined;
 for (const file of results?.testResults ?? []) {
-  for (const a of file.assertionResults) if (a.status === 'failed') console.log(`FAILED ${a.title}`);
+  for (const a of file.assertionResults) {
+    if (a.status !== 'failed') continue;
+    console.log(`FAILED ${a.title}`);
+    // The reason, short enough to survive a log that keeps only the end of the run.
+    const reason = (a.failureMessages ?? []).join('\n').split('\n').slice(0, 12).join('\n       ');
+    if (reason !== '') console.log(`       ${reason}`);
+  }
 }
 const covered = new Set(lines.map((l) => l.id));
 const missing = Array.from({ length: 16 }, (_, i) => `G${53 + i}`).filter((g) => !covered.has(g));

@@ -94,6 +94,7 @@ export async function makeFuzzContext(options: { httpEvery: number; seeds: numbe
   const store = await openStore({ kind: 'postgres', databaseUrl: db.url });
   const config = admins.get('PE').config;
   const gateway = await composeGateway(config, { store, ownsStore: false, log: createLogger('silent') });
+  await gateway.readModelLoaded;
   await gateway.app.listen({ host: '127.0.0.1', port: 0 });
   await gateway.apiApp.listen({ host: '127.0.0.1', port: 0 });
   const base = (app: FastifyInstance) => {

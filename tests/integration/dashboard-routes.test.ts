@@ -5,6 +5,9 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createBaseApp } from '../../src/http/base-app.ts';
+import { LOGIN_ATTEMPTS_PER_MINUTE, registerDashboardRoutes } from '../../src/http/routes/dashboard.ts';
+import { createLogger } from '../../src/log.ts';
 import { makeAdmins, type TestAdmins } from '../support/admins.ts';
 import { expectProblem, type HttpResponse } from '../support/gateway.ts';
 import { composeTestGateway, type InjectedGateway } from '../support/inject.ts';
@@ -173,5 +176,35 @@ describe('hostile input', () => {
         expect(String(res.headers['content-type'])).toMatch(/^application\/problem\+json/);
       }
     }
+  });
+});
+
+describe('sign-in attempts in a cluster', () => {
+  it('allows each of n processes its share of the gateway’s attempts a minute', async () => {
+    const config = admins.get('PE').config;
+    const app = await createBaseApp({
+      log: createLogger('silent'),
+      trustProxy: false,
+      rateLimitPerMinute: 6_000,
+      serverFactory: undefined,
+    });
+    await registerDashboardRoutes(app, {
+      config: { ...config, server: { ...config.server, processes: 2 } },
+      store: gw.store,
+      clock: () => new Date(),
+    });
+    const share = Math.ceil(LOGIN_ATTEMPTS_PER_MINUTE / 2);
+    const statuses: number[] = [];
+    for (let i = 0; i <= share; i++) {
+      const res = await app.inject({
+        method: 'POST',
+        url: '/dashboard/login',
+        headers: { 'content-type': FORM, accept: BROWSER_ACCEPT },
+        payload: 'token=wrong&lang=en',
+      });
+      statuses.push(res.statusCode);
+    }
+    await app.close();
+    expect(statuses).toEqual([...Array<number>(share).fill(401), 429]);
   });
 });

@@ -36,6 +36,7 @@ async function startPe(): Promise<Pe> {
   const config: GatewayConfig = admins.get('PE').config;
   const store = await openStore({ kind: 'postgres', databaseUrl: db.url });
   const gateway = await composeGateway(config, { store, ownsStore: false, log: createLogger('silent') });
+  await gateway.readModelLoaded;
   running.push({ gateway, store });
   return { gateway, partner: injectClient(gateway.app), api: injectClient(gateway.apiApp) };
 }

@@ -63,6 +63,10 @@ export function childGateway(options: ChildOptions): ChildGateway {
       // Migrations and the read model come first: generous on a loaded machine.
       await waitReady(running.child, 'gateway', live(apiUrl), 120_000);
       await waitReady(running.child, 'gateway', live(url), 120_000);
+      // The listeners open before the lookup read model is loaded: readiness names it while it loads.
+      const loaded = async () =>
+        !('readModel' in JSON.parse((await httpRequest(`${apiUrl}/health/ready`, { method: 'GET' })).text));
+      await waitReady(running.child, 'gateway', loaded, 120_000);
     },
     freeze: () => void current().child.kill('SIGSTOP'),
     async kill() {

@@ -103,6 +103,7 @@ export async function startTestGateway(
   const gateway = await startGateway(config, {
     store,
     log: options.log ?? createLogger('silent'),
+    waitForReadModel: true,
     ...(options.clock ? { clock: options.clock } : {}),
   });
   const reachable = reachableGateway(

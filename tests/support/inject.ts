@@ -44,6 +44,7 @@ export async function composeTestGateway(
     await dispose();
     throw error;
   });
+  await gateway.readModelLoaded;
   const reachable = reachableGateway(
     kind,
     store,

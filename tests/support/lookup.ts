@@ -118,13 +118,18 @@ export async function makeLookupSetup(
     db,
     async replica(mra, clock) {
       const store = await openStore({ kind: 'postgres', databaseUrl: db.url });
-      const gateway = await startGateway(amend(mra), { store, ...startOptions(clock) });
+      const gateway = await startGateway(amend(mra), {
+        store,
+        ...startOptions(clock),
+        waitForReadModel: true,
+      });
       const [partner, api] = [socketClient(gateway.url), socketClient(gateway.apiUrl)];
       return track(store, gateway, (close) => ({ gateway, store, partner, api, close }));
     },
     async composed(mra, clock) {
       const store = await openStore({ kind: 'postgres', databaseUrl: db.url });
       const gateway = await composeGateway(amend(mra), { store, ownsStore: false, ...startOptions(clock) });
+      await gateway.readModelLoaded;
       const [partner, api] = [injectClient(gateway.app), injectClient(gateway.apiApp)];
       return track(store, gateway, (close) => ({ gateway, store, partner, api, close }));
     },

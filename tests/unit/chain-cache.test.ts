@@ -124,6 +124,32 @@ describe('chain cache', () => {
     expect(result.ok || result.detail).toMatch(/^x5c\[0\] is not a well-formed DER certificate/);
   });
 
+  it('knows a repeated chain by its bytes, not by the arrays that carry them', () => {
+    const pki = makePki({ intermediate: {} });
+    const other = makePki({ intermediate: {} });
+    const store = trustStoreOf(pki.anchors);
+    const cache = createChainCache(8);
+    const given = pki.chainDer.map((d) => new Uint8Array(d));
+    const first = cache.validate(given, store, NOW);
+    if (!first.ok) throw new Error(first.detail);
+    // The caller's arrays are changed in place after the call: the next chain is judged by its own bytes.
+    given[0]!.set(other.chainDer[0]!.subarray(0, given[0]!.length));
+    const changed = cache.validate(given, store, NOW);
+    // Refused when the bytes no longer make a certificate; another leaf when they do (one CA signs both).
+    expect(changed.ok ? changed.leaf.fingerprint : 'refused').not.toBe(first.leaf.fingerprint);
+    const again = cache.validate(pki.chainDer, store, NOW);
+    expect(again.ok && again.leaf).toBe(first.leaf);
+    // One byte of the intermediate differs: another chain, validated afresh (and refused).
+    const tampered = pki.chainDer.map((d) => new Uint8Array(d));
+    tampered[1]![tampered[1]!.length - 1]! ^= 1;
+    expect(cache.validate(tampered, store, NOW).ok).toBe(false);
+    // Same bytes for another partner's store: a key of its own.
+    const cl = cache.validate(pki.chainDer, trustStoreOf(pki.anchors, { adminId: 'CL' }), NOW);
+    expect(cl.ok && cl.leaf === first.leaf).toBe(false);
+    const last = cache.validate(pki.chainDer, store, NOW);
+    expect(last.ok && last.leaf).toBe(first.leaf);
+  });
+
   it('evicts the least recently used entry', () => {
     const [a, b, c] = [makePki(), makePki(), makePki()];
     const store = trustStoreOf(a.anchors);

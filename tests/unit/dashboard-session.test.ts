@@ -1,8 +1,8 @@
 /**
- * Sessions of the dashboard: an id opens its client's session until it expires or is closed, a malformed or
- * unknown id opens nothing, the number held is bounded, and the cookie is read only when sent once.
+ * Sessions of the dashboard (in the store): an id opens its client's session until it expires or is closed, a
+ * malformed or unknown id opens nothing, only the id's hash is held, the number held is bounded, and the cookie is read only when sent once.
  */
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { ApiClient } from '../../src/config/types.ts';
 import {
   clearedCookie,
@@ -12,31 +12,47 @@ import {
   SESSION_TTL_MS,
   sessionCookie,
 } from '../../src/http/dashboard-session.ts';
+import { migrate } from '../../src/store/migrate.ts';
+import { openStore } from '../../src/store/open.ts';
+import type { Store } from '../../src/store/types.ts';
 
 const client: ApiClient = { id: 'monitoring', tokenSha256: '0'.repeat(64), scopes: new Set(['monitoring']) };
 
 describe('DashboardSessions', () => {
-  it('finds a session by its id until it expires', () => {
-    let now = Date.parse('2026-11-30T10:00:00Z');
-    const sessions = new DashboardSessions(() => new Date(now));
-    const id = sessions.open(client);
-    expect(id).toMatch(/^[A-Za-z0-9_-]{43}$/);
-    expect(sessions.find(id)).toBe(client);
-    now += SESSION_TTL_MS - 1;
-    expect(sessions.find(id)).toBe(client);
-    now += 1;
-    expect(sessions.find(id)).toBeUndefined();
-    expect(sessions.size).toBe(0);
+  let store: Store;
+  beforeAll(async () => {
+    store = await openStore({ kind: 'embedded', dataDir: 'memory://' });
+    await migrate(store);
+  });
+  afterAll(async () => {
+    await store?.close();
+  });
+  beforeEach(async () => {
+    await store.query('DELETE FROM dashboard_session');
   });
 
-  it('ends a session on close, and opens nothing for an unknown or malformed id', () => {
-    const sessions = new DashboardSessions(() => new Date());
-    const id = sessions.open(client);
-    const other = sessions.open(client);
-    expect(other).not.toBe(id);
-    sessions.close(id);
-    expect(sessions.find(id)).toBeUndefined();
-    expect(sessions.find(other)).toBe(client);
+  it('finds a session by its id until it expires', async () => {
+    let now = Date.parse('2026-11-30T10:00:00Z');
+    const sessions = new DashboardSessions(store, [client], () => new Date(now));
+    const id = await sessions.open(client);
+    now += SESSION_TTL_MS - 1;
+    expect(await sessions.find(id)).toBe(client);
+    now += 1;
+    expect(await sessions.find(id)).toBeUndefined();
+    // Deleted at the next sign-in.
+    await sessions.open(client);
+    expect(await sessions.size()).toBe(1);
+  });
+
+  it('keeps only the id’s SHA-256, and ends a session on close', async () => {
+    const sessions = new DashboardSessions(store, [client], () => new Date());
+    const id = await sessions.open(client);
+    const other = await sessions.open(client);
+    const held = await store.query<{ id_sha256: string }>('SELECT id_sha256 FROM dashboard_session');
+    expect(held.map((r) => r.id_sha256)).not.toContain(id);
+    await sessions.close(id);
+    expect(await sessions.find(id)).toBeUndefined();
+    expect(await sessions.find(other)).toBe(client);
     for (const bad of [
       undefined,
       '',
@@ -46,19 +62,25 @@ describe('DashboardSessions', () => {
       'A'.repeat(43),
       `${other.slice(0, 42)}=`,
     ]) {
-      expect(sessions.find(bad), String(bad)).toBeUndefined();
+      expect(await sessions.find(bad), String(bad)).toBeUndefined();
     }
   });
 
-  it('holds at most MAX_SESSIONS, dropping the oldest', () => {
-    const sessions = new DashboardSessions(() => new Date());
-    const first = sessions.open(client);
-    let last = first;
-    for (let i = 0; i < MAX_SESSIONS; i++) last = sessions.open(client);
-    expect(sessions.size).toBe(MAX_SESSIONS);
-    expect(sessions.find(first)).toBeUndefined();
-    expect(sessions.find(last)).toBe(client);
+  it('answers for a client of the configuration only', async () => {
+    const id = await new DashboardSessions(store, [client], () => new Date()).open(client);
+    expect(await new DashboardSessions(store, [], () => new Date()).find(id)).toBeUndefined();
   });
+
+  it('holds at most MAX_SESSIONS, dropping the oldest', async () => {
+    let now = Date.parse('2026-11-30T10:00:00Z');
+    const sessions = new DashboardSessions(store, [client], () => new Date(now++));
+    const first = await sessions.open(client);
+    let last = first;
+    for (let i = 0; i < MAX_SESSIONS; i++) last = await sessions.open(client);
+    expect(await sessions.size()).toBe(MAX_SESSIONS);
+    expect(await sessions.find(first)).toBeUndefined();
+    expect(await sessions.find(last)).toBe(client);
+  }, 60_000);
 });
 
 describe('cookies', () => {

@@ -171,6 +171,7 @@ async function run(batches: Batch[], terms: Terms): Promise<Run> {
         digest: `d${index}`,
         jws: '',
         record,
+        payloadJson: JSON.stringify(record),
         payloadSha256: record.recordId,
         signerFingerprint: '',
       };

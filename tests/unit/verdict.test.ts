@@ -15,6 +15,7 @@ function candidate(
     digest: `d${index}`,
     jws: `jws${index}`,
     record,
+    payloadJson: JSON.stringify(record),
     payloadSha256,
     signerFingerprint: 'f',
   };

@@ -33,7 +33,7 @@ const WHY: Readonly<Record<number, string>> = {
 };
 
 const DEFAULT_WHY =
-  'Any other error, as a problem document: STORE_UNAVAILABLE, QUEUE_UNAVAILABLE or SHUTTING_DOWN (503), INTERNAL (500).';
+  'Any other error, as a problem document: STORE_UNAVAILABLE, QUEUE_UNAVAILABLE, SHUTTING_DOWN or NOT_READY (503), INTERNAL (500).';
 
 function problemResponse(description: string) {
   return { description, content: { [PROBLEM_MEDIA_TYPE]: { schema: problemSchema } } };

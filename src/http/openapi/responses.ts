@@ -3,7 +3,7 @@
  * (named at each), as documentation. Every one is marked `documented()`: the answer is still written by
  * JSON.stringify (or sent as the bytes the flow made), so no member is added, dropped or converted.
  */
-import { answerSchema } from '../../lookup/answer-schema.ts';
+import { answerSchema, batchSchema, compactBatchSchema } from '../../lookup/answer-schema.ts';
 import { SUMMARY_SCHEMA } from '../../monitoring/summaries/schema.ts';
 import { documented } from './compilers.ts';
 
@@ -26,14 +26,27 @@ function object(properties: Record<string, object>, optional: readonly string[] 
 /** `GET /health/live`. */
 export const liveResponse = documented({ ...object({ status: { const: 'ok' } }), description: 'Alive.' });
 
-/** `GET /health/ready` (health.ts): `redis` only when the gateway runs job queues. */
+/**
+ * `GET /health/ready` (health.ts): `redis` only when the gateway runs job queues; `readModel` only while the
+ * lookup read model loads (lookup/service.ts, LoadState).
+ */
 const readiness = object(
   {
     status: { enum: ['ready', 'degraded', 'not-ready'] },
     database: bool,
     redis: bool,
+    readModel: object(
+      {
+        state: { const: 'loading' },
+        source: { enum: ['snapshot', 'database'] },
+        operators: int,
+        total: int,
+        error: str,
+      },
+      ['error'],
+    ),
   },
-  ['redis'],
+  ['redis', 'readModel'],
 );
 export const readyResponse = documented({
   ...readiness,
@@ -41,7 +54,7 @@ export const readyResponse = documented({
 });
 export const notReadyResponse = documented({
   ...readiness,
-  description: 'Not ready: the database does not answer.',
+  description: 'Not ready: the database does not answer, or the lookup read model is loading (readModel).',
 });
 
 /** `GET /mra/v1/.well-known/mra-gateway` (well-known.ts). */
@@ -200,9 +213,22 @@ export const seeOther = (description: string) =>
 export const lookupAnswerResponse = documented({ ...answerSchema, description: 'The lookup answer.' });
 
 /** `POST /api/v1/operators/lookup`: one instant, one answer per item in order. */
-export const lookupBatchResponse = documented(
-  object({ asOf: str, answers: { type: 'array', items: answerSchema } }),
-);
+export const lookupBatchResponse = documented({
+  ...batchSchema,
+  description: 'The full form (the default).',
+});
+
+/** The same with `?form=compact`: shared parts once, in tables (lookup/answer-compact.ts). */
+export const lookupCompactBatchResponse = documented({
+  ...compactBatchSchema,
+  description: 'The compact form (`form=compact`).',
+});
+
+/** What the manifest route answers: the form asked for. */
+export const lookupManifestResponse = documented({
+  oneOf: [lookupBatchResponse, lookupCompactBatchResponse],
+  description: 'One answer per item, in order, all as of one instant, in the form asked for.',
+});
 
 /** A 204 answer: done, no body. */
 export const removed = documented({ type: 'null', description: 'Done; no body.' });

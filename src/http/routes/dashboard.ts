@@ -7,6 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { shareOf } from '../../config/processes.ts';
 import type { ApiClient, ApiScope, GatewayConfig } from '../../config/types.ts';
 import { dashboardData } from '../../monitoring/dashboard-data.ts';
 import { type Locale, localeOf } from '../../monitoring/definitions.ts';
@@ -94,9 +95,11 @@ function field(body: unknown, name: string): string | undefined {
 }
 
 export async function registerDashboardRoutes(app: FastifyInstance, deps: DashboardRouteDeps): Promise<void> {
-  const sessions = deps.sessions ?? new DashboardSessions(deps.clock);
+  const sessions = deps.sessions ?? new DashboardSessions(deps.store, deps.config.apiClients, deps.clock);
   const secure = deps.config.api.tls !== undefined;
   const clients = deps.config.apiClients;
+  // The gateway's bound on sign-in attempts: each of a cluster's processes allows its share.
+  const loginAttempts = shareOf(LOGIN_ATTEMPTS_PER_MINUTE, deps.config.server.processes);
 
   await app.register(async (dashboard) => {
     dashboard.addContentTypeParser(
@@ -117,7 +120,7 @@ export async function registerDashboardRoutes(app: FastifyInstance, deps: Dashbo
       });
     });
 
-    const sessionOf = (request: FastifyRequest): ApiClient | undefined =>
+    const sessionOf = (request: FastifyRequest): Promise<ApiClient | undefined> =>
       sessions.find(cookieValue(request.headers.cookie, SESSION_COOKIE));
 
     const loginPage = (reply: FastifyReply, request: FastifyRequest, locale: Locale, failed: boolean) =>
@@ -144,7 +147,7 @@ export async function registerDashboardRoutes(app: FastifyInstance, deps: Dashbo
       },
       async (request, reply) => {
         const locale = localeFor(request, request.query.lang);
-        if (sessionOf(request) === undefined) return loginPage(reply, request, locale, false);
+        if ((await sessionOf(request)) === undefined) return loginPage(reply, request, locale, false);
         const data = await gather();
         return reply
           .type('text/html; charset=utf-8')
@@ -162,7 +165,7 @@ export async function registerDashboardRoutes(app: FastifyInstance, deps: Dashbo
         },
       },
       async (request, reply) => {
-        if (sessionOf(request) === undefined) {
+        if ((await sessionOf(request)) === undefined) {
           return sendProblem(reply, problemOf('UNAUTHORIZED', 'sign in to the dashboard first'));
         }
         const data = await gather();
@@ -175,7 +178,7 @@ export async function registerDashboardRoutes(app: FastifyInstance, deps: Dashbo
       {
         config: {
           mediaTypes: [FORM],
-          rateLimit: { max: LOGIN_ATTEMPTS_PER_MINUTE, timeWindow: 60_000 },
+          rateLimit: { max: loginAttempts, timeWindow: 60_000 },
         },
         schema: {
           summary: 'Sign in with an API token of the monitoring or admin scope',
@@ -207,7 +210,7 @@ export async function registerDashboardRoutes(app: FastifyInstance, deps: Dashbo
           }
           return loginPage(reply, request, locale, true);
         }
-        const id = sessions.open(client);
+        const id = await sessions.open(client);
         request.log.info({ event: 'dashboard-login', client: client.id }, 'dashboard sign-in');
         return reply
           .code(303)
@@ -225,7 +228,7 @@ export async function registerDashboardRoutes(app: FastifyInstance, deps: Dashbo
       },
     };
     dashboard.post('/dashboard/logout', logout, async (request, reply) => {
-      sessions.close(cookieValue(request.headers.cookie, SESSION_COOKIE));
+      await sessions.close(cookieValue(request.headers.cookie, SESSION_COOKIE));
       const locale = localeFor(request, undefined);
       return reply
         .code(303)

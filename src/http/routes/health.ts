@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { LoadState } from '../../lookup/service.ts';
 import type { Store } from '../../store/types.ts';
 import { serverFailure } from '../openapi/problem-schema.ts';
 import { liveResponse, notReadyResponse, readyResponse } from '../openapi/responses.ts';
@@ -45,12 +46,15 @@ function cachedReadiness(store: Store, queueReady?: () => Promise<boolean>): () 
 /**
  * Liveness and readiness. Readiness needs the database; without Redis the gateway still receives records and
  * publishes (the outbox is in PostgreSQL), so it answers 200 `degraded` with `redis: false` (docs/threats.md 53).
- * `queueReady` must be bounded in time; when absent, Redis is not reported.
+ * `queueReady` must be bounded in time; when absent, Redis is not reported. While the lookup read model loads
+ * (`readModelLoading` answers its progress), readiness is 503 with a `readModel` member saying how far it is:
+ * lookups are refused until then, although records are received and decisions published meanwhile.
  */
 export function registerHealthRoutes(
   app: FastifyInstance,
   store: Store,
   queueReady?: () => Promise<boolean>,
+  readModelLoading?: () => LoadState | undefined,
 ): void {
   app.get(
     '/health/live',
@@ -61,9 +65,15 @@ export function registerHealthRoutes(
   const readiness = cachedReadiness(store, queueReady);
   app.get('/health/ready', { schema: { summary: 'Readiness', response: ready } }, async (_request, reply) => {
     const { database, redis } = await readiness();
-    const status = !database ? 'not-ready' : redis === false ? 'degraded' : 'ready';
+    const loading = readModelLoading?.();
+    const ready = database && loading === undefined;
+    const status = !ready ? 'not-ready' : redis === false ? 'degraded' : 'ready';
+    const body = redis === undefined ? { status, database } : { status, database, redis };
+    if (loading === undefined) return reply.code(ready ? 200 : 503).send(body);
+    const readModel = { state: 'loading', ...loading };
     return reply
-      .code(database ? 200 : 503)
-      .send(redis === undefined ? { status, database } : { status, database, redis });
+      .code(503)
+      .header('retry-after', '1')
+      .send({ ...body, readModel });
   });
 }

@@ -11,7 +11,10 @@ import { createBaseApp } from '../base-app.ts';
 import { mediaResponse, problems } from '../openapi/problem-schema.ts';
 import { apiListener, serverFactoryFor } from '../server.ts';
 
-export function registerMetricsRoute(app: FastifyInstance, metrics: GatewayMetrics): void {
+/** What a metrics route renders: a gateway's registry, or a cluster's aggregate of its processes' registries. */
+export type MetricsSource = Pick<GatewayMetrics, 'render' | 'contentType'>;
+
+export function registerMetricsRoute(app: FastifyInstance, metrics: MetricsSource): void {
   const schema = {
     summary: 'Prometheus metrics, in the text exposition format',
     response: {
@@ -31,7 +34,7 @@ export function registerMetricsRoute(app: FastifyInstance, metrics: GatewayMetri
  * internal API listener's timeouts and connection caps (docs/threats.md 76: every listener has them).
  */
 export async function buildMetricsApp(
-  metrics: GatewayMetrics,
+  metrics: MetricsSource,
   log: Logger,
   config: GatewayConfig,
 ): Promise<FastifyInstance> {

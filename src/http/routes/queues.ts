@@ -103,7 +103,7 @@ async function authorise(
   const header = request.headers.authorization;
   const client =
     header === undefined
-      ? deps.sessions.find(cookieValue(request.headers.cookie, SESSION_COOKIE))
+      ? await deps.sessions.find(cookieValue(request.headers.cookie, SESSION_COOKIE))
       : findApiClient(deps.clients, header);
   if (client === undefined) {
     void reply.header('www-authenticate', 'Bearer');

@@ -4,6 +4,7 @@
  * caller's transaction.
  */
 import { type AuditEntry, appendAuditMany, summaryReceiptSentEntry } from '../../audit/chain.ts';
+import { LOCKS } from '../../store/locks.ts';
 import type { Sql } from '../../store/types.ts';
 import type { SummaryCandidate } from './judge.ts';
 import { type HeldSummaries, periodKey, revisionKey, type SummaryVerdict } from './verdict.ts';
@@ -14,7 +15,7 @@ type Kept = SummaryCandidate & { result: 'accepted' | 'superseded' };
  * Summaries come once a period per partner: one lock for every batch of them is no contention, and it makes
  * two identical batches at the same moment store one copy. Any constant that no other lock uses.
  */
-const SUMMARY_LOCK_KEY = 7_411_203_997;
+const SUMMARY_LOCK_KEY = LOCKS.evidenceSummary;
 
 export async function lockSummaries(tx: Sql): Promise<void> {
   await tx.query('SELECT pg_advisory_xact_lock($1)', [SUMMARY_LOCK_KEY]);

@@ -20,12 +20,13 @@ import {
   type Period,
   type SummaryFigures,
 } from '../../protocol/monitoring-summary.ts';
+import { LOCKS } from '../../store/locks.ts';
 import type { Sql, Store } from '../../store/types.ts';
 import { borderFigures } from '../border-figures.ts';
 import { checkPeriod, dayOf } from '../period.ts';
 
 /** Serialises issuing, so two revisions of one period never get the same number. Used by no other lock. */
-export const ISSUE_LOCK_KEY = 7_411_203_998;
+export const ISSUE_LOCK_KEY = LOCKS.issueSummary;
 
 export interface IssuedSummary {
   summary: MonitoringSummary;

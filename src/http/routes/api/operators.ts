@@ -2,46 +2,34 @@
  * Border lookups (border scope), answered from the read model without a database round trip:
  *   GET  /api/v1/operators/:issuer/:aeoId?asOf=
  *   GET  /api/v1/operators?scheme=&value=&country=&asOf=
- *   POST /api/v1/operators/lookup { asOf?, items: [{ issuer, aeoId } | { scheme, value, country? }] }
- * Identifiers follow the record schema exactly (uppercase, no look-alikes), so a lowercase id is a 400, not an
- * "unknown" that a border system could mistake for a real answer.
+ *   POST /api/v1/operators/lookup[?form=compact] { asOf?, items: [{ issuer, aeoId } | { scheme, value, country? }] }
+ * The two GETs are usually answered by the lane before fastify (operators-lane.ts); these routes answer
+ * whatever the lane leaves to them (every refusal, HEAD, a listener without a socket such as `inject`) and
+ * declare all three in the OpenAPI document.
  */
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import type { Answerer, OperatorQuery } from '../../../lookup/answer.ts';
-import {
-  ADMIN_ID_PATTERN,
-  AEO_ID_PATTERN,
-  IDENTIFIER_SCHEME_PATTERN,
-  IDENTIFIER_VALUE_PATTERN,
-} from '../../../protocol/names.ts';
+import type { Logger } from 'pino';
+import type { ApiClient } from '../../../config/types.ts';
+import type { Answerer, AnswerForm, OperatorQuery } from '../../../lookup/answer.ts';
 import { instantOf } from '../../date-time.ts';
 import { problems } from '../../openapi/problem-schema.ts';
-import { lookupAnswerResponse, lookupBatchResponse } from '../../openapi/responses.ts';
+import { lookupAnswerResponse, lookupManifestResponse } from '../../openapi/responses.ts';
+import { AS_OF, byId, byIdentifier, MAX_BATCH, manifestQuery } from './operator-params.ts';
+import { lookupLane } from './operators-lane.ts';
 
-export const MAX_BATCH = 3_000;
+export { ADMIN_ID, AEO_ID, AS_OF, MAX_BATCH } from './operator-params.ts';
 
-export const ADMIN_ID = { type: 'string', pattern: ADMIN_ID_PATTERN } as const;
-export const AEO_ID = { type: 'string', pattern: AEO_ID_PATTERN } as const;
-const SCHEME = { type: 'string', pattern: IDENTIFIER_SCHEME_PATTERN } as const;
-const VALUE = { type: 'string', pattern: IDENTIFIER_VALUE_PATTERN } as const;
-// Its day, range and years (1900 to 9999) are checked by instantOf, with the one date rule of validation.ts.
-export const AS_OF = {
-  type: 'string',
-  pattern: '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,3})?(Z|[+-]\\d{2}:\\d{2})$',
-} as const;
-
-const byId = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['issuer', 'aeoId'],
-  properties: { issuer: ADMIN_ID, aeoId: AEO_ID },
-} as const;
-const byIdentifier = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['scheme', 'value'],
-  properties: { scheme: SCHEME, value: VALUE, country: ADMIN_ID },
-} as const;
+export interface OperatorRouteDeps {
+  lookup: Answerer;
+  clock: () => Date;
+  /** The API clients of the configuration: the lane checks their tokens itself. */
+  clients: readonly ApiClient[];
+  /** The metrics' lookup latency, in seconds: every lookup made, by the lane or the routes. */
+  answered(seconds: number): void;
+  log: Logger;
+  /** How often the lane logs its summary line (operators-lane.ts SUMMARY_INTERVAL_MS). */
+  summaryIntervalMs?: number;
+}
 
 /** Answers are JSON bytes already (lookup/answer.ts): sent as they are, not serialised again. */
 function sendJson(reply: FastifyReply, bytes: Buffer): FastifyReply {
@@ -53,7 +41,15 @@ function asOfOf(asOf: string | undefined, clock: () => Date): Date {
   return asOf === undefined ? clock() : instantOf(asOf, 'asOf');
 }
 
-export function registerOperatorRoutes(app: FastifyInstance, lookup: Answerer, clock: () => Date): void {
+/** Registers the routes on `app`, a context behind the border scope (requireScope), and installs the lane. */
+export function registerOperatorRoutes(app: FastifyInstance, deps: OperatorRouteDeps): void {
+  const { lookup, clock } = deps;
+  // Only lookups that were made: a request refused for its token or scope never reached one.
+  app.addHook('onResponse', async (request, reply) => {
+    if (request.apiClient !== undefined) deps.answered(reply.elapsedTime / 1000);
+  });
+  app.laneSlot.lane = lookupLane({ ...deps, prefix: app.prefix, slot: app.laneSlot });
+
   app.get<{ Params: { issuer: string; aeoId: string }; Querystring: { asOf?: string } }>(
     '/operators/:issuer/:aeoId',
     {
@@ -88,10 +84,11 @@ export function registerOperatorRoutes(app: FastifyInstance, lookup: Answerer, c
     },
   );
 
-  app.post<{ Body: { asOf?: string; items: OperatorQuery[] } }>(
+  app.post<{ Body: { asOf?: string; items: OperatorQuery[] }; Querystring: { form?: AnswerForm } }>(
     '/operators/lookup',
     {
       schema: {
+        querystring: manifestQuery,
         body: {
           type: 'object',
           additionalProperties: false,
@@ -109,12 +106,19 @@ export function registerOperatorRoutes(app: FastifyInstance, lookup: Answerer, c
           },
         },
         summary: 'Look up to 3,000 operators at one instant',
-        response: { 200: lookupBatchResponse, ...problems(400, 401, 403, 413, 415) },
+        description:
+          'The full form answers each item as the single lookups do; `form=compact` gives the benefits lists, ' +
+          'the MRA terms and the freshness once per answer, in tables each item refers to by index.',
+        response: {
+          200: lookupManifestResponse,
+          ...problems(400, 401, 403, 413, 415),
+        },
       },
     },
     async (request, reply) => {
       // One instant for the whole manifest, so its answers agree with each other.
-      return sendJson(reply, lookup.batchJson(request.body.items, asOfOf(request.body.asOf, clock)));
+      const at = asOfOf(request.body.asOf, clock);
+      return sendJson(reply, lookup.batchJson(request.body.items, at, request.query.form ?? 'full'));
     },
   );
 }

@@ -1,0 +1,155 @@
+/**
+ * Starting the read model from its snapshot, and writing one. A snapshot is trusted for what it covers only
+ * once PostgreSQL agrees: the accepted versions received before its mark are counted in the database, with a
+ * sum of their record ids, and must be exactly those the snapshot holds (evidence rows are never deleted and
+ * every version the model holds is one of them, so equal counts mean equal sets; the sum catches a database
+ * whose rows were replaced, as a test's or a restored one); what was received at or after the mark is then
+ * read from the evidence as after a gap in the change events (load.ts loadSince). Retention does not tell a
+ * running model that it removed an operator's identifiers, so those of every redacted operator are read again.
+ * The stored bytes are the decoded length (8 bytes, big-endian) then the compressed snapshot: decompression
+ * stops at that length, so a damaged or hostile part cannot expand without bound.
+ */
+import { promisify } from 'node:util';
+import zlib from 'node:zlib';
+import type { Store } from '../store/types.ts';
+import { applyIdentifiers, type IdentifierRow, loadSince } from './load.ts';
+import { ReadModel } from './read-model.ts';
+import { decodeSnapshot, encodeSnapshot } from './snapshot-codec.ts';
+import {
+  heldCovers,
+  MAX_SNAPSHOT_BYTES,
+  readSnapshot,
+  type SnapshotHead,
+  type WriteOutcome,
+  writeSnapshot,
+} from './snapshot-store.ts';
+
+// Stored compressed: a third of the bytes to write, to keep and to read back through the database, for less
+// time than reading the other two thirds would take; the work runs on the thread pool, not the event loop.
+const compress = promisify(zlib.zstdCompress);
+const decompress = promisify(zlib.zstdDecompress);
+const LEVEL = { params: { [zlib.constants.ZSTD_c_compressionLevel]: 1 } };
+const LENGTH_BYTES = 8;
+
+export interface SnapshotStart {
+  model: ReadModel;
+  head: SnapshotHead;
+  /** Versions read from PostgreSQL after the snapshot's mark. */
+  caughtUp: number;
+  /** Milliseconds reading the bytes, decoding them, and catching up. */
+  timings: { read: number; decode: number; catchUp: number };
+}
+
+/** The model from the held snapshot, checked and caught up; or why the evidence must be loaded instead. */
+export async function startFromSnapshot(store: Store): Promise<SnapshotStart | { reason: string }> {
+  const t0 = Date.now();
+  const read = await readDecoded(store);
+  if ('reason' in read) return read;
+  const { head } = read;
+  const t1 = Date.now();
+  let model: ReadModel;
+  try {
+    model = ReadModel.fromParts(decodeSnapshot(read.raw));
+  } catch (error) {
+    return { reason: `snapshot unreadable: ${error instanceof Error ? error.message : String(error)}` };
+  }
+  if (model.versionCount !== head.versions || model.operatorCount !== head.operators)
+    return { reason: 'snapshot does not hold what its head says' };
+  const t2 = Date.now();
+  const held = coverage(model, head.markMs);
+  const [row] = await store.query<{ n: string; s: string }>(
+    `SELECT count(*)::text AS n,
+            (coalesce(sum(('x' || right(record_id::text, 12))::bit(48)::bigint), 0) % 281474976710656)::text AS s
+       FROM inbound_record WHERE outcome = 'accepted' AND received_at < $1`,
+    [new Date(head.markMs).toISOString()],
+  );
+  const counted = Number(row?.n ?? -1);
+  if (counted !== held.versions || Number(row?.s ?? -1) !== held.idSum)
+    return {
+      reason:
+        counted === held.versions
+          ? 'snapshot stale: other versions before its mark in the database'
+          : `snapshot stale: ${counted} accepted versions received before its mark in the database, ` +
+            `${held.versions} in the snapshot`,
+    };
+  await reapplyRedactions(store, model);
+  const caughtUp = await loadSince(store, model, head.markMs);
+  return { model, head, caughtUp, timings: { read: t1 - t0, decode: t2 - t1, catchUp: Date.now() - t2 } };
+}
+
+/**
+ * The held snapshot decompressed, within its stored length; the compressed bytes are not kept past this call,
+ * so they are freed before the model is built from the decoded ones.
+ */
+async function readDecoded(store: Store): Promise<{ head: SnapshotHead; raw: Buffer } | { reason: string }> {
+  const read = await readSnapshot(store);
+  if ('reason' in read) return read;
+  const { bytes } = read;
+  const unreadable = (why: string) => ({ reason: `snapshot unreadable: ${why}` });
+  if (bytes.length <= LENGTH_BYTES) return unreadable('no length');
+  const length = Number(bytes.readBigUInt64BE(0));
+  if (length <= 0 || length > MAX_SNAPSHOT_BYTES) return unreadable(`decoded length ${length} out of bounds`);
+  let raw: Buffer;
+  try {
+    raw = await decompress(bytes.subarray(LENGTH_BYTES), { maxOutputLength: length });
+  } catch (error) {
+    return unreadable(error instanceof Error ? error.message : String(error));
+  }
+  if (raw.length !== length) return unreadable(`decoded ${raw.length} bytes, ${length} stored`);
+  return { head: read.head, raw };
+}
+
+/**
+ * The versions received before `ms` (epoch ms): how many, and the sum modulo 2^48 of the last 48 bits of their
+ * record ids, as the start's query computes them in PostgreSQL.
+ */
+export function coverage(model: ReadModel, ms: number): { versions: number; idSum: number } {
+  let versions = 0;
+  let idSum = 0;
+  const bytes = model.rowBytes;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  for (let row = 0; row < model.versionCount; row += 1) {
+    if (!(model.receivedAtOf(row) < ms)) continue;
+    versions += 1;
+    const at = model.recordIdAt(row) + 10;
+    idSum = (idSum + view.getUint16(at, false) * 2 ** 32 + view.getUint32(at + 2, false)) % 2 ** 48;
+  }
+  return { versions, idSum };
+}
+
+async function reapplyRedactions(store: Store, model: ReadModel): Promise<void> {
+  const rows = await store.query<IdentifierRow & { scheme: string | null; value: string | null }>(
+    `SELECT s.issuer, s.aeo_id, i.scheme, i.value FROM operator_state s
+       LEFT JOIN operator_identifier i ON i.issuer = s.issuer AND i.aeo_id = s.aeo_id
+      WHERE s.redacted_at IS NOT NULL`,
+  );
+  const known = rows.filter((r) => model.find(r.issuer, r.aeo_id) !== undefined);
+  applyIdentifiers(model, known);
+}
+
+/**
+ * Writes a snapshot of `model` covering every version received before `markMs` (`replace`: even over a held
+ * one with as many versions); how it went and its size.
+ */
+export async function saveSnapshot(
+  store: Store,
+  model: ReadModel,
+  markMs: number,
+  replace = false,
+): Promise<{ outcome: WriteOutcome; bytes: number }> {
+  // Asked first: when the held snapshot covers this one (processes stopping together), nothing is encoded.
+  if (await heldCovers(store, model.versionCount, replace)) return { outcome: 'held-covers', bytes: 0 };
+  const bytes = await pack(encodeSnapshot(model.parts()));
+  const head = { markMs, versions: model.versionCount, operators: model.operatorCount };
+  const outcome = await writeSnapshot(store, bytes, head, replace);
+  return { outcome, bytes: bytes.length };
+}
+
+/** The stored bytes of an encoded snapshot: its length, then the compressed bytes. */
+async function pack(raw: Buffer): Promise<Buffer> {
+  const packed = await compress(raw, LEVEL);
+  const bytes = Buffer.allocUnsafeSlow(LENGTH_BYTES + packed.length);
+  bytes.writeBigUInt64BE(BigInt(raw.length), 0);
+  bytes.set(packed, LENGTH_BYTES);
+  return bytes;
+}

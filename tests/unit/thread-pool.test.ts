@@ -1,0 +1,89 @@
+/**
+ * The process entry sizes libuv's thread pool before anything starts it (src/config/thread-pool.ts): at least one
+ * thread per core for the verification of partners' signatures, libuv's 4 on a smaller machine, and the
+ * operator's UV_THREADPOOL_SIZE whenever it is set.
+ */
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { threadPoolSize } from '../../src/config/thread-pool.ts';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+describe('threadPoolSize', () => {
+  it('gives one thread per core, never fewer than libuv’s own 4', () => {
+    expect(threadPoolSize({}, 2)).toBe('4');
+    expect(threadPoolSize({}, 4)).toBe('4');
+    expect(threadPoolSize({}, 16)).toBe('16');
+  });
+
+  it('keeps what the operator set, even below the number of cores', () => {
+    expect(threadPoolSize({ UV_THREADPOOL_SIZE: '2' }, 16)).toBe('2');
+    expect(threadPoolSize({ UV_THREADPOOL_SIZE: '64' }, 2)).toBe('64');
+    expect(threadPoolSize({ UV_THREADPOOL_SIZE: '' }, 8)).toBe('8');
+  });
+
+  it('gives each of a cluster’s processes its share of the cores, never fewer than 4', () => {
+    expect(threadPoolSize({}, 64, 4)).toBe('16');
+    expect(threadPoolSize({}, 17, 4)).toBe('5');
+    expect(threadPoolSize({}, 16, 16)).toBe('4');
+    expect(threadPoolSize({ UV_THREADPOOL_SIZE: '32' }, 16, 16)).toBe('32');
+  });
+
+  it('forks workers with their share, or with what the operator set before the primary sized its own pool', () => {
+    const script = `
+      import { availableParallelism } from 'node:os';
+      import { workerThreadPoolSize } from './src/config/thread-pool.ts';
+      console.log(JSON.stringify({ worker: workerThreadPoolSize(availableParallelism()), own: process.env.UV_THREADPOOL_SIZE }));`;
+    const run = (env: NodeJS.ProcessEnv) =>
+      JSON.parse(
+        execFileSync(process.execPath, ['--input-type=module', '-e', script], {
+          cwd: ROOT,
+          env: { ...env, NODE_OPTIONS: '' },
+          encoding: 'utf8',
+        }),
+      ) as { worker: string; own: string };
+    const { UV_THREADPOOL_SIZE: _, ...rest } = process.env;
+    // A process per core: the primary's own pool is one per core, each worker's libuv's 4.
+    expect(run(rest).worker).toBe('4');
+    expect(run({ ...rest, UV_THREADPOOL_SIZE: '7' })).toEqual({ worker: '7', own: '7' });
+  });
+});
+
+describe('the entry imports it before anything else', () => {
+  it('is the first import of src/cli/main.ts', () => {
+    const main = readFileSync(new URL('../../src/cli/main.ts', import.meta.url), 'utf8');
+    const imports = main.split('\n').filter((l) => l.startsWith('import '));
+    expect(imports[0]).toBe("import '../config/thread-pool.ts';");
+  });
+
+  it.runIf(process.platform === 'linux')(
+    'a process that imports it first runs its pool with the size it chose',
+    () => {
+      // Eight threads of the pool at once: each pbkdf2 call holds one. The thread count shows how many exist.
+      const script = `
+        import './src/config/thread-pool.ts';
+        import { pbkdf2 } from 'node:crypto';
+        import { readFileSync } from 'node:fs';
+        const hold = () => new Promise((r) => pbkdf2('x', 'y', 20000, 32, 'sha256', r));
+        await Promise.all(Array.from({ length: 8 }, hold));
+        const threads = Number(/Threads:\\s+(\\d+)/.exec(readFileSync('/proc/self/status', 'utf8'))[1]);
+        console.log(JSON.stringify({ size: process.env.UV_THREADPOOL_SIZE, threads }));`;
+      const run = (env: NodeJS.ProcessEnv) =>
+        JSON.parse(
+          execFileSync(process.execPath, ['--input-type=module', '-e', script], {
+            cwd: ROOT,
+            env: { ...env, NODE_OPTIONS: '' },
+            encoding: 'utf8',
+          }),
+        ) as { size: string; threads: number };
+      const { UV_THREADPOOL_SIZE: _, ...rest } = process.env;
+      const eight = run({ ...rest, UV_THREADPOOL_SIZE: '8' });
+      const four = run({ ...rest, UV_THREADPOOL_SIZE: '4' });
+      expect([eight.size, four.size]).toEqual(['8', '4']);
+      // The same process with four more pool threads.
+      expect(eight.threads - four.threads).toBe(4);
+    },
+  );
+});
