@@ -206,6 +206,8 @@ describe('loading a large read model', () => {
       progressEvery: 2,
       pageSize: 2,
     });
+    // The listeners open before the model is loaded: wait for the load, then stop.
+    await lookup.loaded;
     await lookup.close();
     const progress = lines
       .slice(before)

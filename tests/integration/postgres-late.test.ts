@@ -72,6 +72,8 @@ describe('PostgreSQL starting after the gateway', () => {
     const g = await starting;
     expect(failed).toBeUndefined();
     expect(g?.apiUrl).toBe(api);
+    // Listening at once; ready once the lookup read model is loaded too.
+    await g?.readModelLoaded;
     const after = await httpRequest(`${api}/health/ready`, GET);
     expect(after.status).toBe(200);
     expect(JSON.parse(after.text)).toMatchObject({ database: true });
