@@ -4,7 +4,7 @@
  * rises for some tens of seconds, then holds; how much of the run that rise covers depends on how fast the run
  * is. A leak per record keeps growing to the end. So the median of the last third of the samples is compared
  * with the median of the middle third, past the rise (medians, so that one collection's spike does not decide):
- * a leak of 1.5 KB a record over a third of a 100,000-record backlog exceeds the bound, the heap's own sizing
+ * a leak of 2 KB a record over a third of a 100,000-record backlog exceeds the bound, the heap's own sizing
  * does not.
  */
 const MIB = 1024 * 1024;
@@ -12,7 +12,7 @@ const MIB = 1024 * 1024;
 /** What the peak may reach over the first sample: the drain never holds the backlog at once. */
 export const RSS_GROWTH_BOUND = 256 * MIB;
 /** Growth of the last third's median over the middle third's. */
-export const LATE_GROWTH_BOUND = 48 * MIB;
+export const LATE_GROWTH_BOUND = 64 * MIB;
 
 export interface MemoryGrowth {
   start: number;
