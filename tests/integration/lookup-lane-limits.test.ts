@@ -105,7 +105,13 @@ describe('the lane and the rate limit', () => {
 
   it('reads a caller behind a trusted proxy as fastify does', async () => {
     const { url } = await start(1_000, true);
-    const forwarded = ['203.0.113.7', ' 203.0.113.7 , 192.0.2.1', '2001:db8::1, 192.0.2.1', ', 192.0.2.2', '  '];
+    const forwarded = [
+      '203.0.113.7',
+      ' 203.0.113.7 , 192.0.2.1',
+      '2001:db8::1, 192.0.2.1',
+      ', 192.0.2.2',
+      '  ',
+    ];
     for (const header of forwarded) {
       const res = await request(`${url}/ip`, { headers: { 'x-forwarded-for': header } });
       const { ip } = (await res.body.json()) as { ip: string };
