@@ -1,7 +1,7 @@
 /**
- * `npm run docs:try [-- file.md …]` (run by .ci/run): the shell blocks of README.md and the guides
- * (docs/running.md, docs/partner.md, docs/border.md), run as written, in order, as a new user would on a fresh
- * clone. Fails on the first command block that exits non-zero.
+ * `npm run docs:try [-- file.md …]` (run by .ci/run): the shell blocks of README.md and of every guide in
+ * docs/ that shows one (DEFAULT_DOCS), run as written, in order, as a new user would on a fresh clone. Fails on
+ * the first command block that exits non-zero.
  *
  * What runs: every fenced block opened with ```sh or ```bash, unless the line before it (blank lines aside) is
  * `<!-- no-try: reason -->`; the reason is printed. The line `<!-- try-with: demo -->` starts the demo in the
@@ -22,7 +22,14 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
-export const DEFAULT_DOCS = ['README.md', 'docs/running.md', 'docs/partner.md', 'docs/border.md'];
+export const DEFAULT_DOCS = [
+  'README.md',
+  'docs/running.md',
+  'docs/partner.md',
+  'docs/border.md',
+  'docs/monitoring.md',
+  'docs/conformance.md',
+];
 const BLOCK_TIMEOUT_MS = 10 * 60_000;
 const TOTAL_TIMEOUT_MS = 45 * 60_000;
 const DEMO_READY_TIMEOUT_MS = 5 * 60_000;

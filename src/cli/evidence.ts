@@ -30,6 +30,10 @@ export function registerEvidenceCommands(program: Command): void {
     .option('--receipt <receiptId>', 'a receipt this gateway signed or received')
     .option('--partner <adminId>', 'only the receipts of this partner')
     .requiredOption('-o, --out <file>', 'where to write the evidence (JSON)')
+    .addHelpText(
+      'after',
+      '\nExit codes: 0 written, 2 cannot run (usage error, no such record or receipt, configuration, store unavailable or STORE_LOCKED).',
+    )
     .action(
       async (opts: { config?: string; record?: string; receipt?: string; partner?: string; out: string }) => {
         process.exitCode = await evidenceExportCommand(opts);

@@ -44,6 +44,10 @@ export function buildProgram(output?: OutputConfiguration): Command {
       '--processes <n>',
       'gateway processes sharing the listeners: a number, or auto for one per core (default: server.processes, 1)',
     )
+    .addHelpText(
+      'after',
+      '\nRuns until SIGTERM or SIGINT (then exit 0). Exit codes: 2 cannot start, with one line "mra-gateway: CODE: message" on standard error (CONFIG_INVALID, LISTEN_FAILED, STORE_REFUSED, STORE_LOCKED, QUEUE_EVICTION_POLICY) or a usage error.',
+    )
     .action(async (opts: { config?: string; pretty?: boolean; processes?: string }) => {
       await serve({ ...opts, describeFailure: failureExit });
     });
@@ -63,6 +67,10 @@ export function buildProgram(output?: OutputConfiguration): Command {
         .default([], DEFAULT_TLS_HOSTS.join(', ')),
     )
     .option('--force', 'replace existing files', false)
+    .addHelpText(
+      'after',
+      '\nAn existing file stops it, nothing written, unless --force; keys are written 0600.\nExit codes: 0 written, 2 cannot run (usage error, bad --admin, --alg or --host, files exist without --force).',
+    )
     .action((opts: { admin: string; out?: string; alg: string; host: string[]; force: boolean }) => {
       if (!/^[A-Z]{2}$/.test(opts.admin))
         throw new GatewayError('BAD_REQUEST', '--admin must be two capital letters');
@@ -102,6 +110,10 @@ export function buildProgram(output?: OutputConfiguration): Command {
         .default([]),
     )
     .option('--next-update-days <n>', 'days until the next list is due (1 to 366)', '7')
+    .addHelpText(
+      'after',
+      '\nExit codes: 0 written, 2 cannot run (usage error, unreadable CA or key, a --revoke certificate not issued by that CA).',
+    )
     .action((opts: { ca: string; caKey: string; out: string; revoke: string[]; nextUpdateDays: string }) => {
       const days = /^\d{1,3}$/.test(opts.nextUpdateDays) ? Number(opts.nextUpdateDays) : Number.NaN;
       const { revoked, nextUpdate } = writeDevCrl({
@@ -142,6 +154,10 @@ export function buildProgram(output?: OutputConfiguration): Command {
     .command('run')
     .description('remove the personal data of operators withdrawn for longer than the configured period')
     .option('-c, --config <file>', 'configuration file (default: $MRA_CONFIG or ./gateway.yaml)')
+    .addHelpText(
+      'after',
+      '\nPrints what it removed.\nExit codes: 0 done (nothing to remove is not an error), 2 cannot run (usage error, configuration, store unavailable or STORE_LOCKED).',
+    )
     .action(async (opts: { config?: string }) => {
       process.exitCode = await retentionRunCommand(opts);
     });

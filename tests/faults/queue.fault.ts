@@ -1,6 +1,6 @@
 /**
  * docs/threats.md 66 and 67 for real: a 100,000-record backlog (FAULTS_BACKLOG, a multiple of 4, for a quicker
- * run) to a partner that comes back, drained by a gateway process whose memory is read from /proc; and corrupt
+ * run) to a partner that comes back, drained by a gateway process whose memory is read from its own metrics; and corrupt
  * jobs written into both queues on Redis, next to a stream of real work.
  */
 import { Queue } from 'bullmq';
@@ -10,7 +10,7 @@ import { openPostgres } from '../../src/store/postgres.ts';
 import { childGateway } from '../support/child-gateway.ts';
 import { createTestDatabase } from '../support/db.ts';
 import { waitFor } from '../support/delivery.ts';
-import { freePorts, makeLinkedAdmins } from '../support/exchange.ts';
+import { API_TOKENS, freePorts, makeLinkedAdmins } from '../support/exchange.ts';
 import { publishBacklog } from '../support/fault-backlog.ts';
 import {
   allDelivered,
@@ -24,13 +24,20 @@ import {
   webhookCounts,
 } from '../support/fault-world.ts';
 import { startTestGateway, type TestGateway } from '../support/gateway.ts';
-import { LATE_GROWTH_BOUND, memoryGrowth, RSS_GROWTH_BOUND } from '../support/memory-flat.ts';
+import {
+  describeGrowth,
+  LIVE_GROWTH_BOUND,
+  type MemorySample,
+  memoryGrowth,
+  NATIVE_GROWTH_BOUND,
+  RSS_GROWTH_BOUND,
+} from '../support/memory-flat.ts';
+import { readMemory, startMemorySampler } from '../support/memory-sampler.ts';
 import { startReceiver } from '../support/webhook-receiver.ts';
 import { report } from './report.ts';
 
 const RECORDS = Number(process.env.FAULTS_BACKLOG ?? 100_000);
 const BATCH = 500;
-const MIB = 1024 * 1024;
 const cleanups: (() => Promise<void> | void)[] = [];
 afterAll(async () => {
   for (const c of cleanups.reverse()) await c();
@@ -142,14 +149,8 @@ describe('queues under stress', () => {
           ? true
           : undefined,
       );
-      const samples: number[] = [pe.rss()];
-      const sampler = setInterval(() => {
-        try {
-          samples.push(pe.rss());
-        } catch {
-          // gone: the wait below fails on its own
-        }
-      }, 1_000);
+      let samples: MemorySample[] = [await readMemory(pe.apiUrl, API_TOKENS.monitoring)];
+      const sampler = startMemorySampler(pe.apiUrl, API_TOKENS.monitoring);
       const t1 = Date.now();
       let cl: TestGateway | undefined;
       try {
@@ -166,7 +167,7 @@ describe('queues under stress', () => {
           1_000,
         );
       } finally {
-        clearInterval(sampler);
+        samples = [...samples, ...(await sampler.stop())];
       }
       const drainMs = Date.now() - t1;
       const outcomes = await store.query<{ state: string; outcome: string | null; n: string }>(
@@ -187,16 +188,16 @@ describe('queues under stress', () => {
               (SELECT count(*) FROM operator_state WHERE issuer = 'PE' AND version = 4)::text AS at4`,
       );
       expect(held).toEqual({ n: String(RECORDS), ids: String(RECORDS), at4: String(RECORDS / 4) });
-      const mib = (b: number) => Math.round(b / MIB);
-      const { start, peak, late } = memoryGrowth(samples);
-      expect(peak - start).toBeLessThanOrEqual(RSS_GROWTH_BOUND);
-      expect(late).toBeLessThanOrEqual(LATE_GROWTH_BOUND);
+      const growth = memoryGrowth(samples);
+      expect(growth.peak - growth.start).toBeLessThanOrEqual(RSS_GROWTH_BOUND);
+      expect(growth.live).toBeLessThanOrEqual(LIVE_GROWTH_BOUND);
+      expect(growth.native).toBeLessThanOrEqual(NATIVE_GROWTH_BOUND);
       report(
         'G66',
         `${RECORDS}-record backlog (published in ${Math.round(publishMs / 1000)} s): drained in ` +
           `${Math.round(drainMs / 1000)} s in ${batches!.receipts} batches of at most ${batches!.largest}; ` +
-          `${held!.ids} held once at the partner, 0 twice, 0 lost, 0 superseded (order kept); PE RSS ` +
-          `${mib(start)} → peak ${mib(peak)} MiB, last third over the middle ${mib(late)} MiB`,
+          `${held!.ids} held once at the partner, 0 twice, 0 lost, 0 superseded (order kept); PE ` +
+          describeGrowth(growth, samples.length),
       );
       await pe.stop();
     },

@@ -6,6 +6,7 @@
  * valid record at the end. Prints a table per target; exits 1 on any violation, with the minimal
  * counterexample fast-check shrank it to, and 2 when it cannot run. Runs: --runs, else $FUZZ_RUNS, else 100,000.
  */
+import { parseArgs } from 'node:util';
 import fc from 'fast-check';
 import { recordDigest } from '../../src/crypto/digest.ts';
 import { freshSigned } from '../support/records.ts';
@@ -21,20 +22,36 @@ interface Options {
   httpEvery: number;
 }
 
-function parseArgs(argv: readonly string[]): Options {
-  const value = (name: string): string | undefined => {
-    const i = argv.indexOf(name);
-    return i === -1 ? undefined : argv[i + 1];
-  };
+const USAGE = `usage: npm run fuzz [-- --runs N] [--seed S] [--http-every K]
+  --runs N        inputs over every target (default: $FUZZ_RUNS, else 100000)
+  --seed S        fast-check seed, to replay a run (default: from the clock)
+  --http-every K  one input in K goes over real HTTP, the rest through the composed app (default 50)
+  --help          this text
+exit codes: 0 no violation, 1 a violation (with its minimal counterexample), 2 cannot run or a usage error`;
+
+/** The options, or undefined for --help; throws on an unknown or malformed argument. */
+function parseOptions(argv: readonly string[]): Options | undefined {
+  const { values } = parseArgs({
+    args: [...argv],
+    strict: true,
+    allowPositionals: false,
+    options: {
+      runs: { type: 'string' },
+      seed: { type: 'string' },
+      'http-every': { type: 'string' },
+      help: { type: 'boolean' },
+    },
+  });
+  if (values.help === true) return undefined;
   const int = (text: string | undefined, fallback: number, name: string): number => {
     if (text === undefined) return fallback;
     if (!/^\d{1,9}$/.test(text) || Number(text) < 1) throw new Error(`${name} must be a positive integer`);
     return Number(text);
   };
   return {
-    runs: int(value('--runs') ?? process.env.FUZZ_RUNS, 100_000, '--runs'),
-    seed: int(value('--seed'), Date.now() % 1_000_000_000, '--seed'),
-    httpEvery: int(value('--http-every'), 50, '--http-every'),
+    runs: int(values.runs ?? process.env.FUZZ_RUNS, 100_000, '--runs'),
+    seed: int(values.seed, Date.now() % 1_000_000_000, '--seed'),
+    httpEvery: int(values['http-every'], 50, '--http-every'),
   };
 }
 
@@ -113,7 +130,17 @@ function histogram(statuses: Map<string, number>): string {
 }
 
 async function main(): Promise<number> {
-  const options = parseArgs(process.argv.slice(2));
+  let options: Options | undefined;
+  try {
+    options = parseOptions(process.argv.slice(2));
+  } catch (error) {
+    console.error(`fuzz: ${error instanceof Error ? error.message : String(error)}\n${USAGE}`);
+    return 2;
+  }
+  if (options === undefined) {
+    console.log(USAGE);
+    return 0;
+  }
   const started = Date.now();
   const ctx = await makeFuzzContext({ httpEvery: options.httpEvery, seeds: 48 });
   const failures: Failure[] = [];

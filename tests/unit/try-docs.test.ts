@@ -4,7 +4,7 @@
  * (a block that passes, a marked one skipped, a failing one stopping the run).
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_DOCS, demoLine, extractBlocks } from '../../scripts/try-docs.ts';
@@ -74,8 +74,12 @@ describe('extractBlocks', () => {
     expect(demoLine(doc)).toBeUndefined();
   });
 
-  it('covers the README and the three guides by default', () => {
-    expect(DEFAULT_DOCS).toEqual(['README.md', 'docs/running.md', 'docs/partner.md', 'docs/border.md']);
+  it('covers by default the README and every guide that shows a shell block', () => {
+    const withBlocks = ['README.md', ...readdirSync('docs').map((f) => join('docs', f))].filter(
+      (f) => f.endsWith('.md') && extractBlocks(readFileSync(f, 'utf8')).length > 0,
+    );
+    expect(withBlocks).toContain('docs/monitoring.md');
+    expect([...DEFAULT_DOCS].sort()).toEqual(withBlocks.sort());
   });
 });
 

@@ -1,0 +1,77 @@
+/**
+ * Samples a gateway's memory once a second from its own Prometheus metrics (process_resident_memory_bytes and
+ * V8's heap, read in one scrape, so the three figures are of one moment), for judging a drain's memory
+ * (memory-flat.ts). A scrape that fails is skipped: the drain's own wait decides whether the gateway is gone.
+ */
+
+import { httpRequest } from './gateway.ts';
+import type { MemorySample } from './memory-flat.ts';
+
+export interface MemorySampler {
+  /** Stops sampling and returns every sample taken, oldest first. */
+  stop(): Promise<MemorySample[]>;
+}
+
+const NAMES = {
+  rss: 'process_resident_memory_bytes',
+  heapUsed: 'nodejs_heap_size_used_bytes',
+  heapTotal: 'nodejs_heap_size_total_bytes',
+} as const;
+
+/** The sample in a Prometheus text exposition; undefined when one of its figures is missing. */
+export function sampleOf(exposition: string): MemorySample | undefined {
+  const value = (name: string): number | undefined => {
+    const line = exposition.split('\n').find((l) => l.startsWith(`${name} `));
+    const n =
+      line === undefined
+        ? Number.NaN
+        : Number(
+            line
+              .slice(name.length + 1)
+              .trim()
+              .split(' ')[0],
+          );
+    return Number.isFinite(n) ? n : undefined;
+  };
+  const rss = value(NAMES.rss);
+  const heapUsed = value(NAMES.heapUsed);
+  const heapTotal = value(NAMES.heapTotal);
+  return rss === undefined || heapUsed === undefined || heapTotal === undefined
+    ? undefined
+    : { rss, heapUsed, heapTotal };
+}
+
+/** Reads the gateway's memory now; throws when its metrics cannot be read. */
+export async function readMemory(apiUrl: string, monitoringToken: string): Promise<MemorySample> {
+  const res = await httpRequest(`${apiUrl}/metrics`, {
+    method: 'GET',
+    headers: { authorization: `Bearer ${monitoringToken}` },
+  });
+  const sample = res.status === 200 ? sampleOf(res.text) : undefined;
+  if (sample === undefined)
+    throw new Error(`no memory figures in the gateway's metrics (HTTP ${res.status})`);
+  return sample;
+}
+
+export function startMemorySampler(apiUrl: string, monitoringToken: string, everyMs = 1_000): MemorySampler {
+  const samples: MemorySample[] = [];
+  let inFlight: Promise<void> = Promise.resolve();
+  let busy = false;
+  const timer = setInterval(() => {
+    if (busy) return; // a slow scrape is not stacked behind another
+    busy = true;
+    inFlight = readMemory(apiUrl, monitoringToken)
+      .then((s) => void samples.push(s))
+      .catch(() => {})
+      .finally(() => {
+        busy = false;
+      });
+  }, everyMs);
+  return {
+    async stop() {
+      clearInterval(timer);
+      await inFlight;
+      return samples;
+    },
+  };
+}
