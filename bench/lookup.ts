@@ -22,19 +22,17 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { request } from 'undici';
 import { sampleRecord } from '../src/cli/samples.ts';
 import { type DevAdministration, devConfig, writeConfig } from '../src/cli/setup.ts';
 import { loadConfig } from '../src/config/load.ts';
 import { createDevAdministration } from '../src/crypto/dev-ca.ts';
 import { signRecord } from '../src/publishing/sign-record.ts';
-import { AIMS, besideAim } from './lib/aims.ts';
 import { startBareServer } from './lib/bare-baseline.ts';
 import { cleanups, runBenchmark, undoNow } from './lib/cleanup.ts';
 import { createDatabase } from './lib/database.ts';
 import { aeoIdOf, fillOperators, tinOf } from './lib/foreign-operators.ts';
-import { fmt, line, UNCONTROLLED } from './lib/format.ts';
+import { fmt } from './lib/format.ts';
 import { freePort, type GatewayProcess, spawnGateway, waitReady } from './lib/gateway-process.ts';
 import {
   cannon,
@@ -44,40 +42,13 @@ import {
   timeManifests,
   vmRssBytes,
 } from './lib/load-measure.ts';
-import { intOption, pgUrlOption } from './lib/options.ts';
-import { distribution } from './lib/stats.ts';
+import { readOptions } from './lookup/options.ts';
+import { BATCH, printReport } from './lookup/report.ts';
 
 const TOKEN = 'bench-border-token-0123456789abcdef';
-const BATCH = 3_000;
 const IDLE_MS = 2_000;
 /** Items answered in a manifest's answer, either form. */
 const answersIn = (answer: unknown) => (answer as { answers?: unknown[] }).answers?.length ?? 0;
-
-function readOptions() {
-  const { values } = parseArgs({
-    options: {
-      operators: { type: 'string' },
-      seconds: { type: 'string' },
-      batches: { type: 'string' },
-      'cpu-prof': { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
-  if (values.help) {
-    console.log(
-      'npm run bench:lookup -- [--operators N] [--seconds S] [--batches B] [--cpu-prof DIR]   (env: BENCH_PG_URL)',
-    );
-    process.exit(0);
-  }
-  const env = process.env;
-  return {
-    operators: intOption('operators', values.operators ?? env.BENCH_OPERATORS, 1_000_000, 1_000, 2_000_000),
-    seconds: intOption('seconds', values.seconds ?? env.BENCH_SECONDS, 10, 2, 60),
-    batches: intOption('batches', values.batches ?? env.BENCH_BATCHES, 100, 10, 500),
-    cpuProfDir: values['cpu-prof'] ?? env.BENCH_CPU_PROF,
-    pgUrl: pgUrlOption(),
-  };
-}
 
 async function main(): Promise<void> {
   const options = readOptions();
@@ -186,7 +157,6 @@ async function main(): Promise<void> {
     runs.hello.push(await cannon(helloUrl, options.seconds, TOKEN, undefined, helloPid));
     runs.lookup.push(await cannon(apiUrl, options.seconds, TOKEN, lookupPath, gatewayPid));
   }
-  const mean = (list: Throughput[], k: keyof Throughput) => list.reduce((s, t) => s + t[k], 0) / list.length;
 
   // 5. Batches of 3,000 identifiers, one at a time: two thirds by (issuer, aeoId), one third by TIN.
   const batchBody = () =>
@@ -213,88 +183,22 @@ async function main(): Promise<void> {
       manifests[form].push(...(await timeManifests(url, TOKEN, [body], warmup, answersIn, BATCH)));
     }
   }
-  const batch = distribution(manifests.full.map((m) => m.ms));
-  const compact = distribution(manifests.compact.map((m) => m.ms));
-  const meanBytes = (list: { bytes: number }[]) => list.reduce((sum, m) => sum + m.bytes, 0) / list.length;
   const afterRss = vmRssBytes(gateway.child.pid);
   await hello.stop();
   await undoNow(gateway.stop);
   await undoNow(database.drop);
 
-  const cpus = os.cpus();
-  const mib = (b: number) => `${(b / 2 ** 20).toFixed(0)} MiB`;
-  const helloRps = mean(runs.hello, 'perSecond');
-  const lookupRps = mean(runs.lookup, 'perSecond');
-  const ratio = lookupRps / helloRps;
-  const cpuRatio = mean(runs.lookup, 'perCpuSecond') / mean(runs.hello, 'perCpuSecond');
-  const lookupP99 = mean(runs.lookup, 'p99');
-  console.log('MRA gateway lookup benchmark');
-  line(
-    'machine',
-    `${cpus.length} cores, ${cpus[0]?.model ?? 'unknown CPU'}, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB`,
-  );
-  line('node / postgresql', `${process.version} / ${database.serverVersion}`);
-  line(
-    'operators',
-    `${fmt(options.operators)} (generated in ${fillSeconds.toFixed(0)} s; gateway ready in ${loadSeconds.toFixed(1)} s)`,
-  );
-  for (const [name, list] of Object.entries(runs)) {
-    for (const [i, t] of list.entries()) {
-      line(
-        `${name} run ${i + 1}`,
-        `${fmt(t.perSecond)} req/s (${fmt(t.perCpuSecond)} per server cpu s), p50 ${t.p50} ms, p99 ${t.p99} ms, non-2xx ${t.non2xx}, errors ${t.errors}`,
-      );
-    }
-  }
-  line('hello-world baseline (mean)', `${fmt(helloRps)} req/s, p99 ${mean(runs.hello, 'p99').toFixed(1)} ms`);
-  line(
-    'single lookups (mean)',
-    `${fmt(lookupRps)} req/s, p50 ${mean(runs.lookup, 'p50').toFixed(1)} ms, p99 ${lookupP99.toFixed(1)} ms ${besideAim(AIMS.lookupP99Ms, lookupP99)}`,
-  );
-  line('ratio', `${ratio.toFixed(3)} ${besideAim(AIMS.lookupRatio, ratio)}`);
-  line('ratio per server cpu second', `${cpuRatio.toFixed(3)} ${besideAim(AIMS.lookupRatio, cpuRatio)}`);
-  line(
-    'gateway cpu when idle',
-    `${(idleShare * 100).toFixed(1)} % of a core (included in its cpu per lookup)`,
-  );
-  line(
-    `manifest of ${fmt(BATCH)}, compact (${manifests.compact.length} timed)`,
-    `p50 ${compact.p50.toFixed(1)} ms, p99 ${compact.p99.toFixed(1)} ms, max ${compact.max.toFixed(1)} ms, ${fmt(meanBytes(manifests.compact) / 1024)} KiB ${besideAim(AIMS.manifestP99Ms, compact.p99)}`,
-  );
-  line(
-    `manifest of ${fmt(BATCH)}, full (${manifests.full.length} timed)`,
-    `p50 ${batch.p50.toFixed(1)} ms, p99 ${batch.p99.toFixed(1)} ms, max ${batch.max.toFixed(1)} ms, ${fmt(meanBytes(manifests.full) / 1024)} KiB (no aim: its cost)`,
-  );
-  line(
-    'gateway RSS empty / loaded',
-    `${mib(emptyMemory.rss)} / ${mib(loadedMemory.rss)}; after the load runs ${mib(afterRss)}`,
-  );
-  line('gateway JS heap empty / loaded', `${mib(emptyMemory.heap)} / ${mib(loadedMemory.heap)}`);
-  line(
-    'read model memory (RSS delta)',
-    `${mib(loadedMemory.rss - emptyMemory.rss)} (aim < 1024 MiB); heap delta ${mib(loadedMemory.heap - emptyMemory.heap)}`,
-  );
-  line('not controlled', UNCONTROLLED);
-  line('wall time', `${((Date.now() - started) / 1000).toFixed(0)} s`);
-  console.log(
-    `result ${JSON.stringify({
-      operators: options.operators,
-      helloPerSecond: Math.round(helloRps),
-      lookupPerSecond: Math.round(lookupRps),
-      ratio: Number(ratio.toFixed(3)),
-      cpuRatio: Number(cpuRatio.toFixed(3)),
-      gatewayIdleCpuShare: Number(idleShare.toFixed(3)),
-      lookupP99Ms: Number(lookupP99.toFixed(1)),
-      batchP50Ms: Number(batch.p50.toFixed(1)),
-      batchP99Ms: Number(batch.p99.toFixed(1)),
-      compactBatchP50Ms: Number(compact.p50.toFixed(1)),
-      compactBatchP99Ms: Number(compact.p99.toFixed(1)),
-      batchKiB: Math.round(meanBytes(manifests.full) / 1024),
-      compactBatchKiB: Math.round(meanBytes(manifests.compact) / 1024),
-      readModelRssMiB: Math.round((loadedMemory.rss - emptyMemory.rss) / 2 ** 20),
-      readModelHeapMiB: Math.round((loadedMemory.heap - emptyMemory.heap) / 2 ** 20),
-    })}`,
-  );
+  printReport({
+    options,
+    started,
+    database,
+    fillSeconds,
+    loadSeconds,
+    runs,
+    idleShare,
+    manifests,
+    memory: { empty: emptyMemory, loaded: loadedMemory, afterRss },
+  });
   if ([...runs.lookup, ...runs.hello].some((t) => t.non2xx > 0 || t.errors > 0)) {
     console.error('bench: some requests failed');
     process.exitCode = 1;

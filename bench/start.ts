@@ -17,7 +17,8 @@
  * (what a file instead of a table would cost). The gateway's CPU seconds until ready are printed beside each
  * time: on a shared machine they move less. Below 1,000,000 operators the 1M figures are extrapolated: the
  * load's own time (from the gateway's log) and the memory over the empty gateway's grow linearly, the rest of
- * the start stays.
+ * the start stays. Memory is the resident set over the empty gateway's, a second after ready (what the model
+ * keeps) and at its highest during the start (VmHWM: what the load needed on the way).
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -35,6 +36,12 @@ import { processCpuSeconds, vmRssBytes } from './lib/load-measure.ts';
 import { intOption, pgUrlOption } from './lib/options.ts';
 
 const MILLION = 1_000_000;
+
+/** The highest resident set the process has had (Linux /proc, VmHWM): the peak of its start. */
+const peakRssBytes = (pid: number | undefined) => {
+  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return Number(m?.[1]) * 1024;
+};
 
 function readOptions() {
   const { values } = parseArgs({
@@ -151,6 +158,7 @@ async function main(): Promise<void> {
   const empty = await start(setup.clPath, database.url, setup.apiUrl);
   await new Promise((r) => setTimeout(r, 1_000));
   const emptyRss = vmRssBytes(empty.gateway.child.pid);
+  const emptyPeak = peakRssBytes(empty.gateway.child.pid);
   await stop(empty);
 
   // 2. The operators, generated in the database.
@@ -166,6 +174,7 @@ async function main(): Promise<void> {
   const cold = await start(setup.clPath, database.url, setup.apiUrl);
   await new Promise((r) => setTimeout(r, 1_000));
   const coldRss = vmRssBytes(cold.gateway.child.pid);
+  const coldPeak = peakRssBytes(cold.gateway.child.pid);
   const coldStop = await stop(cold);
   const written = said(cold.lines, 'lookup read model snapshot');
 
@@ -176,6 +185,7 @@ async function main(): Promise<void> {
   const warm = await start(setup.clPath, database.url, setup.apiUrl);
   await new Promise((r) => setTimeout(r, 1_000));
   const warmRss = vmRssBytes(warm.gateway.child.pid);
+  const warmPeak = peakRssBytes(warm.gateway.child.pid);
   const probe = await request(`${setup.apiUrl}/api/v1/operators/PE/${aeoIdOf('PE', options.operators)}`, {
     headers: { authorization: `Bearer ${setup.token}` },
   });
@@ -204,13 +214,17 @@ async function main(): Promise<void> {
   line('postgresql', database.serverVersion);
   line('operators', `${fmt(options.operators)} (generated in ${fillSeconds.toFixed(0)} s)`);
   line('empty gateway', `${at(empty)}, RSS ${mib(emptyRss).toFixed(0)} MiB`);
-  line('cold (from PostgreSQL)', `${at(cold)}, RSS +${mib(coldRss - emptyRss).toFixed(0)} MiB`);
+  const peak = (b: number) => `peak +${mib(b - emptyPeak).toFixed(0)} MiB`;
+  line(
+    'cold (from PostgreSQL)',
+    `${at(cold)}, RSS +${mib(coldRss - emptyRss).toFixed(0)} MiB, ${peak(coldPeak)}`,
+  );
   const writtenText =
     written === undefined
       ? 'no snapshot line'
       : `${(Number(written.bytes) / 2 ** 20).toFixed(1)} MiB in ${fmt(Number(written.ms))} ms`;
   line('stop (snapshot written)', `${coldStop.toFixed(1)} s; ${writtenText}`);
-  line('from the snapshot', `${at(warm)}, RSS +${modelMiB.toFixed(0)} MiB`);
+  line('from the snapshot', `${at(warm)}, RSS +${modelMiB.toFixed(0)} MiB, ${peak(warmPeak)}`);
   line(
     '  its load (gateway log)',
     `${fmt(Number(loadedFrom.ms))} ms: read ${loadedFrom.read} ms, decompress and decode ${loadedFrom.decode} ms, check and catch up ${loadedFrom.catchUp} ms`,
@@ -250,6 +264,8 @@ async function main(): Promise<void> {
       snapshotLoadSeconds: Number(loadSeconds.toFixed(2)),
       readModelRssMiB: Math.round(modelMiB),
       coldReadModelRssMiB: Math.round(mib(coldRss - emptyRss)),
+      snapshotPeakRssMiB: Math.round(mib(warmPeak - emptyPeak)),
+      coldPeakRssMiB: Math.round(mib(coldPeak - emptyPeak)),
       snapshotMiB: Number(mib(baseline.bytes).toFixed(1)),
       stopSeconds: Number(coldStop.toFixed(2)),
       baselineSeconds: Number(baseline.seconds.toFixed(2)),

@@ -97,12 +97,26 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
   );
   const once = options.onceTimers !== false;
   if (once) sync.start();
-  if (once) composed.services.summaries.start();
+  // The monitoring summaries and the retention run read every operator: started while the lookup read model
+  // loads, they would compete with it for PostgreSQL and the event loop, so they wait for it.
+  let closed = false;
+  let stopRetentionTimer: () => Promise<void> = async () => {};
+  if (once) {
+    composed.readModelLoaded.then(
+      () => {
+        if (closed) return;
+        composed.services.summaries.start();
+        stopRetentionTimer = startRetentionTimer(store, config.retention, log, options.clock);
+      },
+      () => {},
+    );
+  }
+  const stopRetention = () => {
+    closed = true;
+    return stopRetentionTimer();
+  };
   // Each process holds its own trust stores: every one watches the revocation lists.
   const stopRevocationWatch = watchRevocationLists(config.partners, log, { clock: options.clock });
-  const stopRetention = once
-    ? startRetentionTimer(store, config.retention, log, options.clock)
-    : async () => {};
   // Evidence from before the audit trail existed is anchored once, at the first start after the upgrade.
   const anchoring = anchorBaseline(store).then(
     (tables) =>

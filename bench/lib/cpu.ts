@@ -1,7 +1,7 @@
 /**
  * Where the CPU goes during a timed phase, from /proc (Linux, with the database server on this machine): each
- * process's main thread, its libuv pool (WebCrypto runs there), V8's helpers (GC), the PostgreSQL processes,
- * this process, and the rest of the machine.
+ * process's main thread, its libuv pool (WebCrypto, receipt signing), its signature-verifying worker threads,
+ * V8's helpers (GC), the PostgreSQL processes, this process, and the rest of the machine.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
@@ -21,7 +21,14 @@ function threadTicks(pid: number, into: CpuSample, prefix: string): void {
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
       const ticks = Number(fields[11]) + Number(fields[12]);
       const comm = readFileSync(`${dir}/${tid}/comm`, 'utf8').trim();
-      const group = comm === 'libuv-worker' ? 'libuv pool' : comm === 'MainThread' ? 'main thread' : 'other';
+      const group =
+        comm === 'libuv-worker'
+          ? 'libuv pool'
+          : comm === 'verify-worker'
+            ? 'verify workers'
+            : comm === 'MainThread'
+              ? 'main thread'
+              : 'other';
       const key = `${prefix} ${group}`;
       into.set(key, (into.get(key) ?? 0) + ticks);
     } catch {
@@ -98,7 +105,7 @@ export function cpuByProcess(before: CpuSample, after: CpuSample): [string, numb
   for (const [name, seconds] of cpuDelta(before, after)) {
     const key = name.startsWith('postgresql')
       ? 'postgresql'
-      : name.replace(/ (main thread|libuv pool|other)$/, '');
+      : name.replace(/ (main thread|libuv pool|verify workers|other)$/, '');
     merged.set(key, (merged.get(key) ?? 0) + seconds);
   }
   return [...merged];

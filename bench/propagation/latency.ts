@@ -3,6 +3,7 @@ import { Pool } from 'undici';
 import { cpuByProcess, cpuSample } from '../lib/cpu.ts';
 import { type Distribution, distribution } from '../lib/stats.ts';
 import { certify, latencyId, steady } from './decisions.ts';
+import { type NotifiedStages, notifiedStages } from './notified.ts';
 import { DRAIN_MS, type Options, PUBLISHER, RECEIVERS, sleep, wallNow } from './options.ts';
 import { connectClient, databases, type Setup, watched } from './setup.ts';
 import type { WebhookArrivals } from './webhooks.ts';
@@ -31,6 +32,8 @@ export interface PartnerLatency {
     turnaround: Distribution;
     /** The batch received at the partner to the webhook's arrival (applied, notification sent and signed). */
     notified: Distribution;
+    /** The same cut at the partner: received → notification claimed → webhook arrived → row settled. */
+    notification: NotifiedStages;
   };
   missing: number;
 }
@@ -160,6 +163,7 @@ export async function phaseLatency(
   const cpu = cpuByProcess(before, await cpuSample(watched(setup), databases(setup)));
   await api.close();
   const stages = await latencyStages(setup, times);
+  const notification = await notifiedStages(setup, times, hooksOf);
   const notified = hooksOf.map((got, r) => {
     const out: number[] = [];
     for (const [aeoId, t] of times[r]!) {
@@ -180,7 +184,7 @@ export async function phaseLatency(
       webhookMs: webhook[r]!,
       webhookMissing: webhookMissing[r]!,
       received: distribution(received[r]!),
-      stages: { ...stages[r]!, notified: notified[r]! },
+      stages: { ...stages[r]!, notified: notified[r]!, notification: notification[r]! },
       missing: missing[r]!,
     })),
     cpu,
@@ -197,7 +201,7 @@ export async function phaseLatency(
 async function latencyStages(
   setup: Setup,
   times: readonly Map<string, { t0: number; received: number; seen: number }>[],
-): Promise<Omit<PartnerLatency['stages'], 'notified'>[]> {
+): Promise<Omit<PartnerLatency['stages'], 'notified' | 'notification'>[]> {
   const db = connectClient(setup.publisher.database.url);
   await db.connect();
   try {

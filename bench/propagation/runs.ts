@@ -163,6 +163,12 @@ function printRun(run: LatencyRun, options: Options, r: number): void {
         `receipt kept to next claim ${pp(p.stages.turnaround)} (${fmt(p.stages.turnaround.count)} batches); ` +
         `received to webhook ${pp(p.stages.notified)}`,
     );
+    const n = p.stages.notification;
+    line(
+      `  webhook stages at ${p.adminId}, p50 / p99 ms`,
+      `received to notification claimed ${pp(n.claimed)}; claimed to webhook arrived ${pp(n.posted)}; ` +
+        `webhook arrived to row settled ${pp(n.settled)}`,
+    );
   }
   line('  cpu s', showCpu(run.cpu, run.seconds));
 }

@@ -1,12 +1,41 @@
 /**
- * Imported first by the process entry (src/cli/main.ts), before anything can start libuv's thread pool: the
- * pool is sized once, at its first use, from UV_THREADPOOL_SIZE. Partners' signatures are verified on it (a
- * batch's verifications side by side, crypto/jws-verify.ts), and libuv's default of 4 threads would leave the
- * cores of a larger machine idle while the main thread waits. So the pool gets at least one thread per core,
- * unless the operator set the variable. A cluster's N processes share the cores: each worker's pool gets its
- * share of them (cluster/primary.ts forks it with workerThreadPoolSize), not cores × cores threads in all.
+ * Imported first by the process entry (src/cli/main.ts), before anything can start a thread pool.
+ *
+ * The verification pool (crypto/verify-pool.ts): the worker threads that verify partners' signatures, a batch's
+ * signatures split across them. One per core by default; MRA_VERIFY_THREADS sets the number (1 to 256, or
+ * `auto`). A cluster's N processes share the cores: each process gets ⌈cores / N⌉ (at least 1), not one per core
+ * each, unless the operator set the number, which every process then uses.
+ *
+ * libuv's pool is sized once, at its first use, from UV_THREADPOOL_SIZE; the receipt's signature, file and DNS
+ * work run on it. It keeps at least one thread per core, unless the operator set the variable, and each of a
+ * cluster's workers gets its share of the cores (cluster/primary.ts forks it with workerThreadPoolSize).
  */
 import { availableParallelism } from 'node:os';
+import { MAX_VERIFY_THREADS, setVerifyThreads } from '../crypto/verify-pool.ts';
+import { GatewayError } from '../errors.ts';
+import { PROCESSES_ENV } from './processes.ts';
+
+export const VERIFY_THREADS_ENV = 'MRA_VERIFY_THREADS';
+
+/** The verification pool's size: the operator's number, else this process's share of the cores. */
+export function verifyThreadCount(env: NodeJS.ProcessEnv, cores: number): number {
+  const given = env[VERIFY_THREADS_ENV];
+  const processes = Number(env[PROCESSES_ENV] ?? '1');
+  const share = Math.max(
+    1,
+    Math.ceil(cores / (Number.isInteger(processes) && processes > 0 ? processes : 1)),
+  );
+  if (given === undefined || given === '' || given === 'auto') return Math.min(share, MAX_VERIFY_THREADS);
+  const n = /^\d{1,3}$/.test(given) ? Number(given) : Number.NaN;
+  if (!(n >= 1 && n <= MAX_VERIFY_THREADS))
+    throw new GatewayError(
+      'CONFIG_INVALID',
+      `configuration: ${VERIFY_THREADS_ENV} must be a whole number from 1 to ${MAX_VERIFY_THREADS}, or auto`,
+    );
+  return n;
+}
+
+setVerifyThreads(verifyThreadCount(process.env, availableParallelism()));
 
 /** libuv's own default; a smaller machine keeps it, as file and DNS work share the pool. */
 const LIBUV_DEFAULT = 4;

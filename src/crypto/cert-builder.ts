@@ -12,7 +12,7 @@ import {
 } from 'node:crypto';
 import { isIP } from 'node:net';
 import forge from 'node-forge';
-import { OID as EXT, KEY_USAGE_BITS } from './certificate.ts';
+import { OID as EXT, KEY_USAGE_BITS } from './cert-fields.ts';
 import { decodeBitString, decodeDer, sequence } from './der.ts';
 import type { KeyUsageName } from './types.ts';
 

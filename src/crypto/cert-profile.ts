@@ -2,7 +2,8 @@
  * The rules each certificate obeys on its own (docs/protocol.md, "Signing profile"): key type and size, signature
  * algorithm, critical extensions, and what makes a certificate fit to issue others.
  */
-import { certificateExtras, OID } from './certificate.ts';
+import { OID } from './cert-fields.ts';
+import { certificateExtras } from './certificate.ts';
 import {
   type ChainPurpose,
   type CheckFailure,

@@ -13,7 +13,8 @@
  */
 import type { RecordRejectionCode } from '../errors.ts';
 import { decodeBase64Strict, decodeBase64urlStrict } from './base64url.ts';
-import { parseStrictJsonObject, type StrictJsonFailure } from './strict-json.ts';
+import { parseStrictJsonObject } from './strict-json.ts';
+import type { StrictJsonFailure } from './strict-json-parser.ts';
 import { ALLOWED_ALGORITHMS, type CheckResult, fail, type SigningAlgorithm } from './types.ts';
 
 export interface JwsProfile {

@@ -4,8 +4,8 @@
  * Only then are the CRL's entries revoked identities.
  */
 import { constants, verify } from 'node:crypto';
+import { OID as CERT_OID } from './cert-fields.ts';
 import { issuerProblem, profileProblem, signatureAlgorithmProblem } from './cert-profile.ts';
-import { OID as CERT_OID } from './certificate.ts';
 import type { ParsedCrl } from './crl.ts';
 import { nameKey } from './name-key.ts';
 import { identityKey, type ParsedCertificate } from './types.ts';

@@ -5,7 +5,7 @@
  * used once its signature verifies with the key of a configured CA certificate whose subject is the CRL's
  * issuer, under the algorithm allow-list of certificates.
  */
-import { OID as CERT_OID, pssHashOf } from './certificate.ts';
+import { OID as CERT_OID, pssHashOf } from './cert-fields.ts';
 import {
   children,
   contextTag,

@@ -12,7 +12,7 @@ import {
   keyUsageBits,
   subjectAltNames,
 } from './cert-builder.ts';
-import { OID } from './certificate.ts';
+import { OID } from './cert-fields.ts';
 import type { KeyUsageName, SigningAlgorithm } from './types.ts';
 
 /** `tls`: server and client certificate of mutual TLS; `signing`: records, receipts and request tokens. */

@@ -1,17 +1,16 @@
 /**
  * Signature verification and signing of compact JWS.
  *
- * Verification is WebCrypto's, handed the segments that precheckCompactJws already proved canonical: the bytes
- * verified are exactly the bytes received (`protected.payload` as ASCII), and the algorithm is the one the
- * precheck allowed, with its parameters fixed here as jose has them (RFC 7518: ES256 as P1363 r||s over
- * SHA-256, PS256 with MGF1-SHA-256 and a 32-byte salt, EdDSA over Ed25519). Each verification runs on libuv's
- * thread pool, so a batch's verifications, started together, run side by side on every pool thread.
+ * Verification is node:crypto's, in the worker threads of the verification pool (verify-pool.ts), handed the
+ * segments that precheckCompactJws already proved canonical: the bytes verified are exactly the bytes received
+ * (`protected.payload` as latin1), and the algorithm is the one the precheck allowed, with its parameters fixed
+ * as jose has them (RFC 7518; verify-worker.ts). A batch's signatures go to the pool together and come back as
+ * one verdict each.
  *
- * Called directly rather than through jose's flattenedVerify, which decoded the segments again, copied the
- * signing input and parsed the header a second time for each record. The key is converted to a CryptoKey once
- * per KeyObject and algorithm and kept beside it (a WeakMap). Measured on a batch's judging (main thread, per
- * record): about what jose cost, within the spread of a shared machine; node:crypto's one-shot verify with a
- * callback, tried in its place, cost about a third more.
+ * Here, before anything is sent: whether the key can make this algorithm's signatures at all (curve, key type,
+ * the RSA floor, an RSA-PSS key's own restrictions), judged once per key and algorithm and kept beside the key
+ * (a WeakMap), and the fixed signature lengths. A key that cannot make them, or a signature of the wrong length,
+ * is false without a worker's help.
  *
  * Signing stays with jose: one receipt per batch, and its header rules (CompactSign) are jose's.
  */
@@ -21,6 +20,7 @@ import { decodeBase64urlStrict } from './base64url.ts';
 import type { ParsedCompactJws } from './compact-jws.ts';
 import { plainRsaKeyForPs256 } from './rsa-pss-key.ts';
 import type { SigningAlgorithm } from './types.ts';
+import { type PoolItem, verifyPool } from './verify-pool.ts';
 
 type CryptoKey = webcrypto.CryptoKey;
 
@@ -44,14 +44,25 @@ const MIN_RSA_BITS = 2048;
 /**
  * True when the signature verifies. False when it does not, or when the key cannot make this algorithm's
  * signatures at all (an EC certificate behind a PS256 token, docs/threats.md 15): the signature cannot be valid
- * for that key. Throws only for what input cannot cause: a private key, a key without the verify usage, or an
- * unexpected failure inside node:crypto.
+ * for that key. Throws for what input cannot cause: a private key, a key without the verify usage; and rejects
+ * with a retryable NOT_READY when a worker of the pool died holding the signature (never a verdict).
  */
 export async function verifyJwsSignature(jws: VerifiableJws, key: KeyObject | CryptoKey): Promise<boolean> {
-  const signature = decodeBase64urlStrict(jws.signatureSegment);
-  if (signature === null) return false;
-  const data = Buffer.from(`${jws.protectedSegment}.${jws.payloadSegment}`, 'latin1');
-  return verifySignatureBytes(jws.alg, key, data, signature);
+  const [verdict] = await verifyJwsSignatures([{ jws, key }]);
+  return verdict === true;
+}
+
+/** verifyJwsSignature for many tokens at once: one verdict each, in order, from one round through the pool. */
+export async function verifyJwsSignatures(
+  tokens: readonly { jws: VerifiableJws; key: KeyObject | CryptoKey }[],
+): Promise<boolean[]> {
+  return verifyItems(
+    tokens.map(({ jws, key }) => {
+      const signature = decodeBase64urlStrict(jws.signatureSegment);
+      if (signature === null) return undefined;
+      return toItem(jws.alg, key, [jws.protectedSegment, jws.payloadSegment], signature);
+    }),
+  );
 }
 
 /**
@@ -64,61 +75,72 @@ export async function verifySignatureBytes(
   data: Uint8Array,
   signature: Uint8Array,
 ): Promise<boolean> {
+  const [verdict] = await verifyItems([toItem(alg, key, data, signature)]);
+  return verdict === true;
+}
+
+/** Verifies the items that can verify; an undefined one is false. Nothing goes to the pool when none can. */
+async function verifyItems(items: readonly (PoolItem | undefined)[]): Promise<boolean[]> {
+  const sent = items.filter((item): item is PoolItem => item !== undefined);
+  if (sent.length === 0) return items.map(() => false);
+  const answers = await verifyPool().verify(sent);
+  let next = 0;
+  return items.map((item) => (item === undefined ? false : answers[next++] === true));
+}
+
+/** The pool's item, or undefined when the signature cannot verify whatever it signs. */
+function toItem(
+  alg: SigningAlgorithm,
+  key: KeyObject | CryptoKey,
+  data: PoolItem['data'],
+  signature: Uint8Array,
+): PoolItem | undefined {
   const usable = verificationKey(key, alg);
-  if (usable === undefined) return false;
+  if (usable === undefined) return undefined;
   // A P1363 signature of P-256 or an Ed25519 signature is 64 bytes whatever it signs; anything else cannot
   // verify (docs/threats.md 32).
-  if (alg !== 'PS256' && signature.length !== FIXED_SIGNATURE_LENGTH) return false;
-  try {
-    return await crypto.subtle.verify(WEBCRYPTO[alg].verify, usable, signature, data);
-  } catch {
-    // WebCrypto throws on some malformed signatures rather than answering false (as jose also treated it).
-    return false;
-  }
+  if (alg !== 'PS256' && signature.length !== FIXED_SIGNATURE_LENGTH) return undefined;
+  return { alg, key: usable, data, signature };
 }
 
 const FIXED_SIGNATURE_LENGTH = 64;
 
-/** What WebCrypto needs for each algorithm: the key's import parameters and the verification's. */
-type ImportParams = Parameters<KeyObject['toCryptoKey']>[0];
-type VerifyParams = Parameters<typeof crypto.subtle.verify>[0];
-const WEBCRYPTO: Readonly<Record<SigningAlgorithm, { key: ImportParams; verify: VerifyParams }>> = {
-  ES256: { key: { name: 'ECDSA', namedCurve: 'P-256' }, verify: { name: 'ECDSA', hash: 'SHA-256' } },
-  EdDSA: { key: { name: 'Ed25519' }, verify: { name: 'Ed25519' } },
-  // RFC 7518 §3.5: the salt is the size of the SHA-256 output, exactly; MGF1 takes the signature's digest.
-  PS256: { key: { name: 'RSA-PSS', hash: 'SHA-256' }, verify: { name: 'RSA-PSS', saltLength: 32 } },
-};
-
-/** Per certificate key and algorithm: the CryptoKey it verifies with, or null when it cannot make them. */
-const cryptoKeys = new WeakMap<KeyObject, Map<SigningAlgorithm, CryptoKey | null>>();
+/** Per certificate key and algorithm: the key it verifies with, or null when it cannot make them. */
+const usableKeys = new WeakMap<KeyObject, Map<SigningAlgorithm, KeyObject | null>>();
+/** A CryptoKey's KeyObject, for those that fit (jose's keys, in the Wycheproof harness and tests). */
+const fromCryptoKeys = new WeakMap<CryptoKey, KeyObject>();
 
 /**
- * The key as a CryptoKey fit for `alg`, or undefined when it cannot make such signatures. Checked here rather
- * than by catching WebCrypto's errors, which cannot tell a key of the wrong kind from a bug by type.
+ * The key as a public KeyObject fit for `alg`, or undefined when it cannot make such signatures. Checked here
+ * rather than by catching node:crypto's errors, which cannot tell a key of the wrong kind from a bug by type.
  */
-function verificationKey(key: KeyObject | CryptoKey, alg: SigningAlgorithm): CryptoKey | undefined {
+function verificationKey(key: KeyObject | CryptoKey, alg: SigningAlgorithm): KeyObject | undefined {
   if (key instanceof KeyObject) {
     if (key.type !== 'public') throw new TypeError('signature verification needs a public key');
-    let byAlg = cryptoKeys.get(key);
+    let byAlg = usableKeys.get(key);
     if (byAlg === undefined) {
       byAlg = new Map();
-      cryptoKeys.set(key, byAlg);
+      usableKeys.set(key, byAlg);
     }
-    let converted = byAlg.get(alg);
-    if (converted === undefined) {
-      const usable = key.asymmetricKeyType === 'rsa-pss' ? plainRsaKeyForPs256(key) : key;
-      converted =
-        usable !== undefined && keyObjectFits(usable, alg)
-          ? usable.toCryptoKey(WEBCRYPTO[alg].key, false, ['verify'])
-          : null;
-      byAlg.set(alg, converted);
+    let usable = byAlg.get(alg);
+    if (usable === undefined) {
+      const plain = key.asymmetricKeyType === 'rsa-pss' ? plainRsaKeyForPs256(key) : key;
+      usable = plain !== undefined && keyObjectFits(plain, alg) ? plain : null;
+      byAlg.set(alg, usable);
     }
-    return converted ?? undefined;
+    return usable ?? undefined;
   }
   if (key.type !== 'public' || !key.usages.includes('verify')) {
     throw new TypeError('signature verification needs a public CryptoKey with the verify usage');
   }
-  return cryptoKeyFits(key, alg) ? key : undefined;
+  if (!cryptoKeyFits(key, alg)) return undefined;
+  let converted = fromCryptoKeys.get(key);
+  if (converted === undefined) {
+    converted = KeyObject.from(key);
+    fromCryptoKeys.set(key, converted);
+  }
+  // Judged again as a KeyObject: the same rules whichever form the key came in.
+  return verificationKey(converted, alg);
 }
 
 function keyObjectFits(key: KeyObject, alg: SigningAlgorithm): boolean {

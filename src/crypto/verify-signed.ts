@@ -2,12 +2,12 @@
  * Verifies a signed object of the exchange (record, receipt, request token) end to end: the strict pre-check,
  * the x5c chain against the trust stores of the partners it may come from, the signature over the exact bytes
  * received, and a strict parse of the payload. Which partner signed is decided by the anchors, never by
- * anything the token says about itself.
+ * anything the token says about itself. A batch's signatures are verified together (verifySignedObjects).
  */
 import { leafKeyMatchesAlg, validateChain } from './chain.ts';
 import type { ChainCache } from './chain-cache.ts';
-import { type JwsProfile, precheckCompactJws } from './compact-jws.ts';
-import { verifyJwsSignature } from './jws-verify.ts';
+import { type JwsProfile, type PrecheckedJws, precheckCompactJws } from './compact-jws.ts';
+import { verifyJwsSignatures } from './jws-verify.ts';
 import { parseStrictJsonObject } from './strict-json.ts';
 import {
   type CheckResult,
@@ -40,6 +40,47 @@ export async function verifySignedObject(
   token: unknown,
   options: VerifyOptions,
 ): Promise<CheckResult<VerifiedObject>> {
+  const [result] = await verifySignedObjects([token], options);
+  return result!;
+}
+
+/**
+ * verifySignedObject for each of many tokens under the same options (a partner's batch): every check but the
+ * signature runs here token by token, then the signatures of those that passed go to the verification pool
+ * together, and each result comes back in the order of `tokens`.
+ */
+export async function verifySignedObjects(
+  tokens: readonly unknown[],
+  options: VerifyOptions,
+): Promise<CheckResult<VerifiedObject>[]> {
+  const results: CheckResult<VerifiedObject>[] = [];
+  const signed: { index: number; pre: PrecheckedJws; leaf: ParsedCertificate; signer: string }[] = [];
+  for (const [index, token] of tokens.entries()) {
+    const checked = checkBeforeSignature(token, options);
+    if (checked.ok) signed.push({ index, ...checked });
+    else results[index] = checked;
+  }
+  const verdicts = await verifyJwsSignatures(
+    signed.map(({ pre, leaf }) => ({ jws: pre, key: leaf.publicKey })),
+  );
+  for (const [i, { index, pre, leaf, signer }] of signed.entries()) {
+    if (verdicts[i] !== true) {
+      results[index] = fail('SIGNATURE_INVALID', 'the signature does not verify with the key of x5c[0]');
+      continue;
+    }
+    const parsed = parseStrictJsonObject(pre.payloadBytes, { maxDepth: MAX_JSON_DEPTH });
+    results[index] = parsed.ok
+      ? { ok: true, signer, leaf, payloadBytes: pre.payloadBytes, payload: parsed.value }
+      : fail('SCHEMA_INVALID', `payload: ${parsed.detail}`);
+  }
+  return results;
+}
+
+/** Everything of verifySignedObject before the signature: the precheck, the chain, kid, the key's fit to alg. */
+function checkBeforeSignature(
+  token: unknown,
+  options: VerifyOptions,
+): CheckResult<{ pre: PrecheckedJws; leaf: ParsedCertificate; signer: string }> {
   const pre = precheckCompactJws(token, options.profile);
   if (!pre.ok) return pre;
 
@@ -52,13 +93,7 @@ export async function verifySignedObject(
   if (!leafFits(leaf, pre.alg)) {
     return fail('ALG_NOT_ALLOWED', `alg ${pre.alg} does not match the key type of the signing certificate`);
   }
-  if (!(await verifyJwsSignature(pre, leaf.publicKey))) {
-    return fail('SIGNATURE_INVALID', 'the signature does not verify with the key of x5c[0]');
-  }
-
-  const parsed = parseStrictJsonObject(pre.payloadBytes, { maxDepth: MAX_JSON_DEPTH });
-  if (!parsed.ok) return fail('SCHEMA_INVALID', `payload: ${parsed.detail}`);
-  return { ok: true, signer, leaf, payloadBytes: pre.payloadBytes, payload: parsed.value };
+  return { ok: true, pre, leaf, signer };
 }
 
 /**

@@ -47,7 +47,7 @@ export function sendProblem(reply: FastifyReply, problem: Problem, retryAfterSec
 
 /**
  * The problem document of an error thrown while answering, and its Retry-After: the one mapping of fastify's
- * error handler and of the border-lookup lane (routes/api/operators-lane.ts), so both answer alike.
+ * error handler and of the border-lookup lane (routes/api/lane-reply.ts), so both answer alike.
  */
 export function problemOfError(error: unknown): { problem: Problem; retryAfter?: number } {
   const { code, detail, retryAfter } =

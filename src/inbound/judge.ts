@@ -6,7 +6,7 @@ import type { ChainCache } from '../crypto/chain-cache.ts';
 import { type JwsProfile, RECORD_PROFILE } from '../crypto/compact-jws.ts';
 import { recordDigest, sha256Hex } from '../crypto/digest.ts';
 import type { CheckResult, TrustStore } from '../crypto/types.ts';
-import { type VerifiedObject, verifySignedObject } from '../crypto/verify-signed.ts';
+import { type VerifiedObject, verifySignedObjects } from '../crypto/verify-signed.ts';
 import type { RecordRejectionCode } from '../errors.ts';
 import type { Partner } from '../mra/types.ts';
 import type { AeoStatusRecord } from '../protocol/record.ts';
@@ -69,9 +69,7 @@ export async function verifyBatch(
   ctx: JudgeContext,
 ): Promise<{ sender: string | null; verified: CheckResult<VerifiedObject>[] }> {
   const stores = orderedStores(ctx);
-  const verified = await Promise.all(
-    tokens.map((jws) => verifySignedObject(jws, { profile, stores, at: ctx.now, cache: ctx.cache })),
-  );
+  const verified = await verifySignedObjects(tokens, { profile, stores, at: ctx.now, cache: ctx.cache });
   const sender = ctx.tlsPeer ?? verified.find((v) => v.ok)?.signer ?? null;
   return { sender, verified };
 }

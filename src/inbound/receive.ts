@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import { appendAudit, receiptSentEntry } from '../audit/chain.ts';
 import type { GatewayConfig } from '../config/types.ts';
 import { type ChainCache, createChainCache } from '../crypto/chain-cache.ts';
+import { verifyPool } from '../crypto/verify-pool.ts';
 import type { GatewayMetrics } from '../metrics/metrics.ts';
 import type { Partner } from '../mra/types.ts';
 import type { Receipt } from '../protocol/receipt.ts';
@@ -51,6 +52,8 @@ export interface InboundService {
 export function createInboundService(deps: InboundDeps): InboundService {
   const partners: ReadonlyMap<string, Partner> = new Map(deps.config.partners.map((p) => [p.adminId, p]));
   const chainCache = createChainCache(1024);
+  // Partners' batches are verified on the verification pool: its workers start now, not with the first batch.
+  verifyPool().warm();
   const clock = deps.clock ?? (() => new Date());
 
   async function receive(request: ReceiveRequest): Promise<ReceiveResult> {

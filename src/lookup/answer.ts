@@ -67,10 +67,19 @@ export function createAnswerer(
     else tables.refer(out, table, part);
   }
 
+  // The full form's `,"asOf":"…"}` of the instant a manifest asks about, written once for all its answers.
+  let asOfMs = Number.NaN;
+  let asOfText: Buffer = F.asOf;
+
   /** Closes the query; the full form gives the instant asked about in every answer, the compact form once. */
   function writeAsOf(out: JsonBytes, at: Date, tables: CompactTables | undefined): void {
-    if (tables === undefined) out.raw(F.asOf).iso(at.getTime());
-    else out.raw(F.close);
+    if (tables !== undefined) {
+      out.raw(F.close);
+      return;
+    }
+    const ms = at.getTime();
+    if (ms === asOfMs) out.raw(asOfText);
+    else out.raw(F.asOf).iso(ms);
   }
 
   // Whether each partner's MRA is in force at the instant last asked about: a manifest asks about one.
@@ -256,6 +265,8 @@ export function createAnswerer(
     batchJson(queries, at, form = 'full') {
       if (form === 'compact') return compactBatch(queries, at);
       const out = new JsonBytes(ANSWER_SIZE * queries.length + 64);
+      asOfMs = at.getTime();
+      asOfText = new JsonBytes(64).raw(F.asOf).iso(asOfMs).bytes();
       out.raw(F.batch).iso(at.getTime()).raw(F.answers);
       queries.forEach((q, i) => {
         if (i > 0) out.raw(F.comma);

@@ -64,6 +64,28 @@ export const ROW_BYTES = ROW;
 
 export const partsError = (what: string) => new Error(`read model: ${what}`);
 
+/** The capacity a column of `n` entries is given when it is built whole (from a snapshot): room to grow. */
+export const roomFor = (n: number) => Math.max(1024, n + (n >> 3));
+
+/**
+ * The entries a decoded column of `n` (named as in ReadModelParts) is allocated with: the operator and row
+ * columns get the room ReadModel.fromParts gives them, so that it keeps them instead of a copy; others `n`.
+ */
+export function decodedRoom(column: string, n: number): number {
+  if (column === 'opIssuer' || column === 'opHead') return roomFor(n);
+  return column === 'rows' ? roomFor(n / ROW) * ROW : n;
+}
+
+/**
+ * The buffer behind `view` when the view starts it and the buffer can be taken as a column of at least
+ * `minBytes` (a whole number of `unit` bytes); undefined when the view must be copied instead.
+ */
+export function adoptable(view: ArrayBufferView, minBytes: number, unit: number): ArrayBuffer | undefined {
+  const { buffer } = view;
+  if (!(buffer instanceof ArrayBuffer) || view.byteOffset !== 0) return undefined;
+  return buffer.byteLength >= minBytes && buffer.byteLength % unit === 0 ? buffer : undefined;
+}
+
 /** What the check reads of a model's version rows (the read model, without importing it). */
 export interface ModelRows {
   slotOfRow(row: number): number;

@@ -1,23 +1,24 @@
 /**
  * The in-memory read model of foreign operators behind the border lookups: every accepted version of every
  * operator, so that "as of T" is answered from memory (docs/lookup.md). A million operators must fit well
- * under a gigabyte, so versions are not JS objects: they are rows of typed-array columns, linked per operator
- * from the highest version down; strings that repeat (issuer, status, programme, roles) are small codes.
+ * under a gigabyte, so versions are not JS objects: they are rows of typed-array columns (version-rows.ts),
+ * linked per operator from the highest version down; strings that repeat (issuer, status, programme, roles) are
+ * small codes.
  */
-import { effectiveFrom } from '../mra/recognition.ts';
-import { type AeoStatus, PROGRAMMES, type Programme } from '../protocol/record.ts';
-import { codeOf, DAY_MS, dayString, grow, maskOfRoles, rolesOfMask, uuidOf } from './columns.ts';
+import { dayString, grow, rolesOfMask } from './columns.ts';
 import { IdentifierIndex } from './identifier-index.ts';
 import { KeyIndex } from './key-index.ts';
 import * as layout from './read-model-parts.ts';
 import {
+  adoptable,
   checkModel,
   type OperatorVersion,
   partsError,
   type ReadModelParts,
-  STATUSES,
+  roomFor,
   type VersionInput,
 } from './read-model-parts.ts';
+import { VersionRows } from './version-rows.ts';
 
 export {
   type OperatorVersion,
@@ -27,7 +28,7 @@ export {
   type VersionInput,
 } from './read-model-parts.ts';
 
-export class ReadModel {
+export class ReadModel extends VersionRows {
   /** Operator slots by (issuer code, aeoId); a slot is the operator's entry in this index. */
   private operators = new KeyIndex();
   private identifiers = new IdentifierIndex();
@@ -38,22 +39,11 @@ export class ReadModel {
   private opCount = 0;
   private opIssuer = new Uint16Array(1024);
   private opHead = new Int32Array(1024);
-  // Per version row: one record of ROW bytes, so that the fields of a row share a cache line or two.
-  private rows = 0;
-  private cap = 1024;
-  private f64 = new Float64Array(this.cap * layout.F64);
-  private i32 = new Int32Array(this.f64.buffer);
-  private u16 = new Uint16Array(this.f64.buffer);
-  private u8 = new Uint8Array(this.f64.buffer);
   /** Latest receivedAt of every version applied: the freshness a lookup reports. */
   lastChangeAt: number | undefined;
 
   get operatorCount(): number {
     return this.opCount;
-  }
-
-  get versionCount(): number {
-    return this.rows;
   }
 
   /** The model's columns trimmed to what is used, as views valid until the next change. */
@@ -72,9 +62,11 @@ export class ReadModel {
 
   /**
    * The model of `parts`. Throws unless every code and link is in range and each operator's versions
-   * strictly decrease along its list, so that no walk can loop or read outside the columns.
+   * strictly decrease along its list, so that no walk can loop or read outside the columns. With `adopt`, the
+   * buffers behind the operator and row columns become the model's own when they have room (roomFor), instead
+   * of being copied: only for columns no one else holds, as those a snapshot was just decoded into.
    */
-  static fromParts(p: ReadModelParts): ReadModel {
+  static fromParts(p: ReadModelParts, adopt = false): ReadModel {
     const m = new ReadModel();
     const n = p.opHead.length;
     const rows = p.rows.length / layout.ROW;
@@ -88,13 +80,15 @@ export class ReadModel {
     });
     for (const [partner, at] of p.lastFrom) m.lastFrom.set(partner, at);
     m.lastChangeAt = p.lastChangeAt;
-    const room = (k: number) => Math.max(1024, k + (k >> 3));
+    const room = roomFor(n);
+    const taken = (view: Uint16Array | Int32Array) =>
+      adopt ? adoptable(view, room * view.BYTES_PER_ELEMENT, view.BYTES_PER_ELEMENT) : undefined;
+    const issuers = taken(p.opIssuer);
+    const heads = taken(p.opHead);
     m.opCount = n;
-    m.opIssuer = grow(p.opIssuer, new Uint16Array(room(n)));
-    m.opHead = grow(p.opHead, new Int32Array(room(n)));
-    m.rows = rows;
-    m.growRows(room(rows));
-    m.u8.set(p.rows);
+    m.opIssuer = issuers === undefined ? grow(p.opIssuer, new Uint16Array(room)) : new Uint16Array(issuers);
+    m.opHead = heads === undefined ? grow(p.opHead, new Int32Array(room)) : new Int32Array(heads);
+    m.setRows(p.rows, rows, adopt);
     checkModel(m, p, rows);
     return m;
   }
@@ -206,61 +200,6 @@ export class ReadModel {
     return out;
   }
 
-  // A version row's fields, read one by one so that answers are written without building objects (answer.ts).
-  /** The row of the operator's next lower version, -1 after the lowest. */
-  nextRowOf(row: number): number {
-    return this.i32[row * layout.I32 + layout.NEXT]!;
-  }
-  slotOfRow(row: number): number {
-    return this.i32[row * layout.I32 + layout.OP]!;
-  }
-  versionOf(row: number): number {
-    return this.f64[row * layout.F64 + layout.VERSION]!;
-  }
-  statusOf(row: number): AeoStatus {
-    return STATUSES[this.statusCodeOf(row)]!;
-  }
-  /** Index in STATUSES. */
-  statusCodeOf(row: number): number {
-    return this.u8[row * layout.ROW + layout.STATUS]!;
-  }
-  programmeOf(row: number): Programme {
-    return PROGRAMMES[this.programmeCodeOf(row)]!;
-  }
-  /** Index in PROGRAMMES. */
-  programmeCodeOf(row: number): number {
-    return this.u8[row * layout.ROW + layout.PROGRAMME]!;
-  }
-  /** Bit i set: ROLES[i]. */
-  rolesMaskOf(row: number): number {
-    return this.u16[row * layout.U16 + layout.ROLES_AT]!;
-  }
-  /** statusSince as days since 1970-01-01. */
-  sinceDayOf(row: number): number {
-    return this.i32[row * layout.I32 + layout.SINCE_DAY]!;
-  }
-  receivedAtOf(row: number): number {
-    return this.f64[row * layout.F64 + layout.RECEIVED]!;
-  }
-  /** Every row's bytes; read at once, the buffer is replaced when it grows. */
-  get rowBytes(): Uint8Array {
-    return this.u8;
-  }
-  /** Where a row's record id (16 bytes) starts in rowBytes. */
-  recordIdAt(row: number): number {
-    return row * layout.ROW + layout.RECORD_ID;
-  }
-  /** Where a row's digest (32 bytes) starts in rowBytes. */
-  digestAt(row: number): number {
-    return row * layout.ROW + layout.DIGEST;
-  }
-  recordIdOf(row: number): string {
-    return uuidOf(this.u8, this.recordIdAt(row));
-  }
-  digestOf(row: number): string {
-    return Buffer.from(this.u8.buffer, this.digestAt(row), 32).toString('base64url');
-  }
-
   private read(row: number): OperatorVersion {
     const slot = this.slotOfRow(row);
     return {
@@ -293,31 +232,5 @@ export class ReadModel {
     this.opIssuer[slot] = code;
     this.opHead[slot] = -1;
     return slot;
-  }
-
-  private addRow(slot: number, v: VersionInput): number {
-    if (this.rows === this.cap) this.growRows(this.cap * 2);
-    const row = this.rows;
-    this.rows += 1;
-    const sinceMs = Date.parse(`${v.statusSince}T00:00:00Z`);
-    this.f64[row * layout.F64 + layout.FROM] = effectiveFrom(v.statusSince, v.receivedAt);
-    this.f64[row * layout.F64 + layout.RECEIVED] = v.receivedAt;
-    this.f64[row * layout.F64 + layout.VERSION] = v.version;
-    this.i32[row * layout.I32 + layout.OP] = slot;
-    this.i32[row * layout.I32 + layout.SINCE_DAY] = Math.floor(sinceMs / DAY_MS);
-    this.u16[row * layout.U16 + layout.ROLES_AT] = maskOfRoles(v.roles);
-    this.u8[row * layout.ROW + layout.STATUS] = codeOf(STATUSES, v.status);
-    this.u8[row * layout.ROW + layout.PROGRAMME] = codeOf(PROGRAMMES, v.programme);
-    this.u8.set(Buffer.from(v.recordId.replaceAll('-', ''), 'hex'), this.recordIdAt(row));
-    this.u8.set(Buffer.from(v.digest, 'base64url').subarray(0, 32), this.digestAt(row));
-    return row;
-  }
-
-  private growRows(cap: number): void {
-    this.cap = cap;
-    this.f64 = grow(this.f64, new Float64Array(cap * layout.F64));
-    this.i32 = new Int32Array(this.f64.buffer);
-    this.u16 = new Uint16Array(this.f64.buffer);
-    this.u8 = new Uint8Array(this.f64.buffer);
   }
 }

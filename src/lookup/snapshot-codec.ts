@@ -2,7 +2,8 @@
  * The read model as bytes: its typed-array columns back to back, after a short JSON header that names them.
  * Writing and reading are copies of memory, so a million operators start in seconds instead of the minute a
  * load from PostgreSQL takes. The bytes are only ever read after their SHA-256 matched (snapshot-store.ts), yet
- * every length, code and link is checked again here and in ReadModel.fromParts: a snapshot is input.
+ * every length, code and link is checked again when they are decoded (snapshot-decode.ts) and in
+ * ReadModel.fromParts: a snapshot is input.
  */
 import { PROGRAMMES, ROLES } from '../protocol/record.ts';
 import type { IdentifierIndexParts } from './identifier-index.ts';
@@ -11,20 +12,23 @@ import { type ReadModelParts, ROW_BYTES, STATUSES } from './read-model-parts.ts'
 
 /** Raised whenever the layout of the bytes or of the model changes: an older snapshot is then not read. */
 export const SNAPSHOT_FORMAT = 2;
-const MAGIC = Buffer.from('MRA-RM\r\n', 'latin1');
+export const MAGIC = Buffer.from('MRA-RM\r\n', 'latin1');
+/** The magic, the header's length (4 bytes, little-endian) and 4 unused bytes. */
+export const PRELUDE = MAGIC.length + 8;
+export const MAX_HEADER = 1024 * 1024;
 const ALIGN = 8;
-const MAX_HEADER = 1024 * 1024;
 
-type Column = Int32Array | Uint16Array | Uint8Array;
+export type Column = Int32Array | Uint16Array | Uint8Array;
 type Kind = 'i32' | 'u16' | 'u8';
-const KINDS: Record<Kind, { bytes: number; make: (b: ArrayBuffer, at: number, n: number) => Column }> = {
-  i32: { bytes: 4, make: (b, at, n) => new Int32Array(b, at, n) },
-  u16: { bytes: 2, make: (b, at, n) => new Uint16Array(b, at, n) },
-  u8: { bytes: 1, make: (b, at, n) => new Uint8Array(b, at, n) },
-};
+export const KINDS: Record<Kind, { bytes: number; make: (b: ArrayBuffer, at: number, n: number) => Column }> =
+  {
+    i32: { bytes: 4, make: (b, at, n) => new Int32Array(b, at, n) },
+    u16: { bytes: 2, make: (b, at, n) => new Uint16Array(b, at, n) },
+    u8: { bytes: 1, make: (b, at, n) => new Uint8Array(b, at, n) },
+  };
 
-/** Every column, in the order written. */
-const SECTIONS: readonly (readonly [string, Kind])[] = [
+/** Every column, in the order written; the names are those of ReadModelParts. */
+export const SECTIONS: readonly (readonly [string, Kind])[] = [
   ['opIssuer', 'u16'],
   ['opHead', 'i32'],
   ['rows', 'u8'],
@@ -49,7 +53,7 @@ function keySections(prefix: string): [string, Kind][] {
 /** What the codes of the columns mean: a snapshot written under other lists is not read. */
 const CODES = { row: ROW_BYTES, statuses: STATUSES, programmes: PROGRAMMES, roles: ROLES };
 
-interface Header {
+export interface Header {
   format: number;
   littleEndian: boolean;
   codes: typeof CODES;
@@ -60,10 +64,15 @@ interface Header {
   lengths: number[];
 }
 
-const pad = (n: number) => (n + ALIGN - 1) & ~(ALIGN - 1);
+export const pad = (n: number) => (n + ALIGN - 1) & ~(ALIGN - 1);
 const littleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+const ZEROS = new Uint8Array(ALIGN);
 
-export function encodeSnapshot(p: ReadModelParts): Buffer {
+/**
+ * The bytes of a snapshot of `p` as pieces to write one after the other: the prelude and header, then each
+ * column and its padding. The columns are views of the model's own (valid until its next change), not copies.
+ */
+export function snapshotPieces(p: ReadModelParts): Uint8Array[] {
   const columns: Column[] = [
     p.opIssuer,
     p.opHead,
@@ -87,52 +96,29 @@ export function encodeSnapshot(p: ReadModelParts): Buffer {
     lengths: columns.map((c) => c.byteLength),
   };
   const head = Buffer.from(JSON.stringify(header), 'utf8');
-  let size = pad(MAGIC.length + 8 + head.length);
-  for (const c of columns) size += pad(c.byteLength);
-  // Not from the shared pool: the columns are read back as aligned views of this one buffer.
-  const out = Buffer.allocUnsafeSlow(size).fill(0);
-  MAGIC.copy(out, 0);
-  out.writeUInt32LE(head.length, MAGIC.length);
-  head.copy(out, MAGIC.length + 8);
-  let at = pad(MAGIC.length + 8 + head.length);
+  const first = Buffer.alloc(pad(PRELUDE + head.length));
+  MAGIC.copy(first, 0);
+  first.writeUInt32LE(head.length, MAGIC.length);
+  head.copy(first, PRELUDE);
+  const pieces: Uint8Array[] = [first];
   for (const c of columns) {
-    out.set(new Uint8Array(c.buffer, c.byteOffset, c.byteLength), at);
-    at += pad(c.byteLength);
+    pieces.push(new Uint8Array(c.buffer, c.byteOffset, c.byteLength));
+    if (pad(c.byteLength) > c.byteLength) pieces.push(ZEROS.subarray(0, pad(c.byteLength) - c.byteLength));
   }
-  return out;
+  return pieces;
+}
+
+/** The bytes of a snapshot of `p`, in one buffer. */
+export function encodeSnapshot(p: ReadModelParts): Buffer {
+  return Buffer.concat(snapshotPieces(p));
 }
 
 function keyColumns(k: KeyIndexParts): Column[] {
   return [k.start, k.length, k.tags, k.arena];
 }
 
-/** The parts of a snapshot's bytes; throws, naming what is wrong, when they are not a snapshot of this format. */
-export function decodeSnapshot(bytes: Uint8Array): ReadModelParts {
-  const fail = (what: string) => new Error(`snapshot: ${what}`);
-  if (bytes.length < MAGIC.length + 8 || !MAGIC.equals(bytes.subarray(0, MAGIC.length)))
-    throw fail('not a read model snapshot');
-  // An aligned copy when the bytes are not 8-aligned in their buffer (a driver's result usually is not).
-  const data = bytes.byteOffset % ALIGN === 0 ? bytes : Uint8Array.from(bytes);
-  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
-  const headLength = view.getUint32(MAGIC.length, true);
-  if (headLength > MAX_HEADER || MAGIC.length + 8 + headLength > data.length) throw fail('a bad header');
-  const header = parseHeader(
-    Buffer.from(data.buffer, data.byteOffset + MAGIC.length + 8, headLength).toString('utf8'),
-  );
-  if (header.format !== SNAPSHOT_FORMAT) throw fail(`format ${header.format}, not ${SNAPSHOT_FORMAT}`);
-  if (header.littleEndian !== littleEndian) throw fail('written on a machine of the other byte order');
-  if (JSON.stringify(header.codes) !== JSON.stringify(CODES)) throw fail('written with other codes');
-  if (header.lengths.length !== SECTIONS.length) throw fail('not the columns of this format');
-  let at = pad(MAGIC.length + 8 + headLength);
-  const columns: Column[] = [];
-  for (const [i, [name, kind]] of SECTIONS.entries()) {
-    const length = header.lengths[i]!;
-    const { bytes: unit, make } = KINDS[kind];
-    if (length % unit !== 0 || at + length > data.length) throw fail(`column ${name} out of bounds`);
-    columns.push(make(data.buffer as ArrayBuffer, data.byteOffset + at, length / unit));
-    at += pad(length);
-  }
-  if (at !== data.length) throw fail('bytes after the last column');
+/** The model's parts from a header and its columns, in SECTIONS order. */
+export function partsOf(header: Header, columns: readonly Column[]): ReadModelParts {
   const c = columns as [Uint16Array, Int32Array, Uint8Array, ...Column[]];
   const key = (from: number): KeyIndexParts => ({
     start: c[from] as Int32Array,
@@ -164,12 +150,14 @@ export function decodeSnapshot(bytes: Uint8Array): ReadModelParts {
 const isInt = (v: unknown): v is number => Number.isSafeInteger(v);
 const isTime = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
 
-function parseHeader(text: string): Header {
+/** The header of `text`, checked to be one this version writes; throws naming what is wrong. */
+export function parseHeader(text: string): Header {
+  const fail = (what: string) => new Error(`snapshot: ${what}`);
   let h: unknown;
   try {
     h = JSON.parse(text);
   } catch {
-    throw new Error('snapshot: the header is not JSON');
+    throw fail('the header is not JSON');
   }
   const o = (typeof h === 'object' && h !== null ? h : {}) as Record<string, unknown>;
   const ok =
@@ -184,6 +172,11 @@ function parseHeader(text: string): Header {
     isInt(o.free) &&
     Array.isArray(o.lengths) &&
     o.lengths.every((n) => isInt(n) && n >= 0);
-  if (!ok) throw new Error('snapshot: a bad header');
-  return o as unknown as Header;
+  if (!ok) throw fail('a bad header');
+  const header = o as unknown as Header;
+  if (header.format !== SNAPSHOT_FORMAT) throw fail(`format ${header.format}, not ${SNAPSHOT_FORMAT}`);
+  if (header.littleEndian !== littleEndian) throw fail('written on a machine of the other byte order');
+  if (JSON.stringify(header.codes) !== JSON.stringify(CODES)) throw fail('written with other codes');
+  if (header.lengths.length !== SECTIONS.length) throw fail('not the columns of this format');
+  return header;
 }

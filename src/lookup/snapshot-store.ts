@@ -17,7 +17,7 @@ export const PART_BYTES = 1024 * 1024;
  */
 export const MAX_SNAPSHOT_BYTES = 4 * 1024 ** 3 - 1;
 /** Parts read per query: fewer round trips, and a result of a few MiB at most. */
-const PARTS_PER_QUERY = 8;
+const PARTS_PER_QUERY = 2;
 // Its own key (store/locks.ts), the same for every process, so that two shutting down at once write one snapshot.
 const WRITE_LOCK = LOCKS.readModelSnapshot;
 
@@ -103,10 +103,8 @@ export async function writeSnapshot(
   });
 }
 
-export type ReadResult = { head: SnapshotHead; bytes: Buffer } | { reason: string };
-
-/** The held snapshot and its bytes, checked against its SHA-256; or why there is none to use. */
-export async function readSnapshot(store: Store): Promise<ReadResult> {
+/** The held snapshot's head, when it is one this version reads; or why there is none to use. */
+export async function readHead(store: Store): Promise<SnapshotHead | { reason: string }> {
   const [row] = await store.query<HeadRow>(HEAD_QUERY);
   if (row === undefined) return { reason: 'no snapshot' };
   const head: SnapshotHead = {
@@ -129,26 +127,40 @@ export async function readSnapshot(store: Store): Promise<ReadResult> {
     head.parts !== Math.ceil(head.byteLength / PART_BYTES)
   )
     return { reason: 'snapshot head inconsistent' };
-  // One buffer of its own, not the shared pool: the decoder takes aligned views of it.
-  const bytes = Buffer.allocUnsafeSlow(head.byteLength);
-  const hash = createHash('sha256');
-  let at = 0;
-  for (let from = 0; from < head.parts; from += PARTS_PER_QUERY) {
-    const to = Math.min(head.parts, from + PARTS_PER_QUERY);
-    const rows = await store.query<{ bytes: Uint8Array }>(
+  return head;
+}
+
+/**
+ * The bytes of the snapshot of `head`, part by part as stored (not copied into one buffer), checked against its
+ * length and SHA-256; or why they cannot be used. The next query is sent before the parts of the last one are
+ * hashed, so that PostgreSQL reads and encodes them meanwhile.
+ */
+export async function readParts(store: Store, head: SnapshotHead): Promise<Buffer[] | { reason: string }> {
+  const query = (from: number) =>
+    store.query<{ bytes: Buffer }>(
       `SELECT bytes FROM read_model_snapshot_part WHERE generation = $1 AND part >= $2 AND part < $3
         ORDER BY part`,
-      [head.generation, from, to],
+      [head.generation, from, Math.min(head.parts, from + PARTS_PER_QUERY)],
     );
+  const parts: Buffer[] = [];
+  const hash = createHash('sha256');
+  let length = 0;
+  let next: Promise<{ bytes: Buffer }[]> | undefined = query(0);
+  for (let from = 0; next !== undefined; from += PARTS_PER_QUERY) {
+    const rows = await next;
+    const to = Math.min(head.parts, from + PARTS_PER_QUERY);
+    next = to < head.parts ? query(to) : undefined;
+    // Not awaited when this one is refused: its failure, if any, is of no interest.
+    next?.catch(() => {});
     if (rows.length !== to - from) return { reason: 'snapshot replaced while it was read' };
     for (const p of rows) {
-      if (at + p.bytes.length > bytes.length) return { reason: 'snapshot longer than its head says' };
-      bytes.set(p.bytes, at);
+      length += p.bytes.length;
+      if (length > head.byteLength) return { reason: 'snapshot longer than its head says' };
       hash.update(p.bytes);
-      at += p.bytes.length;
+      parts.push(p.bytes);
     }
   }
-  if (at !== bytes.length) return { reason: 'snapshot shorter than its head says' };
+  if (length !== head.byteLength) return { reason: 'snapshot shorter than its head says' };
   if (hash.digest('hex') !== head.sha256) return { reason: 'snapshot checksum mismatch' };
-  return { head, bytes };
+  return parts;
 }

@@ -14,11 +14,14 @@ import zlib from 'node:zlib';
 import type { Store } from '../store/types.ts';
 import { applyIdentifiers, type IdentifierRow, loadSince } from './load.ts';
 import { ReadModel } from './read-model.ts';
-import { decodeSnapshot, encodeSnapshot } from './snapshot-codec.ts';
+import { decodedRoom, type ReadModelParts } from './read-model-parts.ts';
+import { encodeSnapshot } from './snapshot-codec.ts';
+import { SnapshotDecoder } from './snapshot-decode.ts';
 import {
   heldCovers,
   MAX_SNAPSHOT_BYTES,
-  readSnapshot,
+  readHead,
+  readParts,
   type SnapshotHead,
   type WriteOutcome,
   writeSnapshot,
@@ -27,8 +30,9 @@ import {
 // Stored compressed: a third of the bytes to write, to keep and to read back through the database, for less
 // time than reading the other two thirds would take; the work runs on the thread pool, not the event loop.
 const compress = promisify(zlib.zstdCompress);
-const decompress = promisify(zlib.zstdDecompress);
-const LEVEL = { params: { [zlib.constants.ZSTD_c_compressionLevel]: 1 } };
+const LEVEL = { [zlib.constants.ZSTD_c_compressionLevel]: 1 };
+/** Bytes the decompressor hands over at a time: each is copied into its columns, then dropped. */
+const CHUNK_BYTES = 1024 * 1024;
 const LENGTH_BYTES = 8;
 
 export interface SnapshotStart {
@@ -43,13 +47,20 @@ export interface SnapshotStart {
 /** The model from the held snapshot, checked and caught up; or why the evidence must be loaded instead. */
 export async function startFromSnapshot(store: Store): Promise<SnapshotStart | { reason: string }> {
   const t0 = Date.now();
-  const read = await readDecoded(store);
-  if ('reason' in read) return read;
-  const { head } = read;
+  const head = await readHead(store);
+  if ('reason' in head) return head;
+  // Asked now, answered by PostgreSQL while the parts are read and decoded here; awaited once they are.
+  const counted = countBefore(store, head.markMs);
+  const redacted = redactedIdentifiers(store);
+  for (const p of [counted, redacted]) p.catch(() => {});
+  const parts = await readParts(store, head);
+  if ('reason' in parts) return parts;
   const t1 = Date.now();
   let model: ReadModel;
   try {
-    model = ReadModel.fromParts(decodeSnapshot(read.raw));
+    const decoded = await unpack(parts);
+    if ('reason' in decoded) return decoded;
+    model = ReadModel.fromParts(decoded, true);
   } catch (error) {
     return { reason: `snapshot unreadable: ${error instanceof Error ? error.message : String(error)}` };
   }
@@ -57,46 +68,84 @@ export async function startFromSnapshot(store: Store): Promise<SnapshotStart | {
     return { reason: 'snapshot does not hold what its head says' };
   const t2 = Date.now();
   const held = coverage(model, head.markMs);
-  const [row] = await store.query<{ n: string; s: string }>(
-    `SELECT count(*)::text AS n,
-            (coalesce(sum(('x' || right(record_id::text, 12))::bit(48)::bigint), 0) % 281474976710656)::text AS s
-       FROM inbound_record WHERE outcome = 'accepted' AND received_at < $1`,
-    [new Date(head.markMs).toISOString()],
-  );
-  const counted = Number(row?.n ?? -1);
-  if (counted !== held.versions || Number(row?.s ?? -1) !== held.idSum)
+  const row = await counted;
+  if (row.versions !== held.versions || row.idSum !== held.idSum)
     return {
       reason:
-        counted === held.versions
+        row.versions === held.versions
           ? 'snapshot stale: other versions before its mark in the database'
-          : `snapshot stale: ${counted} accepted versions received before its mark in the database, ` +
+          : `snapshot stale: ${row.versions} accepted versions received before its mark in the database, ` +
             `${held.versions} in the snapshot`,
     };
-  await reapplyRedactions(store, model);
+  applyIdentifiers(
+    model,
+    (await redacted).filter((r) => model.find(r.issuer, r.aeo_id) !== undefined),
+  );
   const caughtUp = await loadSince(store, model, head.markMs);
   return { model, head, caughtUp, timings: { read: t1 - t0, decode: t2 - t1, catchUp: Date.now() - t2 } };
 }
 
+/** The accepted versions received before `ms` in PostgreSQL: as coverage() counts and sums them. */
+async function countBefore(store: Store, ms: number): Promise<{ versions: number; idSum: number }> {
+  const [row] = await store.query<{ n: string; s: string }>(
+    `SELECT count(*)::text AS n,
+            (coalesce(sum(('x' || right(record_id::text, 12))::bit(48)::bigint), 0) % 281474976710656)::text AS s
+       FROM inbound_record WHERE outcome = 'accepted' AND received_at < $1`,
+    [new Date(ms).toISOString()],
+  );
+  return { versions: Number(row?.n ?? -1), idSum: Number(row?.s ?? -1) };
+}
+
+/** Every redacted operator with its identifiers (none, once retention removed them). */
+function redactedIdentifiers(store: Store): Promise<IdentifierRow[]> {
+  return store.query<IdentifierRow>(
+    `SELECT s.issuer, s.aeo_id, i.scheme, i.value FROM operator_state s
+       LEFT JOIN operator_identifier i ON i.issuer = s.issuer AND i.aeo_id = s.aeo_id
+      WHERE s.redacted_at IS NOT NULL`,
+  );
+}
+
 /**
- * The held snapshot decompressed, within its stored length; the compressed bytes are not kept past this call,
- * so they are freed before the model is built from the decoded ones.
+ * The parts of the stored bytes: decompressed as a stream, within their stated length, straight into the
+ * model's columns. Each stored part is let go once the decompressor has taken it.
  */
-async function readDecoded(store: Store): Promise<{ head: SnapshotHead; raw: Buffer } | { reason: string }> {
-  const read = await readSnapshot(store);
-  if ('reason' in read) return read;
-  const { bytes } = read;
+async function unpack(parts: Buffer[]): Promise<ReadModelParts | { reason: string }> {
   const unreadable = (why: string) => ({ reason: `snapshot unreadable: ${why}` });
-  if (bytes.length <= LENGTH_BYTES) return unreadable('no length');
-  const length = Number(bytes.readBigUInt64BE(0));
+  const first = parts[0];
+  if (first === undefined || first.length <= LENGTH_BYTES) return unreadable('no length');
+  const length = Number(first.readBigUInt64BE(0));
   if (length <= 0 || length > MAX_SNAPSHOT_BYTES) return unreadable(`decoded length ${length} out of bounds`);
-  let raw: Buffer;
-  try {
-    raw = await decompress(bytes.subarray(LENGTH_BYTES), { maxOutputLength: length });
-  } catch (error) {
-    return unreadable(error instanceof Error ? error.message : String(error));
-  }
-  if (raw.length !== length) return unreadable(`decoded ${raw.length} bytes, ${length} stored`);
-  return { head: read.head, raw };
+  parts[0] = first.subarray(LENGTH_BYTES);
+  const decoder = new SnapshotDecoder(length, decodedRoom);
+  const decoded = await decompressInto(parts, length, (chunk) => decoder.push(chunk));
+  if (decoded !== length) return unreadable(`decoded ${decoded} bytes, ${length} stored`);
+  return decoder.finish();
+}
+
+/**
+ * Decompresses `parts` (emptying the list), handing each piece of output to `take` as it comes, and stops with
+ * an error past `length` bytes or at the first throw of `take`; the bytes decompressed.
+ */
+function decompressInto(parts: Buffer[], length: number, take: (chunk: Buffer) => void): Promise<number> {
+  const z = zlib.createZstdDecompress({ chunkSize: CHUNK_BYTES });
+  let decoded = 0;
+  const done = new Promise<number>((resolve, reject) => {
+    z.on('data', (chunk: Buffer) => {
+      decoded += chunk.length;
+      try {
+        if (decoded > length) throw new Error(`decoded more than the ${length} bytes stored`);
+        take(chunk);
+      } catch (error) {
+        z.destroy(error instanceof Error ? error : new Error(String(error)));
+      }
+    });
+    z.once('end', () => resolve(decoded));
+    z.once('error', reject);
+  });
+  // Written at once: the stream holds each part until it is decompressed, and nothing else does.
+  for (let part = parts.shift(); part !== undefined; part = parts.shift()) z.write(part);
+  z.end();
+  return done;
 }
 
 /**
@@ -117,16 +166,6 @@ export function coverage(model: ReadModel, ms: number): { versions: number; idSu
   return { versions, idSum };
 }
 
-async function reapplyRedactions(store: Store, model: ReadModel): Promise<void> {
-  const rows = await store.query<IdentifierRow & { scheme: string | null; value: string | null }>(
-    `SELECT s.issuer, s.aeo_id, i.scheme, i.value FROM operator_state s
-       LEFT JOIN operator_identifier i ON i.issuer = s.issuer AND i.aeo_id = s.aeo_id
-      WHERE s.redacted_at IS NOT NULL`,
-  );
-  const known = rows.filter((r) => model.find(r.issuer, r.aeo_id) !== undefined);
-  applyIdentifiers(model, known);
-}
-
 /**
  * Writes a snapshot of `model` covering every version received before `markMs` (`replace`: even over a held
  * one with as many versions); how it went and its size.
@@ -139,6 +178,7 @@ export async function saveSnapshot(
 ): Promise<{ outcome: WriteOutcome; bytes: number }> {
   // Asked first: when the held snapshot covers this one (processes stopping together), nothing is encoded.
   if (await heldCovers(store, model.versionCount, replace)) return { outcome: 'held-covers', bytes: 0 };
+  // Copied at once, synchronously: the model goes on taking changes while the copy is compressed.
   const bytes = await pack(encodeSnapshot(model.parts()));
   const head = { markMs, versions: model.versionCount, operators: model.operatorCount };
   const outcome = await writeSnapshot(store, bytes, head, replace);
@@ -147,7 +187,7 @@ export async function saveSnapshot(
 
 /** The stored bytes of an encoded snapshot: its length, then the compressed bytes. */
 async function pack(raw: Buffer): Promise<Buffer> {
-  const packed = await compress(raw, LEVEL);
+  const packed = await compress(raw, { params: LEVEL });
   const bytes = Buffer.allocUnsafeSlow(LENGTH_BYTES + packed.length);
   bytes.writeBigUInt64BE(BigInt(raw.length), 0);
   bytes.set(packed, LENGTH_BYTES);

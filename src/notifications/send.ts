@@ -1,25 +1,31 @@
 /**
- * The worker's step: one notification row → a signed POST to its subscription's URL → delivered on a 2xx, or
- * retried with backoff and jitter, or dead after the configured attempts. What is sent is read from
- * PostgreSQL, never from the job; every write names the states it moves from, so a redelivered job (BullMQ is
- * at-least-once) cannot undo a settled row, and a row settled already is not sent again.
+ * The worker's step: the open rows of one job (one subscription, at most one row per operator) → one signed
+ * POST per row, side by side over kept-alive connections to the addresses checked once for the job → settled
+ * in one statement: delivered on a 2xx, or retrying, or dead after the configured attempts. A job with rows
+ * left retrying runs again after the backoff of the earliest, sending only those. What is sent is read from
+ * PostgreSQL by the job's id, never from the job; every write names the states it moves from, so a
+ * redelivered job (BullMQ is at-least-once) cannot undo a settled row, and a row settled already is not sent
+ * again.
  */
 import type { Logger } from 'pino';
 import type { OutboundSettings } from '../config/types.ts';
 import type { GatewayMetrics } from '../metrics/metrics.ts';
-import type { JobVerdict } from '../queue/job-kind.ts';
-import type { NotificationJob } from '../queue/jobs.ts';
+import type { JobHandler, JobVerdict } from '../queue/job-kind.ts';
 import { retryDelayMs } from '../queue/retry.ts';
 import type { Store } from '../store/types.ts';
 import type { SecretVault } from './secrets.ts';
 import { webhookHeaders } from './signature.ts';
-import type { FailureClass, WebhookPoster } from './webhook-post.ts';
+import type { FailureClass, OpenOutcome, PostOutcome } from './webhook-post.ts';
+
+/** Requests of one job at once, to its one receiver. */
+export const REQUESTS_PER_JOB = 8;
 
 export interface SendDeps {
   store: Store;
   /** Attempts and backoff are the outbound delivery's; the request bound is the poster's. */
   settings: OutboundSettings;
-  post: WebhookPoster;
+  /** Opens a session with a receiver (webhook-post.ts). */
+  open: (url: string, connections: number) => Promise<OpenOutcome>;
   vault: SecretVault;
   log: Logger;
   /** Decides whether a rotated-out secret still signs. */
@@ -28,6 +34,7 @@ export interface SendDeps {
 }
 
 interface OpenNotification {
+  id: string;
   event_id: string;
   type: string;
   payload: unknown;
@@ -41,6 +48,8 @@ interface OpenNotification {
   previous_secret_key_id: string | null;
 }
 
+type Failed = Extract<PostOutcome, { ok: false }>;
+
 /**
  * The body a receiver gets, Standard Webhooks style: the type, when the event happened (the commit, or the
  * instant a later-dated version took effect), and its data.
@@ -53,67 +62,115 @@ export function bodyOf(row: Pick<OpenNotification, 'type' | 'created_at' | 'payl
   });
 }
 
-export function createSender(deps: SendDeps) {
+export function createSender<T>(deps: SendDeps): JobHandler<T> {
   const { store, settings, log, vault } = deps;
   const clock = deps.clock ?? (() => new Date());
-  return async function send(job: NotificationJob): Promise<JobVerdict> {
-    const [row] = await store.query<OpenNotification>(
-      `SELECT n.event_id::text, n.type, n.payload, n.attempts,
+
+  /** Each row's outcome, in the rows' order; the rows are of one subscription. */
+  async function attempt(rows: readonly OpenNotification[]): Promise<PostOutcome[]> {
+    const first = rows[0]!;
+    const secrets = secretsOf(vault, first);
+    if (typeof secrets === 'string')
+      return rows.map(() => ({ ok: false, failure: 'gateway', detail: secrets }));
+    const opened = await deps.open(first.url, Math.min(rows.length, REQUESTS_PER_JOB));
+    if (!opened.ok) return rows.map(() => opened);
+    const { session } = opened;
+    try {
+      const outcomes: PostOutcome[] = new Array(rows.length);
+      let next = 0;
+      // Bounded both ways: a receiver that accepts and never answers costs one timeout per request, then a retry.
+      const lane = async (): Promise<void> => {
+        for (let i = next++; i < rows.length; i = next++) {
+          const row = rows[i]!;
+          const body = bodyOf(row);
+          outcomes[i] = await session.post(webhookHeaders(secrets, row.event_id, body, new Date()), body);
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(rows.length, REQUESTS_PER_JOB) }, lane));
+      return outcomes;
+    } finally {
+      session.close();
+    }
+  }
+
+  return async function send(_job, { jobId }): Promise<JobVerdict> {
+    const rows = await store.query<OpenNotification>(
+      `SELECT n.id::text, n.event_id::text, n.type, n.payload, n.attempts,
               coalesce(n.deliver_after, n.created_at) AS created_at, s.id::text AS subscription_id, s.url,
               s.secret, s.secret_key_id,
               CASE WHEN s.previous_secret_until > $2 THEN s.previous_secret END AS previous_secret,
               s.previous_secret_key_id
          FROM notification n JOIN webhook_subscription s ON s.id = n.subscription_id
-        WHERE n.id = $1 AND n.state IN ('pending', 'retrying')`,
-      [job.id, clock().toISOString()],
+        WHERE n.job_id = $1 AND n.state IN ('pending', 'retrying')
+        ORDER BY n.id`,
+      [jobId, clock().toISOString()],
     );
-    if (row === undefined) return { kind: 'done' }; // settled already, or its subscription was deleted
-    const body = bodyOf(row);
-    let failure: FailureClass;
-    let detail: string;
-    const secrets = secretsOf(vault, row);
-    if (typeof secrets === 'string') {
-      failure = 'gateway';
-      detail = secrets;
-    } else {
-      // Bounded both ways: a receiver that accepts and never answers costs one timeout, then a retry.
-      const outcome = await deps.post(row.url, webhookHeaders(secrets, row.event_id, body, new Date()), body);
-      if (outcome.ok) {
-        await store.query(
-          `UPDATE notification SET state = 'delivered', attempts = attempts + 1, delivered_at = now()
-            WHERE id = $1 AND state IN ('pending', 'retrying')`,
-          [job.id],
-        );
-        deps.metrics?.notification('sent');
-        return { kind: 'done' };
-      }
-      failure = outcome.failure;
-      detail = outcome.detail;
+    if (rows.length === 0) return { kind: 'done' }; // settled already, or its subscription was deleted
+    const bySubscription = new Map<string, OpenNotification[]>();
+    for (const row of rows) {
+      const group = bySubscription.get(row.subscription_id) ?? [];
+      group.push(row);
+      bySubscription.set(row.subscription_id, group);
     }
-    const attempt = Number(row.attempts) + 1;
-    const dead = attempt >= settings.attempts;
+    const groups = [...bySubscription.values()];
+    const outcomes = (await Promise.all(groups.map(attempt))).flat();
+    const sent = groups.flat();
+
+    const settled = sent.map((row, i) => {
+      const outcome = outcomes[i]!;
+      if (outcome.ok) return { row, state: 'delivered' as const };
+      const dead = Number(row.attempts) + 1 >= settings.attempts;
+      return { row, state: dead ? ('dead' as const) : ('retrying' as const), failed: outcome };
+    });
     // The subscriber sees the class; the detail, which may name addresses and ports, stays in this log.
     await store.query(
-      `UPDATE notification SET state = $2, attempts = attempts + 1, last_error = $3
-        WHERE id = $1 AND state IN ('pending', 'retrying')`,
-      [job.id, dead ? 'dead' : 'retrying', failure],
+      `UPDATE notification n SET state = m.state, attempts = n.attempts + 1,
+              last_error = CASE WHEN m.state = 'delivered' THEN n.last_error ELSE m.failure END,
+              delivered_at = CASE WHEN m.state = 'delivered' THEN now() ELSE n.delivered_at END
+         FROM jsonb_to_recordset($1::jsonb) AS m(id bigint, state text, failure text)
+        WHERE n.id = m.id AND n.state IN ('pending', 'retrying')`,
+      [
+        JSON.stringify(
+          settled.map((s) => ({ id: s.row.id, state: s.state, failure: s.failed?.failure ?? null })),
+        ),
+      ],
     );
-    const context = {
-      notification: job.id,
-      subscription: row.subscription_id,
-      type: row.type,
-      attempt,
-      failure,
-      detail,
-    };
-    deps.metrics?.notification(dead ? 'dead' : 'failed');
-    if (dead) {
-      log.warn(context, 'notification dead-lettered');
-      return { kind: 'give-up', reason: `gave up after ${attempt} attempts: ${failure}` };
+
+    let retryInMs: number | undefined;
+    let dead = 0;
+    let reason: FailureClass | undefined;
+    for (const s of settled) {
+      if (s.state === 'delivered') {
+        deps.metrics?.notification('sent');
+        continue;
+      }
+      const failed: Failed = s.failed!;
+      const attemptNo = Number(s.row.attempts) + 1;
+      const context = {
+        notification: Number(s.row.id),
+        subscription: s.row.subscription_id,
+        type: s.row.type,
+        attempt: attemptNo,
+        failure: failed.failure,
+        detail: failed.detail,
+      };
+      reason ??= failed.failure;
+      if (s.state === 'dead') {
+        dead += 1;
+        deps.metrics?.notification('dead');
+        log.warn(context, 'notification dead-lettered');
+        continue;
+      }
+      deps.metrics?.notification('failed');
+      const delayMs = retryDelayMs(attemptNo, settings);
+      retryInMs = Math.min(retryInMs ?? delayMs, delayMs);
+      log.info({ ...context, delayMs }, 'notification not delivered; will retry');
     }
-    const delayMs = retryDelayMs(attempt, settings);
-    log.info({ ...context, delayMs }, 'notification not delivered; will retry');
-    return { kind: 'retry', delayMs, reason: failure };
+    if (retryInMs !== undefined) return { kind: 'retry', delayMs: retryInMs, reason: reason ?? 'network' };
+    if (dead === settled.length) {
+      return { kind: 'give-up', reason: `gave up after ${settings.attempts} attempts: ${reason}` };
+    }
+    return { kind: 'done' };
   };
 }
 

@@ -8,7 +8,7 @@ import type { GatewayConfig } from '../config/types.ts';
 import type { Verdict } from '../inbound/verdict.ts';
 import type { GatewayMetrics } from '../metrics/metrics.ts';
 import { claimGraceMs } from '../outbox-relay.ts';
-import { NOTIFICATION_JOBS, NOTIFICATIONS_KEY } from '../queue/jobs.ts';
+import { NOTIFICATION_BATCH_JOBS, NOTIFICATIONS_KEY } from '../queue/jobs.ts';
 import { retryPolicy } from '../queue/retry.ts';
 import { type QueueRuntime, workerCloseGraceMs } from '../queue/runtime.ts';
 import type { Sql, Store } from '../store/types.ts';
@@ -17,10 +17,13 @@ import { inboundEvents, recordMraStatus, writeNotifications } from './record.ts'
 import { createNotificationRelay } from './relay.ts';
 import { createSecretVault, sealStoredSecrets } from './secrets.ts';
 import { createSender } from './send.ts';
-import { createWebhookPoster } from './webhook-post.ts';
+import { createWebhookSessions } from './webhook-post.ts';
 
-/** Webhook requests at once; order per operator is the relay's, so this only bounds parallel receivers. */
-const CONCURRENCY = 8;
+/**
+ * Jobs at once, each up to REQUESTS_PER_JOB requests to its receiver (send.ts); order per operator is the
+ * relay's, so this only bounds parallel requests.
+ */
+const CONCURRENCY = 4;
 
 export interface Notifications {
   wake(): void;
@@ -60,13 +63,13 @@ export async function startNotifications(deps: {
   }
   const relay = createNotificationRelay({
     store,
-    producer: queues.producer(NOTIFICATION_JOBS, retry),
+    producer: queues.producer(NOTIFICATION_BATCH_JOBS, retry),
     usable: () => queues.connected(),
     log,
     claimGraceMs: claimGraceMs(config.redis.commandTimeoutMs),
     ...(deps.clock ? { clock: deps.clock } : {}),
   });
-  const post = createWebhookPoster({
+  const open = createWebhookSessions({
     policy: createReceiverPolicy(config.notifications, deps.resolve),
     timeoutMs: settings.requestTimeoutMs,
     ...(deps.receiverCa === undefined ? {} : { ca: deps.receiverCa }),
@@ -76,13 +79,13 @@ export async function startNotifications(deps: {
     store,
     settings,
     log,
-    post,
+    open,
     vault,
     ...(deps.clock ? { clock: deps.clock } : {}),
     ...(deps.metrics ? { metrics: deps.metrics } : {}),
   });
   const worker = queues.startWorker({
-    kind: NOTIFICATION_JOBS,
+    kind: NOTIFICATION_BATCH_JOBS,
     key: NOTIFICATIONS_KEY,
     handle: send,
     retry,

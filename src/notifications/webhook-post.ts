@@ -1,6 +1,6 @@
 /**
- * One webhook POST: the receiver checked by the policy (its name resolved once), then a connection to exactly
- * the addresses checked, with TLS verified against the URL's host, no redirect followed. What the subscriber
+ * Webhook POSTs: the receiver checked by the policy (its name resolved once per session), then connections to
+ * exactly the addresses checked, kept alive for the session's requests alone, with TLS verified against the URL's host, no redirect followed. What the subscriber
  * may see of a failure is its class alone; the detail (address, port, errno, TLS reason) is for the gateway's
  * log, so that the delivery listing is no port scanner of the gateway's network.
  */
@@ -40,9 +40,26 @@ export type WebhookPoster = (
 
 const ANSWER_KEPT_BYTES = 64 * 1024;
 
-export function createWebhookPoster(options: PosterOptions): WebhookPoster {
+/** Requests to one receiver over connections to the addresses checked when it was opened; closed after use. */
+export interface WebhookSession {
+  post(headers: Record<string, string>, body: string): Promise<PostOutcome>;
+  close(): void;
+}
+
+export type OpenOutcome =
+  | { ok: true; session: WebhookSession }
+  | { ok: false; failure: FailureClass; detail: string };
+
+/**
+ * Opens a session with a receiver: its URL checked by the policy (its name resolved once), then up to
+ * `connections` kept-alive connections to exactly the addresses checked. A session lives for one job's
+ * requests, so no connection outlives the resolution it was checked against by more than that.
+ */
+export function createWebhookSessions(
+  options: PosterOptions,
+): (url: string, connections: number) => Promise<OpenOutcome> {
   const { policy, timeoutMs } = options;
-  return async (url, headers, body) => {
+  return async (url, connections) => {
     const checked = await policy.check(url);
     if (!checked.ok) {
       return {
@@ -52,37 +69,59 @@ export function createWebhookPoster(options: PosterOptions): WebhookPoster {
       };
     }
     const { receiver } = checked;
-    // One connection per delivery: a pooled one would outlive the resolution it was checked against.
     const agent = new Agent({
-      connections: 1,
-      pipelining: 0,
+      connections,
+      pipelining: 1,
       connect: {
         timeout: timeoutMs,
         lookup: pinnedLookup(receiver.addresses),
         ...(options.ca === undefined ? {} : { ca: options.ca }),
       },
     });
+    const post = async (headers: Record<string, string>, body: string): Promise<PostOutcome> => {
+      try {
+        const res = await request(receiver.url, {
+          method: 'POST',
+          headers,
+          body,
+          dispatcher: agent,
+          headersTimeout: timeoutMs,
+          bodyTimeout: timeoutMs,
+        });
+        // The status decides; the body is drained only within one more bound, since bodyTimeout is per chunk and
+        // a receiver trickling a byte at a time would otherwise hold this delivery for hours.
+        await res.body
+          .dump({ limit: ANSWER_KEPT_BYTES, signal: AbortSignal.timeout(timeoutMs) })
+          .catch(() => {});
+        const status = res.statusCode;
+        if (status >= 200 && status < 300) return { ok: true };
+        return { ok: false, failure: statusClass(status), detail: `HTTP ${status}` };
+      } catch (error) {
+        return { ok: false, failure: errorClass(error), detail: detailOf(error) };
+      }
+    };
+    return {
+      ok: true,
+      session: {
+        post,
+        close: () => {
+          agent.destroy().catch(() => {});
+        },
+      },
+    };
+  };
+}
+
+/** One POST in a session of its own. */
+export function createWebhookPoster(options: PosterOptions): WebhookPoster {
+  const open = createWebhookSessions(options);
+  return async (url, headers, body) => {
+    const opened = await open(url, 1);
+    if (!opened.ok) return opened;
     try {
-      const res = await request(receiver.url, {
-        method: 'POST',
-        headers,
-        body,
-        dispatcher: agent,
-        headersTimeout: timeoutMs,
-        bodyTimeout: timeoutMs,
-      });
-      // The status decides; the body is drained only within one more bound, since bodyTimeout is per chunk and a
-      // receiver trickling a byte at a time would otherwise hold this delivery for hours.
-      await res.body
-        .dump({ limit: ANSWER_KEPT_BYTES, signal: AbortSignal.timeout(timeoutMs) })
-        .catch(() => {});
-      const status = res.statusCode;
-      if (status >= 200 && status < 300) return { ok: true };
-      return { ok: false, failure: statusClass(status), detail: `HTTP ${status}` };
-    } catch (error) {
-      return { ok: false, failure: errorClass(error), detail: detailOf(error) };
+      return await opened.session.post(headers, body);
     } finally {
-      agent.destroy().catch(() => {});
+      opened.session.close();
     }
   };
 }

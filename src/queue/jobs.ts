@@ -96,3 +96,49 @@ export const NOTIFICATION_JOBS: JobKind<NotificationJob> = {
     return checkedId(NOTIFICATION_JOBS, { v: 1, id: d.id }, jobId);
   },
 };
+
+/**
+ * A batch of one subscription's notification rows, at most one per operator (the relay's ordering rule): ids
+ * `firstId` to `lastId` that the relay marked with this job's id. Rows are read by that id, never from the job.
+ */
+export interface NotificationBatchJob {
+  v: 1;
+  subscription: string;
+  firstId: number;
+  lastId: number;
+}
+
+export function notificationBatchJobId(
+  job: Pick<NotificationBatchJob, 'subscription' | 'firstId' | 'lastId'>,
+): string {
+  return `notification-${job.subscription}-${job.firstId}-${job.lastId}`;
+}
+
+const SUBSCRIPTION_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/**
+ * The notifications queue's jobs: batches, and single rows as an earlier version enqueued them (still worked,
+ * so that jobs in Redis across an upgrade are not taken for corrupt ones).
+ */
+export const NOTIFICATION_BATCH_JOBS: JobKind<NotificationBatchJob | NotificationJob> = {
+  label: 'notification',
+  jobName: JOB_NAMES.notify,
+  queueName: () => QUEUE_NAMES.notifications,
+  keyOf: () => NOTIFICATIONS_KEY,
+  jobId: (job) => ('id' in job ? notificationJobId(job.id) : notificationBatchJobId(job)),
+  parse(data, key, jobId) {
+    if (typeof data === 'object' && data !== null && 'id' in data) {
+      return NOTIFICATION_JOBS.parse(data, key, jobId);
+    }
+    const d = membersOf(data, ['v', 'subscription', 'firstId', 'lastId']);
+    if (typeof d === 'string') return { ok: false, reason: d };
+    if (typeof d.subscription !== 'string' || !SUBSCRIPTION_ID.test(d.subscription)) {
+      return { ok: false, reason: 'subscription is not a subscription id' };
+    }
+    if (!isId(d.firstId) || !isId(d.lastId) || d.firstId > d.lastId) {
+      return { ok: false, reason: 'firstId and lastId are not an id range' };
+    }
+    const job = { v: 1, subscription: d.subscription, firstId: d.firstId, lastId: d.lastId } as const;
+    return checkedId(NOTIFICATION_BATCH_JOBS, job, jobId);
+  },
+};

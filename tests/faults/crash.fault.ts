@@ -204,11 +204,14 @@ describe('gateway processes killed and stopped', () => {
     }
     await hookCrash;
     await pe.start();
+    // The job in hand when PE died may have posted every row of it already; its rows go out again once its
+    // lock has lapsed, so the wait is for that resend too.
     await waitFor(
-      'every notification at the receiver',
+      'every notification at the receiver, and the cut job resent',
       async () => {
         const got = webhookStub.seen.map((s) => ({ path: s.path, headers: s.headers, body: s.body }));
-        return webhookCounts(got, pushedIds).operators === pushedIds.length ? true : undefined;
+        const counts = webhookCounts(got, pushedIds);
+        return counts.operators === pushedIds.length && counts.resent >= 1 ? true : undefined;
       },
       REDELIVERY_MS,
       250,

@@ -4,7 +4,12 @@
  */
 import { describe, expect, it } from 'vitest';
 import { RetryLater } from '../../src/queue/job-kind.ts';
-import { DELIVERY_JOBS, NOTIFICATION_JOBS, NOTIFICATIONS_KEY } from '../../src/queue/jobs.ts';
+import {
+  DELIVERY_JOBS,
+  NOTIFICATION_BATCH_JOBS,
+  NOTIFICATION_JOBS,
+  NOTIFICATIONS_KEY,
+} from '../../src/queue/jobs.ts';
 import { retryPolicy } from '../../src/queue/retry.ts';
 
 describe('job kinds', () => {
@@ -29,6 +34,37 @@ describe('job kinds', () => {
       value: job,
     });
     expect(NOTIFICATION_JOBS.parse(job, NOTIFICATIONS_KEY, 'notification-43')).toMatchObject({ ok: false });
+  });
+
+  it("accepts a notification batch only under its own id, and a single row's job as before", () => {
+    const subscription = '0b8e6c1a-5f7d-4c3e-9a2b-1d4f6e8a0c2b';
+    const job = { v: 1, subscription, firstId: 5, lastId: 12 } as const;
+    const id = `notification-${subscription}-5-12`;
+    expect(NOTIFICATION_BATCH_JOBS.jobId(job)).toBe(id);
+    expect(NOTIFICATION_BATCH_JOBS.queueName(NOTIFICATION_BATCH_JOBS.keyOf(job))).toBe('notifications');
+    expect(NOTIFICATION_BATCH_JOBS.parse(job, NOTIFICATIONS_KEY, id)).toEqual({ ok: true, value: job });
+    expect(
+      NOTIFICATION_BATCH_JOBS.parse(job, NOTIFICATIONS_KEY, `notification-${subscription}-5-13`),
+    ).toMatchObject({ ok: false });
+    const row = { v: 1, id: 42 } as const;
+    expect(NOTIFICATION_BATCH_JOBS.parse(row, NOTIFICATIONS_KEY, 'notification-42')).toEqual({
+      ok: true,
+      value: row,
+    });
+    expect(NOTIFICATION_BATCH_JOBS.parse(row, NOTIFICATIONS_KEY, 'notification-43')).toMatchObject({
+      ok: false,
+    });
+    for (const bad of [
+      { ...job, subscription: 'CL' },
+      { ...job, subscription: subscription.toUpperCase() },
+      { ...job, firstId: 13 },
+      { ...job, lastId: 0 },
+      { ...job, extra: 1 },
+      { ...job, v: 2 },
+    ]) {
+      const badId = `notification-${bad.subscription}-${bad.firstId}-${bad.lastId}`;
+      expect(NOTIFICATION_BATCH_JOBS.parse(bad, NOTIFICATIONS_KEY, badId).ok).toBe(false);
+    }
   });
 
   it.each([

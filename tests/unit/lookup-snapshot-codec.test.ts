@@ -2,7 +2,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ReadModel } from '../../src/lookup/read-model.ts';
-import { decodeSnapshot, encodeSnapshot } from '../../src/lookup/snapshot-codec.ts';
+import { decodedRoom } from '../../src/lookup/read-model-parts.ts';
+import { encodeSnapshot } from '../../src/lookup/snapshot-codec.ts';
+import { decodeSnapshot, SnapshotDecoder } from '../../src/lookup/snapshot-decode.ts';
 import { describeModel, type GenVersion, versionsArb } from '../support/read-model.ts';
 
 function modelOf(versions: readonly GenVersion[]): ReadModel {
@@ -37,6 +39,44 @@ describe('read model snapshot bytes', () => {
       }),
       { numRuns: 60 },
     );
+  });
+
+  it('decodes bytes pushed in pieces of any size into columns with room, which the model keeps and grows', () => {
+    fc.assert(
+      fc.property(versionsArb, versionsArb, fc.integer({ min: 1, max: 5000 }), (first, later, size) => {
+        const model = modelOf(first);
+        const bytes = encodeSnapshot(model.parts());
+        const decoder = new SnapshotDecoder(bytes.length, decodedRoom);
+        for (let at = 0; at < bytes.length; at += size) decoder.push(bytes.subarray(at, at + size));
+        const parts = decoder.finish();
+        expect(parts.rows.buffer.byteLength).toBeGreaterThan(parts.rows.byteLength);
+        const copy = ReadModel.fromParts(parts, true);
+        // Kept, not copied: the model's rows are the decoded buffer.
+        expect(copy.rowBytes.buffer).toBe(parts.rows.buffer);
+        expect(describeModel(copy)).toEqual(describeModel(model));
+        for (const m of [model, copy]) {
+          for (const v of later.map((v) => ({ ...v, version: v.version + 10 }))) {
+            m.apply(v);
+            m.setIdentifiers(v.issuer, v.aeoId, v.identifiers);
+          }
+        }
+        expect(describeModel(copy)).toEqual(describeModel(model));
+      }),
+      { numRuns: 40 },
+    );
+  });
+
+  it('refuses a stream that ends early or runs past its last column', () => {
+    const model = modelOf(fc.sample(versionsArb, { numRuns: 1, seed: 3 })[0]!);
+    const bytes = encodeSnapshot(model.parts());
+    const short = new SnapshotDecoder(bytes.length);
+    short.push(bytes.subarray(0, bytes.length - 1));
+    expect(() => short.finish()).toThrow(/out of bounds/);
+    const long = new SnapshotDecoder(bytes.length + 8);
+    long.push(bytes);
+    expect(() => long.push(new Uint8Array(8))).toThrow(/bytes after the last column/);
+    // A header stating columns longer than the stated length is refused before anything is allocated.
+    expect(() => new SnapshotDecoder(bytes.length - 64).push(bytes)).toThrow(/out of bounds/);
   });
 
   it('an empty model round-trips', () => {

@@ -1,10 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  parseStrictJson,
-  parseStrictJsonObject,
-  type StrictJsonFailure,
-  type StrictJsonOptions,
-} from '../../src/crypto/strict-json.ts';
+import { parseStrictJson, parseStrictJsonObject } from '../../src/crypto/strict-json.ts';
+import type { StrictJsonFailure, StrictJsonOptions } from '../../src/crypto/strict-json-parser.ts';
 
 const OPTS: StrictJsonOptions = { maxDepth: 16 };
 const utf8 = (s: string): Uint8Array => new TextEncoder().encode(s);

@@ -7,7 +7,8 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { threadPoolSize } from '../../src/config/thread-pool.ts';
+import { threadPoolSize, verifyThreadCount } from '../../src/config/thread-pool.ts';
+import { GatewayError } from '../../src/errors.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -51,6 +52,28 @@ describe('threadPoolSize', () => {
   });
 });
 
+describe('verifyThreadCount', () => {
+  it('gives one verification thread per core, or a cluster process its share, at least 1', () => {
+    expect(verifyThreadCount({}, 2)).toBe(2);
+    expect(verifyThreadCount({ MRA_VERIFY_THREADS: 'auto' }, 16)).toBe(16);
+    expect(verifyThreadCount({ MRA_CLUSTER_PROCESSES: '4' }, 16)).toBe(4);
+    expect(verifyThreadCount({ MRA_CLUSTER_PROCESSES: '4' }, 17)).toBe(5);
+    expect(verifyThreadCount({ MRA_CLUSTER_PROCESSES: '2' }, 2)).toBe(1);
+    expect(verifyThreadCount({}, 1024)).toBe(256);
+  });
+
+  it('keeps what the operator set, in every process of a cluster', () => {
+    expect(verifyThreadCount({ MRA_VERIFY_THREADS: '1' }, 16)).toBe(1);
+    expect(verifyThreadCount({ MRA_VERIFY_THREADS: '24', MRA_CLUSTER_PROCESSES: '4' }, 16)).toBe(24);
+  });
+
+  it.each(['0', '257', '-1', '2.5', ' 4', 'four', '1e2'])('refuses %j with CONFIG_INVALID', (value) => {
+    const refused = () => verifyThreadCount({ MRA_VERIFY_THREADS: value }, 4);
+    expect(refused).toThrow(GatewayError);
+    expect(refused).toThrow(/MRA_VERIFY_THREADS must be a whole number from 1 to 256, or auto/);
+  });
+});
+
 describe('the entry imports it before anything else', () => {
   it('is the first import of src/cli/main.ts', () => {
     const main = readFileSync(new URL('../../src/cli/main.ts', import.meta.url), 'utf8');
@@ -86,4 +109,20 @@ describe('the entry imports it before anything else', () => {
       expect(eight.threads - four.threads).toBe(4);
     },
   );
+
+  it('a process that imports it first sizes its verification pool so', () => {
+    const script = `
+      import './src/config/thread-pool.ts';
+      import { verifyPool } from './src/crypto/verify-pool.ts';
+      console.log(JSON.stringify(verifyPool().threads));`;
+    const run = (env: NodeJS.ProcessEnv) =>
+      execFileSync(process.execPath, ['--input-type=module', '-e', script], {
+        cwd: ROOT,
+        env: { ...env, NODE_OPTIONS: '' },
+        encoding: 'utf8',
+      }).trim();
+    const { MRA_VERIFY_THREADS: _, MRA_CLUSTER_PROCESSES: __, ...rest } = process.env;
+    expect(run({ ...rest, MRA_VERIFY_THREADS: '3' })).toBe('3');
+    expect(run({ ...rest, MRA_CLUSTER_PROCESSES: '64' })).toBe('1');
+  });
 });

@@ -37,6 +37,24 @@ export const byIdentifier = {
   properties: { scheme: SCHEME, value: VALUE, country: ADMIN_ID },
 } as const;
 
+/** A manifest: up to MAX_BATCH items, each by issuer and aeoId or by a national identifier, at one instant. */
+export const manifestBody = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['items'],
+  properties: {
+    asOf: AS_OF,
+    items: {
+      type: 'array',
+      minItems: 1,
+      maxItems: MAX_BATCH,
+      // Told apart by aeoId, so each item is checked against one form only, not tried against both.
+      // biome-ignore lint/suspicious/noThenProperty: JSON Schema's if/then/else
+      items: { if: { type: 'object', required: ['aeoId'] }, then: byId, else: byIdentifier },
+    },
+  },
+} as const;
+
 /** `?form=compact` asks for a manifest's compact answer; full is the default (docs/lookup.md). */
 export const manifestQuery = {
   type: 'object',

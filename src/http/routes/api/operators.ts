@@ -14,7 +14,7 @@ import type { Answerer, AnswerForm, OperatorQuery } from '../../../lookup/answer
 import { instantOf } from '../../date-time.ts';
 import { problems } from '../../openapi/problem-schema.ts';
 import { lookupAnswerResponse, lookupManifestResponse } from '../../openapi/responses.ts';
-import { AS_OF, byId, byIdentifier, MAX_BATCH, manifestQuery } from './operator-params.ts';
+import { AS_OF, byId, byIdentifier, manifestBody, manifestQuery } from './operator-params.ts';
 import { lookupLane } from './operators-lane.ts';
 
 export { ADMIN_ID, AEO_ID, AS_OF, MAX_BATCH } from './operator-params.ts';
@@ -89,22 +89,7 @@ export function registerOperatorRoutes(app: FastifyInstance, deps: OperatorRoute
     {
       schema: {
         querystring: manifestQuery,
-        body: {
-          type: 'object',
-          additionalProperties: false,
-          required: ['items'],
-          properties: {
-            asOf: AS_OF,
-            items: {
-              type: 'array',
-              minItems: 1,
-              maxItems: MAX_BATCH,
-              // Told apart by aeoId, so each item is checked against one form only, not tried against both.
-              // biome-ignore lint/suspicious/noThenProperty: JSON Schema's if/then/else
-              items: { if: { type: 'object', required: ['aeoId'] }, then: byId, else: byIdentifier },
-            },
-          },
-        },
+        body: manifestBody,
         summary: 'Look up to 3,000 operators at one instant',
         description:
           'The full form answers each item as the single lookups do; `form=compact` gives the benefits lists, ' +
