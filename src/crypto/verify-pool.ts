@@ -81,6 +81,11 @@ export function createVerifyPool(threads: number): VerifyPool {
     worker.on('message', (answer: VerifyAnswer) => {
       const pending = slot.pending.get(answer.id);
       if (pending === undefined) return;
+      // Verdicts are matched to signatures by position: an answer of another length is a broken worker.
+      if (!(answer.verdicts instanceof Uint8Array) || answer.verdicts.length !== pending.count) {
+        die('an answer of the wrong length');
+        return;
+      }
       slot.pending.delete(answer.id);
       slot.load -= pending.count;
       if (slot.pending.size === 0) worker.unref();

@@ -19,6 +19,14 @@ import type { FailureClass, OpenOutcome, PostOutcome } from './webhook-post.ts';
 
 /** Requests of one job at once, to its one receiver. */
 export const REQUESTS_PER_JOB = 8;
+/** Failures that say the receiver is down, not that it refused one notification: the job stops sending. */
+const RECEIVER_DOWN: ReadonlySet<FailureClass> = new Set([
+  'timeout',
+  'refused',
+  'tls',
+  'network',
+  'http-5xx',
+]);
 
 export interface SendDeps {
   store: Store;
@@ -66,8 +74,12 @@ export function createSender<T>(deps: SendDeps): JobHandler<T> {
   const { store, settings, log, vault } = deps;
   const clock = deps.clock ?? (() => new Date());
 
-  /** Each row's outcome, in the rows' order; the rows are of one subscription. */
-  async function attempt(rows: readonly OpenNotification[]): Promise<PostOutcome[]> {
+  /**
+   * Each row's outcome, in the rows' order; the rows are of one subscription. Once the receiver times out,
+   * refuses, fails TLS or answers 5xx, the rows not sent yet are left unsent (undefined): a receiver that is
+   * down costs a job one failure, not one timeout per row, and holds up no other subscriber's jobs.
+   */
+  async function attempt(rows: readonly OpenNotification[]): Promise<(PostOutcome | undefined)[]> {
     const first = rows[0]!;
     const secrets = secretsOf(vault, first);
     if (typeof secrets === 'string')
@@ -76,14 +88,17 @@ export function createSender<T>(deps: SendDeps): JobHandler<T> {
     if (!opened.ok) return rows.map(() => opened);
     const { session } = opened;
     try {
-      const outcomes: PostOutcome[] = new Array(rows.length);
+      const outcomes: (PostOutcome | undefined)[] = new Array(rows.length).fill(undefined);
       let next = 0;
-      // Bounded both ways: a receiver that accepts and never answers costs one timeout per request, then a retry.
+      let receiverDown = false;
+      // Bounded both ways: a receiver that accepts and never answers costs one timeout per lane, then a retry.
       const lane = async (): Promise<void> => {
-        for (let i = next++; i < rows.length; i = next++) {
+        for (let i = next++; i < rows.length && !receiverDown; i = next++) {
           const row = rows[i]!;
           const body = bodyOf(row);
-          outcomes[i] = await session.post(webhookHeaders(secrets, row.event_id, body, new Date()), body);
+          const outcome = await session.post(webhookHeaders(secrets, row.event_id, body, new Date()), body);
+          outcomes[i] = outcome;
+          if (!outcome.ok && RECEIVER_DOWN.has(outcome.failure)) receiverDown = true;
         }
       };
       await Promise.all(Array.from({ length: Math.min(rows.length, REQUESTS_PER_JOB) }, lane));
@@ -116,11 +131,14 @@ export function createSender<T>(deps: SendDeps): JobHandler<T> {
     const outcomes = (await Promise.all(groups.map(attempt))).flat();
     const sent = groups.flat();
 
-    const settled = sent.map((row, i) => {
-      const outcome = outcomes[i]!;
-      if (outcome.ok) return { row, state: 'delivered' as const };
+    const unsent = sent.filter((_, i) => outcomes[i] === undefined);
+    type Settled = { row: OpenNotification; state: 'delivered' | 'dead' | 'retrying'; failed?: Failed };
+    const settled = sent.flatMap((row, i): Settled[] => {
+      const outcome = outcomes[i];
+      if (outcome === undefined) return [];
+      if (outcome.ok) return [{ row, state: 'delivered' }];
       const dead = Number(row.attempts) + 1 >= settings.attempts;
-      return { row, state: dead ? ('dead' as const) : ('retrying' as const), failed: outcome };
+      return [{ row, state: dead ? 'dead' : 'retrying', failed: outcome }];
     });
     // The subscriber sees the class; the detail, which may name addresses and ports, stays in this log.
     await store.query(
@@ -136,6 +154,12 @@ export function createSender<T>(deps: SendDeps): JobHandler<T> {
       ],
     );
 
+    // Rows left unsent because their receiver failed: no attempt is counted; the job's retry sends them.
+    if (unsent.length > 0)
+      log.info(
+        { subscription: unsent[0]!.subscription_id, notifications: unsent.length },
+        'notifications not sent: their receiver failed earlier in the job; sent with its retry',
+      );
     let retryInMs: number | undefined;
     let dead = 0;
     let reason: FailureClass | undefined;
@@ -166,8 +190,10 @@ export function createSender<T>(deps: SendDeps): JobHandler<T> {
       retryInMs = Math.min(retryInMs ?? delayMs, delayMs);
       log.info({ ...context, delayMs }, 'notification not delivered; will retry');
     }
+    // Unsent rows go with the job's retry, even when every row that was tried is settled.
+    if (unsent.length > 0) retryInMs ??= retryDelayMs(1, settings);
     if (retryInMs !== undefined) return { kind: 'retry', delayMs: retryInMs, reason: reason ?? 'network' };
-    if (dead === settled.length) {
+    if (dead === settled.length && unsent.length === 0) {
       return { kind: 'give-up', reason: `gave up after ${settings.attempts} attempts: ${reason}` };
     }
     return { kind: 'done' };
