@@ -35,7 +35,18 @@ export function verifyThreadCount(env: NodeJS.ProcessEnv, cores: number): number
   return n;
 }
 
-setVerifyThreads(verifyThreadCount(process.env, availableParallelism()));
+/** A value of MRA_VERIFY_THREADS that could not be used; the command line stops with it before running. */
+let settingError: unknown;
+try {
+  setVerifyThreads(verifyThreadCount(process.env, availableParallelism()));
+} catch (error) {
+  settingError = error;
+}
+
+/** The error of this process's thread settings, if any (src/cli/main.ts stops on it with exit code 2). */
+export function threadSettingError(): unknown {
+  return settingError;
+}
 
 /** libuv's own default; a smaller machine keeps it, as file and DNS work share the pool. */
 const LIBUV_DEFAULT = 4;

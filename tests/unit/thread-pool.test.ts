@@ -3,7 +3,7 @@
  * thread per core for the verification of partners' signatures, libuv's 4 on a smaller machine, and the
  * operator's UV_THREADPOOL_SIZE whenever it is set.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -78,7 +78,20 @@ describe('the entry imports it before anything else', () => {
   it('is the first import of src/cli/main.ts', () => {
     const main = readFileSync(new URL('../../src/cli/main.ts', import.meta.url), 'utf8');
     const imports = main.split('\n').filter((l) => l.startsWith('import '));
-    expect(imports[0]).toBe("import '../config/thread-pool.ts';");
+    expect(imports[0]).toBe("import { threadSettingError } from '../config/thread-pool.ts';");
+  });
+
+  it('stops the command line with exit code 2 and one line on an unusable MRA_VERIFY_THREADS', () => {
+    const { MRA_VERIFY_THREADS: _, ...rest } = process.env;
+    const run = spawnSync(process.execPath, ['src/cli/main.ts', '--version'], {
+      cwd: ROOT,
+      env: { ...rest, NODE_OPTIONS: '', MRA_VERIFY_THREADS: 'many' },
+      encoding: 'utf8',
+    });
+    expect(run.status).toBe(2);
+    expect(run.stderr.trim()).toBe(
+      'mra-gateway: CONFIG_INVALID: configuration: MRA_VERIFY_THREADS must be a whole number from 1 to 256, or auto',
+    );
   });
 
   it.runIf(process.platform === 'linux')(
