@@ -57,7 +57,12 @@ interface Pending {
   resolve: (verdicts: Uint8Array) => void;
   reject: (error: unknown) => void;
   count: number;
+  /** Ends the worker when it has not answered in ANSWER_DEADLINE_MS. */
+  deadline: NodeJS.Timeout;
 }
+
+/** A part of a batch takes milliseconds; a worker silent this long is taken as broken (its part: NOT_READY). */
+const ANSWER_DEADLINE_MS = 60_000;
 
 interface Slot {
   worker: Worker;
@@ -65,6 +70,8 @@ interface Slot {
   /** Signatures sent and not yet answered: where the next part goes. */
   load: number;
   dead: boolean;
+  /** Takes the worker out of the pool, failing its pending parts with a retryable NOT_READY. */
+  die: (why: string) => void;
 }
 
 export function createVerifyPool(threads: number): VerifyPool {
@@ -77,7 +84,7 @@ export function createVerifyPool(threads: number): VerifyPool {
     // No flags of the process (an --input-type or --eval of its own would stop the worker from loading); the
     // name is the thread's, as /proc and profilers show it.
     const worker = new Worker(WORKER_URL, { name: THREAD_NAME, execArgv: [] });
-    const slot: Slot = { worker, pending: new Map(), load: 0, dead: false };
+    const slot: Slot = { worker, pending: new Map(), load: 0, dead: false, die: () => {} };
     worker.on('message', (answer: VerifyAnswer) => {
       const pending = slot.pending.get(answer.id);
       if (pending === undefined) return;
@@ -87,6 +94,7 @@ export function createVerifyPool(threads: number): VerifyPool {
         return;
       }
       slot.pending.delete(answer.id);
+      clearTimeout(pending.deadline);
       slot.load -= pending.count;
       if (slot.pending.size === 0) worker.unref();
       pending.resolve(answer.verdicts);
@@ -99,10 +107,14 @@ export function createVerifyPool(threads: number): VerifyPool {
       const error = new GatewayError('NOT_READY', `signature verification was interrupted (${why}); retry`, {
         retryAfterSeconds: 1,
       });
-      for (const pending of slot.pending.values()) pending.reject(error);
+      for (const pending of slot.pending.values()) {
+        clearTimeout(pending.deadline);
+        pending.reject(error);
+      }
       slot.pending.clear();
       void worker.terminate();
     };
+    slot.die = die;
     worker.on('error', (error) => die(`worker error: ${error.message}`));
     worker.on('messageerror', () => die('unreadable answer'));
     worker.on('exit', (code) => die(`worker exited with code ${code}`));
@@ -122,7 +134,12 @@ export function createVerifyPool(threads: number): VerifyPool {
   function send(slot: Slot, items: readonly PoolItem[]): Promise<Uint8Array> {
     const request = pack(nextId++, items);
     return new Promise<Uint8Array>((resolve, reject) => {
-      slot.pending.set(request.id, { resolve, reject, count: items.length });
+      const deadline = setTimeout(
+        () => slot.die(`no answer in ${ANSWER_DEADLINE_MS / 1000} s`),
+        ANSWER_DEADLINE_MS,
+      );
+      deadline.unref();
+      slot.pending.set(request.id, { resolve, reject, count: items.length, deadline });
       slot.load += items.length;
       slot.worker.ref();
       slot.worker.postMessage(request, [request.buffer]);
