@@ -9,6 +9,7 @@
  *
  * Options (argument, else environment variable):
  *   --operators N   BENCH_OPERATORS   foreign operators, 1,000 to 2,000,000 (default 1,000,000)
+ *   --cpu-prof DIR  a V8 CPU profile of the start from the snapshot, written into DIR when it stops
  *   BENCH_PG_URL    the PostgreSQL server (default postgres://postgres@127.0.0.1:5432/postgres); a fresh database
  *                   is created for the run and dropped at the end
  *
@@ -45,10 +46,14 @@ const peakRssBytes = (pid: number | undefined) => {
 
 function readOptions() {
   const { values } = parseArgs({
-    options: { operators: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    options: {
+      operators: { type: 'string' },
+      'cpu-prof': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
   });
   if (values.help) {
-    console.log('npm run bench:start -- [--operators N]   (env: BENCH_PG_URL)');
+    console.log('npm run bench:start -- [--operators N] [--cpu-prof DIR]   (env: BENCH_PG_URL)');
     process.exit(0);
   }
   return {
@@ -60,6 +65,7 @@ function readOptions() {
       2_000_000,
     ),
     pgUrl: pgUrlOption(),
+    cpuProfDir: values['cpu-prof'],
   };
 }
 
@@ -74,9 +80,15 @@ interface Started {
   lines: Record<string, unknown>[];
 }
 
-async function start(clPath: string, databaseUrl: string, apiUrl: string): Promise<Started> {
+async function start(
+  clPath: string,
+  databaseUrl: string,
+  apiUrl: string,
+  cpuProfDir?: string,
+): Promise<Started> {
   const t0 = performance.now();
-  const gateway = spawnGateway(clPath, { databaseUrl, env: { LOG_LEVEL: 'info' }, stdout: 'pipe' });
+  const env = { LOG_LEVEL: 'info' };
+  const gateway = spawnGateway(clPath, { databaseUrl, env, stdout: 'pipe', cpuProfDir });
   cleanups.add(gateway.stop);
   const lines: Record<string, unknown>[] = [];
   let rest = '';
@@ -182,7 +194,7 @@ async function main(): Promise<void> {
   const baseline = await readSnapshotBytes(database.url);
 
   // 5. From the snapshot: the normal start.
-  const warm = await start(setup.clPath, database.url, setup.apiUrl);
+  const warm = await start(setup.clPath, database.url, setup.apiUrl, options.cpuProfDir);
   await new Promise((r) => setTimeout(r, 1_000));
   const warmRss = vmRssBytes(warm.gateway.child.pid);
   const warmPeak = peakRssBytes(warm.gateway.child.pid);
@@ -193,7 +205,13 @@ async function main(): Promise<void> {
   if (probe.statusCode !== 200 || answer.operator === undefined)
     throw new Error('a lookup found no operator');
   const loadedFrom = said(warm.lines, 'lookup read model loaded from its snapshot');
-  if (loadedFrom === undefined) throw new Error('the second start did not use the snapshot');
+  if (loadedFrom === undefined) {
+    const why = warm.lines.find((l) => typeof l.reason === 'string')?.reason;
+    const write = written ?? said(cold.lines, 'lookup read model snapshot not written');
+    throw new Error(
+      `the second start did not use the snapshot (${String(why)}; write: ${JSON.stringify(write)})`,
+    );
+  }
   await stop(warm);
   await undoNow(database.drop);
 
@@ -227,7 +245,7 @@ async function main(): Promise<void> {
   line('from the snapshot', `${at(warm)}, RSS +${modelMiB.toFixed(0)} MiB, ${peak(warmPeak)}`);
   line(
     '  its load (gateway log)',
-    `${fmt(Number(loadedFrom.ms))} ms: read ${loadedFrom.read} ms, decompress and decode ${loadedFrom.decode} ms, check and catch up ${loadedFrom.catchUp} ms`,
+    `${fmt(Number(loadedFrom.ms))} ms: read ${loadedFrom.read} ms, decompress and decode ${loadedFrom.decode} ms (count wait ${loadedFrom.counted ?? '?'}, decompress ${loadedFrom.decompress ?? '?'}), check and catch up ${loadedFrom.catchUp} ms`,
   );
   line(
     'baseline: snapshot bytes read',

@@ -41,6 +41,8 @@ export interface ComposedGateway {
   services: Services;
   /** Resolves once the lookup read model is loaded (lookups answer 503 NOT_READY until then). */
   readModelLoaded: Promise<void>;
+  /** The first step of a stop: the lookup read model's snapshot, before waiting for work in progress. */
+  snapshotBeforeClose(): Promise<void>;
   /** Closes the apps (and their listeners, if any), then the background work, then the store if owned. */
   close(): Promise<void>;
 }
@@ -204,6 +206,7 @@ export async function composeGateway(
     sync,
     services,
     readModelLoaded: lookup.loaded,
+    snapshotBeforeClose: () => lookup.snapshotBeforeClose(),
     close() {
       closing ??= (async () => {
         await Promise.all([apps.app.close(), apps.apiApp.close(), sync.close(), services.summaries.close()]);

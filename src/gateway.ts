@@ -17,7 +17,7 @@ import { startRetentionTimer } from './retention/retention.ts';
 import { openStoreWaiting } from './store/open-waiting.ts';
 import type { Store } from './store/types.ts';
 
-export interface Gateway extends Omit<ComposedGateway, 'services'> {
+export interface Gateway extends Omit<ComposedGateway, 'services' | 'snapshotBeforeClose'> {
   /** Base URL of the partner-facing listener, e.g. https://127.0.0.1:8443. */
   url: string;
   /** Base URL of the internal API listener, e.g. http://127.0.0.1:8080. */
@@ -144,6 +144,8 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
       closing ??= (async () => {
         await metricsApp?.close();
         stopRevocationWatch();
+        // Before waiting for the runs in progress: a supervisor's kill after its grace must not cost the snapshot.
+        await composed.snapshotBeforeClose();
         await stopRetention();
         await anchoring;
         await composed.close();

@@ -56,9 +56,12 @@ export interface OutboxRelay {
   /**
    * Asks for a pass soon: over every due key, or over `key` alone (its job settled, so its next rows may go).
    * Passes of one key never overlap, and wakes during one are folded into the next; keys are relayed side by
-   * side, so one key's pass never waits behind another's.
+   * side, so one key's pass never waits behind another's. Where a key has one job in flight at a time, a wake
+   * over every key leaves out a key whose job this relay saw open and has not heard settle: its pass could
+   * only find that job open. Its wake for `key` and the timer's passes still look at it, except a wake saying
+   * which job settled (`settledJob`) while the relay knows of a later job of the key, whose own wake will come.
    */
-  wake(key?: string): void;
+  wake(key?: string, settledJob?: string): void;
   start(intervalMs: number): void;
   stop(): Promise<void>;
 }
@@ -79,13 +82,21 @@ export function createOutboxRelay<T>(deps: OutboxRelayDeps<T>): OutboxRelay {
   // The last failure per key, so an outage is logged when it starts and when it ends, not every tick.
   const failing = new Map<string, string>();
 
+  // Keys of a one-in-flight flow whose job was open at this relay's last look (added by it, or found open), with
+  // that job: wakes over every key pass them by until the key's own wake says the job settled, or a timer's pass
+  // finds it gone. Only a hint that saves passes: a pass that runs decides everything from the outbox and Redis.
+  const inFlight = new Map<string, string>();
+
   async function claim(tx: Sql, key: string): Promise<readonly T[]> {
     if (!(await flow.lock(tx, key))) return [];
     for (const { jobId, recent } of await flow.marked(tx, key)) {
       const presence: JobPresence = await producer.presence(key, jobId);
       // In flight; or just claimed (by another replica) and its job not added yet.
       if (presence === 'open' || (presence === 'missing' && recent)) {
-        if (flow.oneInFlight) return [];
+        if (flow.oneInFlight) {
+          inFlight.set(key, jobId);
+          return [];
+        }
         continue;
       }
       // Completed or failed with rows still open, or gone with Redis: the rows go out again. Removing a
@@ -101,7 +112,10 @@ export function createOutboxRelay<T>(deps: OutboxRelayDeps<T>): OutboxRelay {
   }
 
   async function relayKey(key: string): Promise<void> {
+    inFlight.delete(key);
     const jobs = await store.transaction((tx) => claim(tx, key));
+    // Before the add: the job may run and settle before the add's answer is read here.
+    if (flow.oneInFlight && jobs.length > 0) inFlight.set(key, deps.jobIdOf(jobs.at(-1)!));
     for (const [i, job] of jobs.entries()) {
       try {
         await producer.add(job);
@@ -111,6 +125,7 @@ export function createOutboxRelay<T>(deps: OutboxRelayDeps<T>): OutboxRelay {
         // bytes, the same webhook-id); the next pass enqueues the same id again. Left marked when this fails,
         // the rows are recovered once the claim grace has passed.
         await flow.release(store, key, jobs.slice(i).map(deps.jobIdOf)).catch(() => {});
+        inFlight.delete(key);
         throw error;
       }
     }
@@ -157,7 +172,8 @@ export function createOutboxRelay<T>(deps: OutboxRelayDeps<T>): OutboxRelay {
     return r;
   }
 
-  async function pass(): Promise<void> {
+  // A pass the timer asked for looks at every due key, in flight or not.
+  async function pass(timed: boolean): Promise<void> {
     if (!deps.usable()) return;
     let keys: readonly string[];
     try {
@@ -168,16 +184,20 @@ export function createOutboxRelay<T>(deps: OutboxRelayDeps<T>): OutboxRelay {
     }
     failing.delete('outbox');
     if (runner.stopped) return;
-    const runners = keys.map(keyRunner);
+    const runners = (timed ? keys : keys.filter((k) => !inFlight.has(k))).map(keyRunner);
     for (const r of runners) r.wake();
     await Promise.all(runners.map((r) => r.settled()));
   }
 
   const runner = createPassRunner(pass);
   return {
-    wake(key) {
-      if (key === undefined) runner.wake();
-      else if (!runner.stopped) keyRunner(key).wake();
+    wake(key, settledJob) {
+      if (key === undefined) return runner.wake();
+      if (runner.stopped) return;
+      const open = inFlight.get(key);
+      if (settledJob !== undefined && open !== undefined && open !== settledJob) return;
+      inFlight.delete(key);
+      keyRunner(key).wake();
     },
     start: (intervalMs) => runner.start(intervalMs),
     async stop() {

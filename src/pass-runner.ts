@@ -14,10 +14,15 @@ export interface PassRunner {
   readonly stopped: boolean;
 }
 
-export function createPassRunner(pass: () => Promise<void>): PassRunner {
+/**
+ * `pass` is told whether the timer asked for it (since the last pass began): a pass that may skip work on a
+ * hint (the outbox relay's keys in flight) does not skip it then.
+ */
+export function createPassRunner(pass: (timed: boolean) => Promise<void>): PassRunner {
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> | undefined;
   let again = false;
+  let timed = false;
   let stopped = false;
 
   function wake(): void {
@@ -29,19 +34,25 @@ export function createPassRunner(pass: () => Promise<void>): PassRunner {
     running = (async () => {
       do {
         again = false;
-        await pass();
+        const byTimer = timed;
+        timed = false;
+        await pass(byTimer);
       } while (again && !stopped);
     })().finally(() => {
       running = undefined;
     });
   }
+  const tick = () => {
+    timed = true;
+    wake();
+  };
 
   return {
     wake,
     start(intervalMs) {
-      timer ??= setInterval(wake, intervalMs);
+      timer ??= setInterval(tick, intervalMs);
       timer.unref();
-      wake();
+      tick();
     },
     async stop() {
       stopped = true;

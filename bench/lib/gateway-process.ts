@@ -42,14 +42,19 @@ export function spawnGateway(configPath: string, options: SpawnOptions = {}): Ga
   return stoppable(child);
 }
 
-/** SIGTERM, then SIGKILL after 10 s; resolves once the process has exited. */
+/**
+ * SIGTERM, then SIGKILL after 30 s (the stop grace docs/running.md suggests: a gateway with a million operators
+ * writes its read model's snapshot first, a few seconds on a loaded machine); resolves once the process exited.
+ */
+const STOP_GRACE_MS = 30_000;
+
 export function stoppable(child: ChildProcess): GatewayProcess {
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   return {
     child,
     async stop() {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      const timer = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
       await exited;
       clearTimeout(timer);
     },

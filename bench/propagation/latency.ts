@@ -25,6 +25,8 @@ export interface PartnerLatency {
   /** The same time cut in stages, from the publisher's outbox row (PostgreSQL's clock, the same machine). */
   stages: {
     enqueued: Distribution;
+    /** The decisions API's answer to the relay's claim: the relay's share of `enqueued` (negative: claimed first). */
+    answeredToClaim: Distribution;
     transfer: Distribution;
     apply: Distribution;
     settled: Distribution;
@@ -64,6 +66,8 @@ export async function phaseLatency(
   const times = setup.receivers.map(() => new Map<string, { t0: number; received: number; seen: number }>());
   /** Every decision of the run accepted by the API: aeoId → publish call (wall-clock ms). */
   const sent = new Map<string, number>();
+  /** aeoId → the API's answer to its call (wall-clock ms). */
+  const answered = new Map<string, number>();
   const hooksOf = setup.receivers.map((node) => hooks.first.get(node.adminId)!);
   /** Webhooks still awaited of the decisions sent so far, per partner. */
   const hooksMissing = () => hooksOf.map((got) => [...sent.keys()].filter((id) => !got.has(id)).length);
@@ -127,7 +131,8 @@ export async function phaseLatency(
         body,
       });
       const text = await res.body.text();
-      apiTimes.push(wallNow() - t0);
+      answered.set(aeoId, wallNow());
+      apiTimes.push(answered.get(aeoId)! - t0);
       if (res.statusCode !== 201) {
         for (const pending of waiting) pending.delete(aeoId);
         sent.delete(aeoId);
@@ -162,7 +167,7 @@ export async function phaseLatency(
   const seconds = (performance.now() - started) / 1000;
   const cpu = cpuByProcess(before, await cpuSample(watched(setup), databases(setup)));
   await api.close();
-  const stages = await latencyStages(setup, times);
+  const stages = await latencyStages(setup, times, answered);
   const notification = await notifiedStages(setup, times, hooksOf);
   const notified = hooksOf.map((got, r) => {
     const out: number[] = [];
@@ -201,6 +206,7 @@ export async function phaseLatency(
 async function latencyStages(
   setup: Setup,
   times: readonly Map<string, { t0: number; received: number; seen: number }>[],
+  answered: ReadonlyMap<string, number>,
 ): Promise<Omit<PartnerLatency['stages'], 'notified' | 'notification'>[]> {
   const db = connectClient(setup.publisher.database.url);
   await db.connect();
@@ -223,6 +229,7 @@ async function latencyStages(
     ).rows;
     return setup.receivers.map((node, r) => {
       const enqueued: number[] = [];
+      const answeredToClaim: number[] = [];
       const transfer: number[] = [];
       const apply: number[] = [];
       const settled: number[] = [];
@@ -230,6 +237,8 @@ async function latencyStages(
         const t = row.partner === node.adminId ? times[r]!.get(row.aeo_id) : undefined;
         if (t === undefined || row.enqueued_ms === null) continue;
         enqueued.push(row.enqueued_ms - t.t0);
+        const answer = answered.get(row.aeo_id);
+        if (answer !== undefined) answeredToClaim.push(row.enqueued_ms - answer);
         transfer.push(t.received - row.enqueued_ms);
         apply.push(t.seen - t.received);
         if (row.delivered_ms !== null) settled.push(row.delivered_ms - t.t0);
@@ -237,6 +246,7 @@ async function latencyStages(
       return {
         turnaround: distribution(turnarounds(rows, node.adminId, times[r]!)),
         enqueued: distribution(enqueued),
+        answeredToClaim: distribution(answeredToClaim),
         transfer: distribution(transfer),
         apply: distribution(apply),
         settled: distribution(settled),

@@ -158,7 +158,7 @@ function printRun(run: LatencyRun, options: Options, r: number): void {
     const pp = (d: Distribution) => `${ms(d.p50)} / ${ms(d.p99)}`;
     line(
       `  stages to ${p.adminId}, p50 / p99 ms`,
-      `call to claimed by relay ${pp(p.stages.enqueued)}; claimed to received ${pp(p.stages.transfer)}; ` +
+      `call to claimed by relay ${pp(p.stages.enqueued)} (API answer to claimed ${pp(p.stages.answeredToClaim)}); claimed to received ${pp(p.stages.transfer)}; ` +
         `received to seen applied ${pp(p.stages.apply)}; call to receipt kept ${pp(p.stages.settled)}; ` +
         `receipt kept to next claim ${pp(p.stages.turnaround)} (${fmt(p.stages.turnaround.count)} batches); ` +
         `received to webhook ${pp(p.stages.notified)}`,

@@ -1,10 +1,10 @@
 /**
  * How many gateway processes `serve` runs (`server.processes`, `serve --processes`): a number, or `auto` for one
- * per available core. More than one shares PostgreSQL; the embedded store (PGlite) is one process per data
+ * per core the process may use (cores.ts: a container's CPU quota counts). More than one shares PostgreSQL; the embedded store (PGlite) is one process per data
  * folder, so it is refused here, before anything starts.
  */
-import { availableParallelism } from 'node:os';
 import { GatewayError } from '../errors.ts';
+import { usableCores } from './cores.ts';
 import type { StorageSettings } from './types.ts';
 
 export type ProcessesSetting = number | 'auto';
@@ -17,7 +17,7 @@ export function resolveProcesses(
   storage: StorageSettings['kind'],
   field: string,
 ): number {
-  const n = setting === undefined ? 1 : setting === 'auto' ? availableParallelism() : setting;
+  const n = setting === undefined ? 1 : setting === 'auto' ? usableCores() : setting;
   if (!Number.isInteger(n) || n < 1 || n > MAX_PROCESSES)
     throw invalid(
       `${field}: ${String(setting)} is not a number of processes (1 to ${MAX_PROCESSES}, or auto)`,

@@ -6,16 +6,20 @@
  * `auto`). A cluster's N processes share the cores: each process gets ⌈cores / N⌉ (at least 1), not one per core
  * each, unless the operator set the number, which every process then uses.
  *
+ * The cores are those the process may use (cores.ts).
+ *
  * libuv's pool is sized once, at its first use, from UV_THREADPOOL_SIZE; the receipt's signature, file and DNS
  * work run on it. It keeps at least one thread per core, unless the operator set the variable, and each of a
  * cluster's workers gets its share of the cores (cluster/primary.ts forks it with workerThreadPoolSize).
  */
-import { availableParallelism } from 'node:os';
 import { MAX_VERIFY_THREADS, setVerifyThreads } from '../crypto/verify-pool.ts';
 import { GatewayError } from '../errors.ts';
+import { usableCores } from './cores.ts';
 import { PROCESSES_ENV } from './processes.ts';
 
 export const VERIFY_THREADS_ENV = 'MRA_VERIFY_THREADS';
+
+const cores = usableCores();
 
 /** The verification pool's size: the operator's number, else this process's share of the cores. */
 export function verifyThreadCount(env: NodeJS.ProcessEnv, cores: number): number {
@@ -38,7 +42,7 @@ export function verifyThreadCount(env: NodeJS.ProcessEnv, cores: number): number
 /** A value of MRA_VERIFY_THREADS that could not be used; the command line stops with it before running. */
 let settingError: unknown;
 try {
-  setVerifyThreads(verifyThreadCount(process.env, availableParallelism()));
+  setVerifyThreads(verifyThreadCount(process.env, cores));
 } catch (error) {
   settingError = error;
 }
@@ -60,9 +64,9 @@ export function threadPoolSize(env: NodeJS.ProcessEnv, cores: number, processes 
 /** What the operator set, read before this process's own size is written over it. */
 const operatorSet = process.env.UV_THREADPOOL_SIZE;
 
-process.env.UV_THREADPOOL_SIZE = threadPoolSize(process.env, availableParallelism());
+process.env.UV_THREADPOOL_SIZE = threadPoolSize(process.env, cores);
 
 /** The UV_THREADPOOL_SIZE a cluster's worker is forked with, one of `processes` on this machine. */
 export function workerThreadPoolSize(processes: number): string {
-  return threadPoolSize({ UV_THREADPOOL_SIZE: operatorSet }, availableParallelism(), processes);
+  return threadPoolSize({ UV_THREADPOOL_SIZE: operatorSet }, cores, processes);
 }

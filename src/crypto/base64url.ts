@@ -24,8 +24,13 @@ function ownBytes(buf: Buffer): Uint8Array {
  */
 export function decodeBase64urlStrict(s: string): Uint8Array | null {
   if (s.length % 4 === 1) return null;
-  const bytes = Buffer.from(s, 'base64url');
-  return bytes.toString('base64url') === s ? ownBytes(bytes) : null;
+  // Decoded straight into memory of its own: the canonical encoding of n bytes has exactly this length, so a
+  // string that decodes to any other number of bytes is not canonical, whatever the lenient decoder made of it.
+  const length = Math.floor((s.length * 3) / 4);
+  const bytes = new Uint8Array(length);
+  const view = Buffer.from(bytes.buffer, 0, length);
+  if (view.write(s, 'base64url') !== length) return null;
+  return view.toString('base64url') === s ? bytes : null;
 }
 
 export function encodeBase64url(bytes: Uint8Array): string {

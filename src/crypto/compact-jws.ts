@@ -57,7 +57,7 @@ const KID_LENGTH = 43;
  */
 const NEVER_ALLOWED_MEMBERS = ['jku', 'x5u', 'jwk', 'b64', 'crit'] as const;
 
-const SIGNED_OBJECT_MEMBERS = ['alg', 'typ', 'x5c', 'kid'] as const;
+const SIGNED_OBJECT_MEMBERS = Object.freeze(['alg', 'typ', 'x5c', 'kid'] as const);
 
 export const RECORD_PROFILE: JwsProfile = Object.freeze({
   typ: 'aeo-status+jws',
@@ -97,13 +97,21 @@ const HEADER_JSON_CODES: Readonly<Record<StrictJsonFailure, RecordRejectionCode>
 /**
  * Every record a partner signs with one certificate carries the same protected header, so the header rules of
  * parseCompactJws (strict base64url, strict JSON, alg, the members never allowed), which depend on the header
- * text alone, are judged once per distinct text and their verdict reused: about two thirds of the pre-check of
- * a record. Only headers that passed are remembered, so a failing header is judged in full and in order every
- * time, and each caller gets its own copy of the parsed header. Bounded in entries and in length.
+ * text alone, are judged once per distinct text and their verdict reused; so are those of precheckCompactJws
+ * (members, typ, x5c, kid), which depend on the header text and the profile alone, per frozen profile. Only
+ * headers that passed are remembered, so a failing header is judged in full and in order every time, and each
+ * caller gets its own copy of the parsed header and of the x5c certificates. Bounded in entries and in length.
  */
 const ACCEPTED_HEADERS_MAX = 64;
 const ACCEPTED_HEADER_MAX_LENGTH = 16 * 1024;
-const acceptedHeaders = new Map<string, { header: unknown; alg: SigningAlgorithm }>();
+
+interface AcceptedHeader {
+  header: unknown;
+  alg: SigningAlgorithm;
+  /** What precheckCompactJws took from the header under each (frozen) profile it passed. */
+  profiles: WeakMap<JwsProfile, { x5c: readonly Uint8Array[]; kid: string | undefined }>;
+}
+const acceptedHeaders = new Map<string, AcceptedHeader>();
 
 function rememberAcceptedHeader(text: string, header: Record<string, unknown>, alg: SigningAlgorithm): void {
   if (text.length > ACCEPTED_HEADER_MAX_LENGTH) return;
@@ -111,7 +119,25 @@ function rememberAcceptedHeader(text: string, header: Record<string, unknown>, a
     const oldest = acceptedHeaders.keys().next().value;
     if (oldest !== undefined) acceptedHeaders.delete(oldest);
   }
-  acceptedHeaders.set(text, { header: copyJson(header), alg });
+  acceptedHeaders.set(text, { header: copyJson(header), alg, profiles: new WeakMap() });
+}
+
+/**
+ * The entry found last: a partner's records arrive one after another with the same header, and comparing its
+ * text with this one costs far less than hashing it (two kilobytes with its x5c) to look it up in the map.
+ */
+let lastAccepted: { text: string; entry: AcceptedHeader } | undefined;
+
+function acceptedHeader(text: string): AcceptedHeader | undefined {
+  if (lastAccepted !== undefined && lastAccepted.text === text) return lastAccepted.entry;
+  const entry = acceptedHeaders.get(text);
+  if (entry !== undefined) lastAccepted = { text, entry };
+  return entry;
+}
+
+/** A profile that cannot change, so that a verdict under it can be reused. */
+function isFrozenProfile(profile: JwsProfile): boolean {
+  return Object.isFrozen(profile) && Object.isFrozen(profile.allowedHeaderMembers);
 }
 
 /** A deep copy of a value made by parseStrictJson (whose objects never hold __proto__ or constructor). */
@@ -141,7 +167,7 @@ export function parseCompactJws(token: unknown): CheckResult<ParsedCompactJws> {
   const signatureSegment = token.slice(secondDot + 1);
   if (protectedSegment === '') return fail('JWS_MALFORMED', 'empty protected header');
 
-  const known = acceptedHeaders.get(protectedSegment);
+  const known = acceptedHeader(protectedSegment);
   if (known !== undefined) {
     // The same checks as below, in the same order, less those on the header text, which it passed before.
     const payloadBytes = decodeBase64urlStrict(payloadSegment);
@@ -198,8 +224,24 @@ export function parseCompactJws(token: unknown): CheckResult<ParsedCompactJws> {
 export function precheckCompactJws(token: unknown, profile: JwsProfile): CheckResult<PrecheckedJws> {
   const jws = parseCompactJws(token);
   if (!jws.ok) return jws;
-  const header = jws.header;
+  const accepted = acceptedHeader(jws.protectedSegment);
+  const known = accepted?.profiles.get(profile);
+  if (known !== undefined) return { ...jws, x5c: known.x5c.map((der) => der.slice()), kid: known.kid };
 
+  const checked = checkProfile(jws.header, profile);
+  if (!checked.ok) return checked;
+  const { x5c, kid } = checked;
+  if (accepted !== undefined && isFrozenProfile(profile)) {
+    accepted.profiles.set(profile, { x5c: x5c.map((der) => der.slice()), kid });
+  }
+  return { ...jws, x5c, kid };
+}
+
+/** The profile's rules, on the header alone. */
+function checkProfile(
+  header: Record<string, unknown>,
+  profile: JwsProfile,
+): CheckResult<{ x5c: Uint8Array[]; kid: string | undefined }> {
   for (const name of Object.keys(header)) {
     if (!profile.allowedHeaderMembers.includes(name)) return fail('HEADER_INVALID', 'unknown header member');
   }
@@ -218,7 +260,7 @@ export function precheckCompactJws(token: unknown, profile: JwsProfile): CheckRe
   } else if (typeof kid !== 'string' || kid.length !== KID_LENGTH || decodeBase64urlStrict(kid) === null) {
     return fail('HEADER_INVALID', 'kid must be the base64url SHA-256 thumbprint of x5c[0]');
   }
-  return { ...jws, x5c, kid };
+  return { ok: true, x5c, kid };
 }
 
 /** Shape and encoding only, each bounded before decoding; the chain rules come later, on DER. */

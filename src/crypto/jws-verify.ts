@@ -9,8 +9,8 @@
  *
  * Here, before anything is sent: whether the key can make this algorithm's signatures at all (curve, key type,
  * the RSA floor, an RSA-PSS key's own restrictions), judged once per key and algorithm and kept beside the key
- * (a WeakMap), and the fixed signature lengths. A key that cannot make them, or a signature of the wrong length,
- * is false without a worker's help.
+ * (a WeakMap), and the length every signature of that key must have. A key that cannot make them, or a
+ * signature of the wrong length, is false without a worker's help.
  *
  * Signing stays with jose: one receipt per batch, and its header rules (CompactSign) are jose's.
  */
@@ -97,24 +97,33 @@ function toItem(
 ): PoolItem | undefined {
   const usable = verificationKey(key, alg);
   if (usable === undefined) return undefined;
-  // A P1363 signature of P-256 or an Ed25519 signature is 64 bytes whatever it signs; anything else cannot
-  // verify (docs/threats.md 32).
-  if (alg !== 'PS256' && signature.length !== FIXED_SIGNATURE_LENGTH) return undefined;
-  return { alg, key: usable, data, signature };
+  // Every signature of the key has one length: anything else cannot verify (docs/threats.md 32), and OpenSSL
+  // would read an RSA signature shorter than the modulus as if its leading zero bytes were there, giving one
+  // signature more than one spelling (RFC 8017 §8.1.2 step 1 refuses it).
+  if (signature.length !== usable.signatureLength) return undefined;
+  return { alg, key: usable.key, data, signature };
 }
 
+/** A key fit for an algorithm, and the length in bytes of each of its signatures. */
+interface UsableKey {
+  key: KeyObject;
+  signatureLength: number;
+}
+
+/** A P1363 signature of P-256 (r || s) and an Ed25519 signature, whatever they sign. */
 const FIXED_SIGNATURE_LENGTH = 64;
 
 /** Per certificate key and algorithm: the key it verifies with, or null when it cannot make them. */
-const usableKeys = new WeakMap<KeyObject, Map<SigningAlgorithm, KeyObject | null>>();
+const usableKeys = new WeakMap<KeyObject, Map<SigningAlgorithm, UsableKey | null>>();
 /** A CryptoKey's KeyObject, for those that fit (jose's keys, in the Wycheproof harness and tests). */
 const fromCryptoKeys = new WeakMap<CryptoKey, KeyObject>();
 
 /**
- * The key as a public KeyObject fit for `alg`, or undefined when it cannot make such signatures. Checked here
- * rather than by catching node:crypto's errors, which cannot tell a key of the wrong kind from a bug by type.
+ * The key as a public KeyObject fit for `alg` with its signatures' length, or undefined when it cannot make
+ * such signatures. Checked here rather than by catching node:crypto's errors, which cannot tell a key of the
+ * wrong kind from a bug by type.
  */
-function verificationKey(key: KeyObject | CryptoKey, alg: SigningAlgorithm): KeyObject | undefined {
+function verificationKey(key: KeyObject | CryptoKey, alg: SigningAlgorithm): UsableKey | undefined {
   if (key instanceof KeyObject) {
     if (key.type !== 'public') throw new TypeError('signature verification needs a public key');
     let byAlg = usableKeys.get(key);
@@ -125,7 +134,7 @@ function verificationKey(key: KeyObject | CryptoKey, alg: SigningAlgorithm): Key
     let usable = byAlg.get(alg);
     if (usable === undefined) {
       const plain = key.asymmetricKeyType === 'rsa-pss' ? plainRsaKeyForPs256(key) : key;
-      usable = plain !== undefined && keyObjectFits(plain, alg) ? plain : null;
+      usable = plain !== undefined && keyObjectFits(plain, alg) ? usableKey(plain, alg) : null;
       byAlg.set(alg, usable);
     }
     return usable ?? undefined;
@@ -141,6 +150,12 @@ function verificationKey(key: KeyObject | CryptoKey, alg: SigningAlgorithm): Key
   }
   // Judged again as a KeyObject: the same rules whichever form the key came in.
   return verificationKey(converted, alg);
+}
+
+/** An RSA signature is exactly as long as the modulus in bytes (RFC 8017 §8.1.1 step 3, §8.1.2 step 1). */
+function usableKey(key: KeyObject, alg: SigningAlgorithm): UsableKey {
+  if (alg !== 'PS256') return { key, signatureLength: FIXED_SIGNATURE_LENGTH };
+  return { key, signatureLength: Math.ceil((key.asymmetricKeyDetails?.modulusLength ?? 0) / 8) };
 }
 
 function keyObjectFits(key: KeyObject, alg: SigningAlgorithm): boolean {

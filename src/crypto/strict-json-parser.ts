@@ -42,6 +42,14 @@ const SIMPLE_ESCAPES: ReadonlyMap<string, string> = new Map([
   ['t', '\t'],
 ]);
 const HEX4 = /^[0-9A-Fa-f]{4}$/;
+/**
+ * A run of characters that stand for themselves in a string: all but the quote, the backslash and the C0
+ * controls. Sticky, so that it matches exactly where it is put; it always matches, if only the empty run.
+ */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the C0 controls are what a run stops at.
+const PLAIN_RUN = /[^"\\\u0000-\u001f]*/y;
+/** Strings longer than this are skipped by PLAIN_RUN, shorter ones character by character (the call costs more). */
+const SHORT_STRING = 16;
 
 /** Thrown inside the parser, caught by parseStrictJson; not an Error, so failing costs no stack capture on hostile input. */
 export class Failure {
@@ -140,7 +148,11 @@ export class Parser {
     }
   }
 
-  /** Most strings have no escape: they are one slice of the text. */
+  /**
+   * Most strings have no escape: they are one slice of the text. A long one (a compact JWS in a request body)
+   * is scanned by the regular expression engine rather than character by character here: the same characters
+   * are refused, several times faster.
+   */
   private parseString(): string {
     const text = this.text;
     let chunkStart = this.pos + 1;
@@ -151,6 +163,11 @@ export class Parser {
       if (c === 0x22) break;
       if (c >= 0x20 && c !== 0x5c) {
         pos++;
+        if (pos - chunkStart === SHORT_STRING) {
+          PLAIN_RUN.lastIndex = pos;
+          PLAIN_RUN.test(text);
+          pos = PLAIN_RUN.lastIndex;
+        }
         continue;
       }
       this.pos = pos;

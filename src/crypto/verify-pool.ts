@@ -9,9 +9,10 @@
  *
  * Bounded: at most `threads` workers (one per core by default; config/thread-pool.ts sets the process's share),
  * started when first needed, and unreferenced while idle so that they never keep a process alive. A worker that
- * dies (an exit, an uncaught error, a message it could not read) fails every signature it held with a retryable
- * error, never a verdict: the caller answers 503 and the partner sends the batch again. Its slot is filled anew
- * by the next request, and the process goes on.
+ * dies (an exit, an uncaught error, a message it could not read, an answer of the wrong length, or no answer
+ * within the answer deadline, 60 s once it listens) fails every signature it held with a retryable error, never
+ * a verdict: the caller answers 503 and the partner sends the batch again. The worker is terminated, its slot
+ * filled anew by the next request, and the process goes on.
  */
 
 import type { KeyObject } from 'node:crypto';
@@ -19,7 +20,14 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { GatewayError } from '../errors.ts';
 import type { SigningAlgorithm } from './types.ts';
-import { ALG_CODE, ENTRY_WORDS, VERIFIES, type VerifyAnswer, type VerifyRequest } from './verify-wire.ts';
+import {
+  ALG_CODE,
+  ENTRY_WORDS,
+  READY_ID,
+  VERIFIES,
+  type VerifyAnswer,
+  type VerifyRequest,
+} from './verify-wire.ts';
 
 /** One signature to verify, its key already judged fit for its algorithm (jws-verify.ts). */
 export interface PoolItem {
@@ -50,6 +58,16 @@ export const MAX_VERIFY_THREADS = 256;
 /** Below this many signatures a part is not worth another worker's message. */
 const MIN_PART = 32;
 const WORKER_URL = new URL('./verify-worker.ts', import.meta.url);
+
+export interface VerifyPoolOptions {
+  /**
+   * A worker silent this long after it was sent a part (or, for a part sent while it was starting, after it
+   * said it listens) is taken as broken: its parts answered NOT_READY. 60 s.
+   */
+  answerDeadlineMs?: number;
+  /** The module each worker thread runs: verify-worker.ts, or a stand-in that speaks verify-wire.ts. */
+  workerUrl?: URL;
+}
 /** At most 15 characters, as Linux keeps them. */
 export const THREAD_NAME = 'verify-worker';
 
@@ -57,8 +75,8 @@ interface Pending {
   resolve: (verdicts: Uint8Array) => void;
   reject: (error: unknown) => void;
   count: number;
-  /** Ends the worker when it has not answered in ANSWER_DEADLINE_MS. */
-  deadline: NodeJS.Timeout;
+  /** Ends the worker when it has not answered within the pool's answer deadline; armed once it listens. */
+  deadline?: NodeJS.Timeout;
 }
 
 /** A part of a batch takes milliseconds; a worker silent this long is taken as broken (its part: NOT_READY). */
@@ -69,23 +87,33 @@ interface Slot {
   pending: Map<number, Pending>;
   /** Signatures sent and not yet answered: where the next part goes. */
   load: number;
+  /** It said it listens: a worker takes a few hundred milliseconds to start, seconds on a loaded machine. */
+  ready: boolean;
   dead: boolean;
   /** Takes the worker out of the pool, failing its pending parts with a retryable NOT_READY. */
   die: (why: string) => void;
 }
 
-export function createVerifyPool(threads: number): VerifyPool {
+export function createVerifyPool(threads: number, options: VerifyPoolOptions = {}): VerifyPool {
   if (!Number.isInteger(threads) || threads < 1 || threads > MAX_VERIFY_THREADS)
     throw new RangeError(`a verification pool has 1 to ${MAX_VERIFY_THREADS} threads`);
+  const { answerDeadlineMs = ANSWER_DEADLINE_MS, workerUrl = WORKER_URL } = options;
+  if (!Number.isInteger(answerDeadlineMs) || answerDeadlineMs < 1)
+    throw new RangeError('a verification pool answer deadline is a whole number of milliseconds');
   const slots: Slot[] = [];
   let nextId = 1;
 
   function start(): Slot {
     // No flags of the process (an --input-type or --eval of its own would stop the worker from loading); the
     // name is the thread's, as /proc and profilers show it.
-    const worker = new Worker(WORKER_URL, { name: THREAD_NAME, execArgv: [] });
-    const slot: Slot = { worker, pending: new Map(), load: 0, dead: false, die: () => {} };
+    const worker = new Worker(workerUrl, { name: THREAD_NAME, execArgv: [] });
+    const slot: Slot = { worker, pending: new Map(), load: 0, ready: false, dead: false, die: () => {} };
     worker.on('message', (answer: VerifyAnswer) => {
+      if (answer.id === READY_ID) {
+        slot.ready = true;
+        for (const pending of slot.pending.values()) arm(slot, pending);
+        return;
+      }
       const pending = slot.pending.get(answer.id);
       if (pending === undefined) return;
       // Verdicts are matched to signatures by position: an answer of another length is a broken worker.
@@ -131,15 +159,20 @@ export function createVerifyPool(threads: number): VerifyPool {
     return [...slots].sort((a, b) => a.load - b.load).slice(0, parts);
   }
 
+  function arm(slot: Slot, pending: Pending): void {
+    pending.deadline = setTimeout(
+      () => slot.die(`no answer in ${answerDeadlineMs / 1000} s`),
+      answerDeadlineMs,
+    );
+    pending.deadline.unref();
+  }
+
   function send(slot: Slot, items: readonly PoolItem[]): Promise<Uint8Array> {
     const request = pack(nextId++, items);
     return new Promise<Uint8Array>((resolve, reject) => {
-      const deadline = setTimeout(
-        () => slot.die(`no answer in ${ANSWER_DEADLINE_MS / 1000} s`),
-        ANSWER_DEADLINE_MS,
-      );
-      deadline.unref();
-      slot.pending.set(request.id, { resolve, reject, count: items.length, deadline });
+      const pending: Pending = { resolve, reject, count: items.length };
+      if (slot.ready) arm(slot, pending);
+      slot.pending.set(request.id, pending);
       slot.load += items.length;
       slot.worker.ref();
       slot.worker.postMessage(request, [request.buffer]);

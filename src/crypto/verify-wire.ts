@@ -16,6 +16,9 @@ export const ENTRY_WORDS = 5;
 /** The answer for a signature: 1 when it verifies, 0 when it does not or cannot. */
 export const VERIFIES = 1;
 
+/** The id of a worker's first message, an answer to no request (ids start at 1): it listens for requests. */
+export const READY_ID = 0;
+
 export interface VerifyRequest {
   id: number;
   count: number;

@@ -10,7 +10,14 @@
  */
 import { constants, type KeyObject, verify } from 'node:crypto';
 import { parentPort } from 'node:worker_threads';
-import { ALG_CODE, ENTRY_WORDS, VERIFIES, type VerifyAnswer, type VerifyRequest } from './verify-wire.ts';
+import {
+  ALG_CODE,
+  ENTRY_WORDS,
+  READY_ID,
+  VERIFIES,
+  type VerifyAnswer,
+  type VerifyRequest,
+} from './verify-wire.ts';
 
 const PS256_SALT_LENGTH = 32;
 
@@ -36,7 +43,8 @@ function verifyOne(alg: number, key: KeyObject, data: Uint8Array, signature: Uin
   }
 }
 
-function answer(request: VerifyRequest): VerifyAnswer & { verdicts: Uint8Array<ArrayBuffer> } {
+/** The answer to one request: a verdict byte per signature, in order. */
+export function answer(request: VerifyRequest): VerifyAnswer & { verdicts: Uint8Array<ArrayBuffer> } {
   const table = new Uint32Array(request.buffer, 0, request.count * ENTRY_WORDS);
   const bytes = new Uint8Array(request.buffer);
   const verdicts = new Uint8Array(new ArrayBuffer(request.count));
@@ -59,3 +67,4 @@ port.on('message', (request: VerifyRequest) => {
   const result = answer(request);
   port.postMessage(result, [result.verdicts.buffer]);
 });
+port.postMessage({ id: READY_ID, verdicts: new Uint8Array(0) } satisfies VerifyAnswer);

@@ -33,7 +33,13 @@ export interface DelivererDeps {
    * Called once a batch's rows are settled (delivered or dead) and committed: the partner's next rows may go
    * now, while the queue is still finishing this job.
    */
-  onRowsSettled?: (partner: string) => void;
+  onRowsSettled?: (partner: string, jobId: string) => void;
+  /**
+   * Called once the partner's verified receipt for the job is in hand, before it is kept: the partner holds the
+   * batch, so its next one cannot overtake it and may be claimed while this one's receipt is being kept. The
+   * function returned is called when keeping it has ended, committed or not.
+   */
+  onAnswered?: (partner: string, jobId: string) => () => void;
 }
 
 /** How a failed attempt is handled: tried again later, or its rows are dead letters at once. */
@@ -72,8 +78,14 @@ export function createDeliverer(deps: DelivererDeps): Deliverer {
       const sent = await client.sendRecords(rows.map((r) => r.jws));
       deps.metrics?.deliveryAnswered(job.partner, (performance.now() - started) / 1000);
       if (sent.ok) {
-        const outcome = await settleWithReceipt(store, job.partner, jobId, rows, sent);
-        deps.onRowsSettled?.(job.partner);
+        const kept = deps.onAnswered?.(job.partner, jobId);
+        let outcome: Awaited<ReturnType<typeof settleWithReceipt>>;
+        try {
+          outcome = await settleWithReceipt(store, job.partner, jobId, rows, sent);
+        } finally {
+          kept?.();
+        }
+        deps.onRowsSettled?.(job.partner, jobId);
         deps.metrics?.deliverySettled(job.partner, 'delivered', rows.length);
         log.info(
           { partner: job.partner, jobId, receiptId: sent.receipt.receiptId, ...outcome },
@@ -105,7 +117,7 @@ export function createDeliverer(deps: DelivererDeps): Deliverer {
     if (!failure.retry || lastAttempt) {
       const reason = failure.retry ? `gave up after ${attempt} attempts: ${failure.reason}` : failure.reason;
       await markFailed(store, jobId, rows, 'dead', reason);
-      deps.onRowsSettled?.(job.partner);
+      deps.onRowsSettled?.(job.partner, jobId);
       deps.metrics?.deliverySettled(job.partner, 'dead', rows.length);
       log.warn({ ...context, reason }, 'batch dead-lettered');
       return { kind: 'give-up', reason };

@@ -46,20 +46,29 @@ export async function startDelivery(deps: DeliveryDeps): Promise<Delivery> {
   // Partners whose relay was woken as soon as their batch's rows were settled: the queue's own "settled" that
   // follows would only wake it once more for nothing.
   const wokenEarly = new Set<string>();
+  // Jobs answered by their partner whose receipt is being kept: the partner's next batch is claimed meanwhile,
+  // ready for the worker as soon as this job ends.
+  const answered = new Set<string>();
   const deliverer = createDeliverer({
     config,
     store,
     log,
     ...(deps.metrics ? { metrics: deps.metrics } : {}),
-    onRowsSettled: (partner) => {
-      wokenEarly.add(partner);
+    onAnswered: (partner, jobId) => {
+      answered.add(jobId);
       relay.wake(partner);
+      return () => answered.delete(jobId);
+    },
+    onRowsSettled: (partner, jobId) => {
+      wokenEarly.add(partner);
+      relay.wake(partner, jobId);
     },
   });
   let state: State = 'waiting';
   const relay = createRelay({
     config,
     store,
+    answered,
     producer,
     usable: () => state === 'running' && runtime.connected(),
     log,

@@ -3,8 +3,9 @@
  * a job saying "deliver rows first..last that carry my id".
  *
  * Per partner, one batch is in flight at a time, so batches reach the partner in outbox order even when one of
- * them is being retried (a later version never overtakes an earlier one). Publishing and inbound do not
- * depend on the relay.
+ * them is being retried (a later version never overtakes an earlier one); a batch the partner has answered with
+ * a verified receipt is no longer in flight, even while that receipt is being kept. Publishing and inbound do
+ * not depend on the relay.
  */
 import type { Logger } from 'pino';
 import type { GatewayConfig } from '../config/types.ts';
@@ -20,24 +21,37 @@ const RELAY_LOCK_CLASS = LOCK_CLASSES.deliveryRelay;
 export interface RelayDeps {
   config: GatewayConfig;
   store: Store;
+  /**
+   * Jobs whose partner answered with a verified receipt that is still being kept: their rows no longer hold
+   * back the partner's next batch (deliver.ts, `onAnswered`).
+   */
+  answered?: ReadonlySet<string>;
   producer: JobProducer<DeliveryJob>;
   /** False while Redis is unreachable or refused. */
   usable: () => boolean;
   log: Logger;
 }
 
-export function deliveryOutbox(config: GatewayConfig, store: Store): OutboxFlow<DeliveryJob> {
+/** Which of the partners ($1) have rows to deliver: one probe of outbox_open_partner each. */
+export const PARTNERS_WITH_OPEN_ROWS = `SELECT p.partner FROM unnest($1::text[]) AS p(partner)
+  WHERE EXISTS (SELECT 1 FROM outbox o WHERE o.partner = p.partner AND o.state IN ('pending', 'retrying'))`;
+
+export function deliveryOutbox(
+  config: GatewayConfig,
+  store: Store,
+  answered: ReadonlySet<string> = new Set(),
+): OutboxFlow<DeliveryJob> {
   const graceMs = claimGraceMs(config.redis.commandTimeoutMs);
   return {
     label: 'delivery',
     oneInFlight: true,
     async due() {
-      // Only partners with open rows: an idle gateway costs one indexed query a tick.
-      const rows = await store.query<{ partner: string }>(
-        `SELECT DISTINCT partner FROM outbox WHERE state IN ('pending', 'retrying')`,
-      );
+      // Only partners with open rows: one probe of outbox_open_partner per configured partner, whatever the
+      // number of open rows (an import leaves hundreds of thousands).
+      const partners = config.partners.map((p) => p.adminId);
+      const rows = await store.query<{ partner: string }>(PARTNERS_WITH_OPEN_ROWS, [partners]);
       const busy = new Set(rows.map((r) => r.partner));
-      return config.partners.map((p) => p.adminId).filter((id) => busy.has(id));
+      return partners.filter((id) => busy.has(id));
     },
     async lock(tx, partner) {
       const [lock] = await tx.query<{ ok: boolean }>(
@@ -52,7 +66,8 @@ export function deliveryOutbox(config: GatewayConfig, store: Store): OutboxFlow<
           WHERE state IN ('pending', 'retrying') AND enqueued_at IS NOT NULL AND partner = $1 GROUP BY job_id`,
         [partner, graceMs],
       );
-      return open.map((r) => ({ jobId: r.job_id, recent: r.recent }));
+      // A job the partner has answered is one it holds: the next batch reaches it after that one, in order.
+      return open.filter((r) => !answered.has(r.job_id)).map((r) => ({ jobId: r.job_id, recent: r.recent }));
     },
     async claim(tx, partner) {
       const rows = await tx.query<{ id: string }>(
@@ -88,7 +103,7 @@ export function deliveryOutbox(config: GatewayConfig, store: Store): OutboxFlow<
 
 export function createRelay(deps: RelayDeps): OutboxRelay {
   return createOutboxRelay({
-    flow: deliveryOutbox(deps.config, deps.store),
+    flow: deliveryOutbox(deps.config, deps.store, deps.answered),
     store: deps.store,
     producer: deps.producer,
     jobIdOf: deliveryJobId,

@@ -136,6 +136,14 @@ export async function writeVerdicts(
   await writeCurrentState(tx, latestPerOperator(kept), receipt.receivedAt);
 }
 
+/**
+ * A PostgreSQL array literal of texts, each element quoted and escaped: one array per row inside a column of
+ * `unnest`, read by the server's array input rather than by parsing JSON in a subquery for each row.
+ */
+function arrayLiteral(values: readonly string[]): string {
+  return `{${values.map((v) => `"${v.replaceAll('\\', '\\\\').replaceAll('"', '\\"')}"`).join(',')}}`;
+}
+
 /** `ARRAY[$first::text, …]` of `count` parameters: large values, each passed as it is (see the top). */
 function textArray(first: number, count: number): string {
   return `ARRAY[${Array.from({ length: count }, (_, i) => `$${first + i}::text`).join(',')}]`;
@@ -152,15 +160,21 @@ function latestPerOperator(kept: readonly Accepted[]): Accepted[] {
   return [...latest.values()];
 }
 
-/** The operators' current state from their latest accepted records, and the identifiers each one states. */
+/**
+ * The operators' current state from their latest accepted records, and the identifiers each one states: the
+ * state and the removal of the identifiers it replaces in one statement (two tables, so their order within it
+ * does not matter), then the identifiers, which must follow the removal.
+ */
 async function writeCurrentState(tx: Sql, accepted: readonly Accepted[], at: Date): Promise<void> {
   if (accepted.length === 0) return;
   const columns = 11;
   await tx.query(
-    `INSERT INTO operator_state (issuer, aeo_id, version, record_id, status, status_since, programme, roles, name,
+    `WITH replaced AS (
+       DELETE FROM operator_identifier WHERE (issuer, aeo_id) IN (SELECT * FROM unnest($2::text[], $3::text[])))
+     INSERT INTO operator_state (issuer, aeo_id, version, record_id, status, status_since, programme, roles, name,
        enterprise_size, payload, updated_at)
-     SELECT s.issuer, s.aeo_id, s.version, s.record_id, s.status, s.status_since, s.programme,
-       ARRAY(SELECT json_array_elements_text(s.roles::json)), s.name, s.enterprise_size, s.payload::jsonb, $1
+     SELECT s.issuer, s.aeo_id, s.version, s.record_id, s.status, s.status_since, s.programme, s.roles::text[],
+       s.name, s.enterprise_size, s.payload::jsonb, $1
      FROM unnest($2::text[], $3::text[], $4::bigint[], $5::uuid[], $6::text[], $7::date[], $8::text[], $9::text[],
        $10::text[], $11::text[], ${textArray(columns + 1, accepted.length)})
        AS s(issuer, aeo_id, version, record_id, status, status_since, programme, roles, name, enterprise_size,
@@ -179,17 +193,11 @@ async function writeCurrentState(tx: Sql, accepted: readonly Accepted[], at: Dat
       accepted.map(({ record: r }) => r.status),
       accepted.map(({ record: r }) => r.statusSince),
       accepted.map(({ record: r }) => r.programme),
-      accepted.map(({ record: r }) => JSON.stringify(r.operator.roles)),
+      accepted.map(({ record: r }) => arrayLiteral(r.operator.roles)),
       accepted.map(({ record: r }) => r.operator.name),
       accepted.map(({ record: r }) => r.operator.enterpriseSize ?? null),
       ...accepted.map((d) => d.payloadJson),
     ],
-  );
-  const issuers = accepted.map(({ record: r }) => r.issuer);
-  const aeoIds = accepted.map(({ record: r }) => r.operator.aeoId);
-  await tx.query(
-    `DELETE FROM operator_identifier WHERE (issuer, aeo_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))`,
-    [issuers, aeoIds],
   );
   const identifiers = accepted.flatMap(({ record: r }) =>
     r.operator.identifiers.map((i) => [i.scheme, i.value, r.issuer, r.operator.aeoId] as const),

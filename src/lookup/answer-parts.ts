@@ -119,3 +119,9 @@ export function cached<K, V>(map: Map<K, V>, key: K, make: () => V): V {
   }
   return value;
 }
+
+/** Keeps `value` under `key` and gives it back: `map.get(key) ?? made(map, key, …)` builds it only when missing. */
+export function made<K, V>(map: Map<K, V>, key: K, value: V): V {
+  map.set(key, value);
+  return value;
+}

@@ -13,7 +13,7 @@ import { notRecognisedReason } from '../mra/recognition.ts';
 import { mraInForce } from '../mra/scope.ts';
 import type { Partner } from '../mra/types.ts';
 import { BENEFITS, CompactTables, FRESHNESS, MRAS, type SharedPart, type Table } from './answer-compact.ts';
-import { cached, F, NO_BENEFITS, REASON, RECOGNISED, STATUS, sharedParts } from './answer-parts.ts';
+import { F, made, NO_BENEFITS, REASON, RECOGNISED, STATUS, sharedParts } from './answer-parts.ts';
 import type { Answerer, LookupAnswer, NotRecognisedReason, OperatorQuery } from './answer-types.ts';
 import { dayString, rolesOfMask } from './columns.ts';
 import { JsonBytes, lit } from './json-bytes.ts';
@@ -43,6 +43,8 @@ const json = JSON.stringify;
 /** Bytes an answer usually takes; the writer grows past it when needed. */
 const ANSWER_SIZE = 1_024;
 const COMPACT_ANSWER_SIZE = 512;
+/** Bytes kept in front of a compact answer's items for its tables, written once the items are (a few KiB). */
+const COMPACT_HEAD_ROOM = 16 * 1024;
 
 /** `counts`: where each answer is counted for the monitoring reviews (lookup-counts.ts); absent, none is. */
 export function createAnswerer(
@@ -50,14 +52,25 @@ export function createAnswerer(
   partners: readonly Partner[],
   counts?: LookupCounts,
 ): Answerer {
-  const partnerOf = new Map(partners.map((p) => [p.adminId, p]));
-  // The recognition rule, tabulated once per MRA (reason-table.ts); judging a row is then a lookup.
-  const reasons = new Map(partners.map((p) => [p.adminId, new ReasonTable(p.mra)]));
+  // Per partner: the recognition rule tabulated once for its MRA (reason-table.ts), so judging a row is a
+  // lookup, and whether the MRA is in force at the instant last asked about (a manifest asks about one).
+  const partnerOf = new Map(
+    partners.map((p) => [
+      p.adminId,
+      { partner: p, reasons: new ReasonTable(p.mra), inForceMs: Number.NaN, inForce: false },
+    ]),
+  );
   const noMra = new ReasonTable(undefined);
   const noVersion = notRecognisedReason(undefined, false, undefined);
+  // The bytes of a day, a programme and a set of roles, each written once.
   const rolesText = new Map<number, Buffer>();
   const dayText = new Map<number, Buffer>();
   const programmeText = new Map<string, Buffer>();
+  const dayOf = (day: number) => dayText.get(day) ?? made(dayText, day, lit(`"${dayString(day)}"`));
+  const programmeOf = (programme: string) =>
+    programmeText.get(programme) ?? made(programmeText, programme, lit(`,"programme":"${programme}"`));
+  const rolesOf = (mask: number) =>
+    rolesText.get(mask) ?? made(rolesText, mask, lit(`,"roles":${json(rolesOfMask(mask))}}`));
 
   const { benefitsOf, mraOf, freshnessOf } = sharedParts(model);
 
@@ -82,30 +95,21 @@ export function createAnswerer(
     else out.raw(F.asOf).iso(ms);
   }
 
-  // Whether each partner's MRA is in force at the instant last asked about: a manifest asks about one.
-  let inForceMs = Number.NaN;
-  const inForceByPartner = new Map<Partner, boolean>();
-  function inForceOf(partner: Partner, at: Date): boolean {
-    const ms = at.getTime();
-    if (ms !== inForceMs) {
-      inForceByPartner.clear();
-      inForceMs = ms;
-    }
-    let inForce = inForceByPartner.get(partner);
-    if (inForce === undefined) {
-      inForce = mraInForce(partner.mra, at);
-      inForceByPartner.set(partner, inForce);
-    }
-    return inForce;
-  }
-
   function judge(slot: number | undefined, issuer: string | undefined, at: Date): Judgement {
-    const partner = issuer === undefined ? undefined : partnerOf.get(issuer);
+    const known = issuer === undefined ? undefined : partnerOf.get(issuer);
     const row = slot === undefined ? -1 : model.rowAt(slot, at.getTime());
-    const inForce = partner !== undefined && inForceOf(partner, at);
+    let inForce = false;
+    if (known !== undefined) {
+      const ms = at.getTime();
+      if (known.inForceMs !== ms) {
+        known.inForce = mraInForce(known.partner.mra, at);
+        known.inForceMs = ms;
+      }
+      inForce = known.inForce;
+    }
+    const partner = known?.partner;
     if (row < 0) return { row, issuer, partner, inForce, reason: noVersion };
-    const table = (partner === undefined ? undefined : reasons.get(partner.adminId)) ?? noMra;
-    const reason = table.reason(
+    const reason = (known?.reasons ?? noMra).reason(
       model.statusCodeOf(row),
       model.programmeCodeOf(row),
       inForce,
@@ -138,17 +142,16 @@ export function createAnswerer(
     out.raw(reason === undefined ? RECOGNISED : REASON.get(reason)!);
     if (row >= 0) {
       const slot = model.slotOfRow(row);
-      const since = model.sinceDayOf(row);
-      const programme = model.programmeOf(row);
-      const mask = model.rolesMaskOf(row);
-      out.raw(F.operator).str(model.issuerOf(slot)).raw(F.aeoId).str(model.aeoIdOf(slot));
+      // Asked by issuer and aeoId, the operator found is the one of exactly that key: its aeoId is the query's.
+      const aeoId = 'aeoId' in query ? query.aeoId : model.aeoIdOf(slot);
+      out.raw(F.operator).str(model.issuerOf(slot)).raw(F.aeoId).str(aeoId);
       out
         .raw(F.version)
         .int(model.versionOf(row))
         .raw(STATUS.get(model.statusOf(row))!);
-      out.raw(cached(dayText, since, () => lit(`"${dayString(since)}"`)));
-      out.raw(cached(programmeText, programme, () => lit(`,"programme":"${programme}"`)));
-      out.raw(cached(rolesText, mask, () => lit(`,"roles":${json(rolesOfMask(mask))}}`)));
+      out.raw(dayOf(model.sinceDayOf(row)));
+      out.raw(programmeOf(model.programmeOf(row)));
+      out.raw(rolesOf(model.rolesMaskOf(row)));
     }
     if (partner !== undefined) shared(out, MRAS, mraOf(partner, j.inForce), tables);
     const benefits =
@@ -197,7 +200,7 @@ export function createAnswerer(
         .raw(F.version)
         .int(model.versionOf(j.row))
         .raw(STATUS.get(model.statusOf(j.row))!);
-      out.raw(cached(dayText, since, () => lit(`"${dayString(since)}"`)));
+      out.raw(dayOf(since));
       out.raw(F.matchRecognised).raw(j.reason === undefined ? RECOGNISED : REASON.get(j.reason)!);
       out.raw(F.close);
     });
@@ -243,16 +246,17 @@ export function createAnswerer(
   /** The tables first, for a reader that goes through the answer in one pass; they are known only at its end. */
   function compactBatch(queries: readonly OperatorQuery[], at: Date): Buffer {
     const tables = new CompactTables();
-    const answers = new JsonBytes(COMPACT_ANSWER_SIZE * queries.length);
+    const answers = new JsonBytes(COMPACT_ANSWER_SIZE * queries.length, COMPACT_HEAD_ROOM);
     queries.forEach((q, i) => {
       if (i > 0) answers.raw(F.comma);
       one(answers, q, at, tables);
     });
+    answers.raw(F.end);
     const head = new JsonBytes(4_096);
     head.raw(F.batch).iso(at.getTime()).raw(F.compact);
     tables.write(head);
     head.raw(F.answers);
-    return Buffer.concat([head.bytes(), answers.bytes(), F.end]);
+    return answers.withHead(head.bytes());
   }
 
   const answerJson = (query: OperatorQuery, at: Date) => {

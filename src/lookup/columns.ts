@@ -19,6 +19,43 @@ export function grow<T extends Float64Array | Int32Array | Uint8Array | Uint16Ar
   return to;
 }
 
+/** The capacity a column of `n` entries is given when it is built whole (from a snapshot): room to grow. */
+export const roomFor = (n: number) => Math.max(1024, n + (n >> 3));
+/** The same for a key arena of `n` code units. */
+export const arenaRoomFor = (n: number) => Math.max(16 * 1024, n + (n >> 3));
+
+/**
+ * The buffer behind `view` when the view starts it and the buffer can be taken as a column of at least
+ * `minBytes` (a whole number of `unit` bytes); undefined when the view must be copied instead.
+ */
+export function adoptable(view: ArrayBufferView, minBytes: number, unit: number): ArrayBuffer | undefined {
+  const { buffer } = view;
+  if (!(buffer instanceof ArrayBuffer) || view.byteOffset !== 0) return undefined;
+  return buffer.byteLength >= minBytes && buffer.byteLength % unit === 0 ? buffer : undefined;
+}
+
+interface ColumnType<T> {
+  new (length: number): T;
+  new (buffer: ArrayBuffer, byteOffset: number, length: number): T;
+  readonly BYTES_PER_ELEMENT: number;
+}
+
+/**
+ * A column of exactly `room` entries starting with those of `view`. With `adopt`, it is a view of the buffer
+ * behind `view` when that buffer has the room (adoptable), not a copy: only for columns no one else holds, as
+ * those a snapshot was just decoded into.
+ */
+export function withRoom<T extends Int32Array<ArrayBuffer> | Uint16Array<ArrayBuffer>>(
+  view: T | Int32Array | Uint16Array,
+  room: number,
+  adopt: boolean,
+  type: ColumnType<T>,
+): T {
+  const unit = type.BYTES_PER_ELEMENT;
+  const own = adopt ? adoptable(view, room * unit, unit) : undefined;
+  return own === undefined ? grow(view, new type(room)) : new type(own, 0, room);
+}
+
 const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 
 export function uuidOf(bytes: Uint8Array, at: number): string {

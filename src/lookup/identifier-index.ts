@@ -4,6 +4,7 @@
  * by several keeps the others in a small map. Each operator's identifiers are a linked list of nodes, so that
  * replacing them unlinks exactly what it had.
  */
+import { roomFor, withRoom } from './columns.ts';
 import { KeyIndex, type KeyIndexParts } from './key-index.ts';
 
 /** The index as a snapshot holds it (snapshot-codec.ts). */
@@ -54,11 +55,12 @@ export class IdentifierIndex {
 
   /**
    * The index of `parts`, for `operators` operator slots. Throws unless every reference is in range and every
-   * node is on at most one list (an operator's or the free one), so that no walk can loop.
+   * node is on at most one list (an operator's or the free one), so that no walk can loop. With `adopt`, the
+   * buffers behind the parts become the index's own when they have room (columns.withRoom).
    */
-  static fromParts(parts: IdentifierIndexParts, operators: number): IdentifierIndex {
+  static fromParts(parts: IdentifierIndexParts, operators: number, adopt = false): IdentifierIndex {
     const index = new IdentifierIndex();
-    const keys = KeyIndex.fromParts(parts.keys);
+    const keys = KeyIndex.fromParts(parts.keys, adopt);
     const entries = keys.size;
     const nodes = parts.nodeEntry.length;
     const fail = (what: string) => new Error(`identifier index: ${what}`);
@@ -91,10 +93,11 @@ export class IdentifierIndex {
       at += 2 + n;
     }
     index.keys = keys;
-    index.firstSlot = grown(parts.firstSlot, Math.max(1024, entries + (entries >> 3)), -1);
-    index.head = grown(parts.head, Math.max(1024, operators + (operators >> 3)), -1);
-    index.nodeEntry = grown(parts.nodeEntry, Math.max(1024, nodes + (nodes >> 3)), 0);
-    index.nodeNext = grown(parts.nodeNext, index.nodeEntry.length, 0);
+    // Entries and slots past those held have no operator and no node: -1 (a new column is zeros).
+    index.firstSlot = withRoom(parts.firstSlot, roomFor(entries), adopt, Int32Array).fill(-1, entries);
+    index.head = withRoom(parts.head, roomFor(operators), adopt, Int32Array).fill(-1, operators);
+    index.nodeEntry = withRoom(parts.nodeEntry, roomFor(nodes), adopt, Int32Array);
+    index.nodeNext = withRoom(parts.nodeNext, roomFor(nodes), adopt, Int32Array);
     index.nodes = nodes;
     index.free = parts.free;
     return index;

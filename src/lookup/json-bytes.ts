@@ -16,15 +16,28 @@ export const lit = (text: string): Buffer => Buffer.from(text, 'utf8');
 
 export class JsonBytes {
   private buf: Buffer;
-  private pos = 0;
+  private pos: number;
+  /** Where the text begins: bytes before it are kept free for a head written once the text is done. */
+  private readonly from: number;
 
-  constructor(sizeHint: number) {
-    this.buf = Buffer.allocUnsafe(Math.max(256, sizeHint));
+  /** `headRoom`: bytes kept free in front of the text for `withHead`. */
+  constructor(sizeHint: number, headRoom = 0) {
+    this.buf = Buffer.allocUnsafe(Math.max(256, headRoom + sizeHint));
+    this.pos = headRoom;
+    this.from = headRoom;
   }
 
   /** The text written so far. */
   bytes(): Buffer {
-    return this.buf.subarray(0, this.pos);
+    return this.buf.subarray(this.from, this.pos);
+  }
+
+  /** `head` then the text written so far: in place when the head fits the room kept for it, else copied. */
+  withHead(head: Uint8Array): Buffer {
+    if (head.length > this.from) return Buffer.concat([head, this.bytes()]);
+    const start = this.from - head.length;
+    this.buf.set(head, start);
+    return this.buf.subarray(start, this.pos);
   }
 
   private room(n: number): void {

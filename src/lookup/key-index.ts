@@ -9,7 +9,7 @@
  */
 
 import { randomInt } from 'node:crypto';
-import { grow } from './columns.ts';
+import { arenaRoomFor, grow, roomFor, withRoom } from './columns.ts';
 
 const EMPTY = -1;
 
@@ -53,31 +53,32 @@ export class KeyIndex {
   /**
    * An index of the entries of `parts`, with their ids. Hashes are computed again with this process's seed
    * (a seed written down would let keys be crafted to collide). Throws when an entry points outside the arena.
+   * With `adopt`, the buffers behind the parts become the index's own when they have room (columns.withRoom).
    */
-  static fromParts(parts: KeyIndexParts): KeyIndex {
+  static fromParts(parts: KeyIndexParts, adopt = false): KeyIndex {
     const index = new KeyIndex();
     const count = parts.start.length;
     if (parts.length.length !== count || parts.tags.length !== count)
       throw new Error('key index: lengths differ');
     const used = parts.arena.length;
-    const room = Math.max(1024, count + (count >> 3));
-    index.start = grow(parts.start, new Int32Array(room));
-    index.length = grow(parts.length, new Int32Array(room));
-    index.tags = grow(parts.tags, new Uint16Array(room));
+    const room = roomFor(count);
+    index.start = withRoom(parts.start, room, adopt, Int32Array);
+    index.length = withRoom(parts.length, room, adopt, Int32Array);
+    index.tags = withRoom(parts.tags, room, adopt, Uint16Array);
+    index.arena = withRoom(parts.arena, arenaRoomFor(used), adopt, Uint16Array);
     index.hashes = new Int32Array(room);
-    index.arena = grow(parts.arena, new Uint16Array(Math.max(16 * 1024, used + (used >> 3))));
     index.used = used;
     index.count = count;
+    const { start, length, tags, arena, hashes } = index;
+    for (let id = 0; id < count; id += 1) {
+      const from = start[id]!;
+      const n = length[id]!;
+      if (from < 0 || n < 0 || from + n > used) throw new Error('key index: an entry outside the arena');
+      hashes[id] = hashOfUnits(tags[id]!, arena, from, from + n);
+    }
     let size = 1024;
     while ((count + 1) * 2 > size) size *= 2;
-    index.table = new Int32Array(size).fill(EMPTY);
-    for (let id = 0; id < count; id += 1) {
-      const from = index.start[id]!;
-      const n = index.length[id]!;
-      if (from < 0 || n < 0 || from + n > used) throw new Error('key index: an entry outside the arena');
-      index.hashes[id] = hashOfUnits(index.tags[id]!, index.arena, from, from + n);
-      index.place(id);
-    }
+    index.rehash(size);
     return index;
   }
 

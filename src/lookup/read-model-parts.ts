@@ -5,6 +5,7 @@
  * outside the columns.
  */
 import { type AeoStatus, PROGRAMMES, type Programme, type Role } from '../protocol/record.ts';
+import { arenaRoomFor, roomFor } from './columns.ts';
 import type { IdentifierIndexParts } from './identifier-index.ts';
 import type { KeyIndexParts } from './key-index.ts';
 
@@ -64,26 +65,58 @@ export const ROW_BYTES = ROW;
 
 export const partsError = (what: string) => new Error(`read model: ${what}`);
 
-/** The capacity a column of `n` entries is given when it is built whole (from a snapshot): room to grow. */
-export const roomFor = (n: number) => Math.max(1024, n + (n >> 3));
-
 /**
- * The entries a decoded column of `n` (named as in ReadModelParts) is allocated with: the operator and row
- * columns get the room ReadModel.fromParts gives them, so that it keeps them instead of a copy; others `n`.
+ * The entries a decoded column of `n` (named as in ReadModelParts) is allocated with: the room the model gives
+ * the column when it builds it whole, so that it keeps the decoded column instead of a copy.
  */
 export function decodedRoom(column: string, n: number): number {
-  if (column === 'opIssuer' || column === 'opHead') return roomFor(n);
-  return column === 'rows' ? roomFor(n / ROW) * ROW : n;
+  if (column === 'rows') return roomFor(n / ROW) * ROW;
+  if (column === 'moreSlots') return n;
+  return column.endsWith('.arena') ? arenaRoomFor(n) : roomFor(n);
+}
+
+// The most a record states (schemas/aeo-status-1.schema.json, src/protocol/names.ts): an aeoId's characters,
+// an operator's identifiers, and an identifier's key in an arena (scheme, separator, value).
+export const MAX_AEO_ID = 35;
+export const MAX_IDENTIFIERS = 20;
+export const MAX_IDENTIFIER_KEY = 16 + 1 + 64;
+
+/** What a snapshot's head says it holds. */
+export interface ModelCounts {
+  operators: number;
+  versions: number;
 }
 
 /**
- * The buffer behind `view` when the view starts it and the buffer can be taken as a column of at least
- * `minBytes` (a whole number of `unit` bytes); undefined when the view must be copied instead.
+ * The most entries each column of a model of `c` can have, in SECTIONS order (snapshot-codec.ts), given
+ * `identifiers` identifier entries; undefined when it cannot have that many. Every operator has a version,
+ * every identifier entry came from a version's record, and every operator has at most MAX_IDENTIFIERS nodes at
+ * once (nodes are reused).
  */
-export function adoptable(view: ArrayBufferView, minBytes: number, unit: number): ArrayBuffer | undefined {
-  const { buffer } = view;
-  if (!(buffer instanceof ArrayBuffer) || view.byteOffset !== 0) return undefined;
-  return buffer.byteLength >= minBytes && buffer.byteLength % unit === 0 ? buffer : undefined;
+export function maxEntries(c: ModelCounts, identifiers: number): Record<string, number> | undefined {
+  const { operators: o, versions: v } = c;
+  const counted = (n: number) => Number.isSafeInteger(n) && n >= 0;
+  if (!counted(o) || !counted(v) || !counted(identifiers)) return undefined;
+  if (o > v || identifiers > v * MAX_IDENTIFIERS) return undefined;
+  const nodes = o * MAX_IDENTIFIERS;
+  const keys = (prefix: string, n: number, units: number) => ({
+    [`${prefix}.start`]: n,
+    [`${prefix}.length`]: n,
+    [`${prefix}.tags`]: n,
+    [`${prefix}.arena`]: n * units,
+  });
+  return {
+    opIssuer: o,
+    opHead: o,
+    rows: v * ROW,
+    ...keys('operators', o, MAX_AEO_ID),
+    ...keys('identifiers', identifiers, MAX_IDENTIFIER_KEY),
+    firstSlot: identifiers,
+    moreSlots: 2 * identifiers + nodes,
+    head: o,
+    nodeEntry: nodes,
+    nodeNext: nodes,
+  };
 }
 
 /** What the check reads of a model's version rows (the read model, without importing it). */

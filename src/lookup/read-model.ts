@@ -5,17 +5,15 @@
  * linked per operator from the highest version down; strings that repeat (issuer, status, programme, roles) are
  * small codes.
  */
-import { dayString, grow, rolesOfMask } from './columns.ts';
+import { dayString, grow, rolesOfMask, roomFor, withRoom } from './columns.ts';
 import { IdentifierIndex } from './identifier-index.ts';
 import { KeyIndex } from './key-index.ts';
 import * as layout from './read-model-parts.ts';
 import {
-  adoptable,
   checkModel,
   type OperatorVersion,
   partsError,
   type ReadModelParts,
-  roomFor,
   type VersionInput,
 } from './read-model-parts.ts';
 import { VersionRows } from './version-rows.ts';
@@ -63,16 +61,16 @@ export class ReadModel extends VersionRows {
   /**
    * The model of `parts`. Throws unless every code and link is in range and each operator's versions
    * strictly decrease along its list, so that no walk can loop or read outside the columns. With `adopt`, the
-   * buffers behind the operator and row columns become the model's own when they have room (roomFor), instead
-   * of being copied: only for columns no one else holds, as those a snapshot was just decoded into.
+   * buffers behind the columns become the model's own when they have room (roomFor, decodedRoom), instead of
+   * being copied: only for columns no one else holds, as those a snapshot was just decoded into.
    */
   static fromParts(p: ReadModelParts, adopt = false): ReadModel {
     const m = new ReadModel();
     const n = p.opHead.length;
     const rows = p.rows.length / layout.ROW;
     if (!Number.isInteger(rows) || p.opIssuer.length !== n) throw partsError('lengths differ');
-    m.operators = KeyIndex.fromParts(p.operators);
-    m.identifiers = IdentifierIndex.fromParts(p.identifiers, n);
+    m.operators = KeyIndex.fromParts(p.operators, adopt);
+    m.identifiers = IdentifierIndex.fromParts(p.identifiers, n, adopt);
     if (m.operators.size !== n) throw partsError('not one key per operator');
     p.issuers.forEach((issuer, code) => {
       m.issuers.push(issuer);
@@ -80,14 +78,9 @@ export class ReadModel extends VersionRows {
     });
     for (const [partner, at] of p.lastFrom) m.lastFrom.set(partner, at);
     m.lastChangeAt = p.lastChangeAt;
-    const room = roomFor(n);
-    const taken = (view: Uint16Array | Int32Array) =>
-      adopt ? adoptable(view, room * view.BYTES_PER_ELEMENT, view.BYTES_PER_ELEMENT) : undefined;
-    const issuers = taken(p.opIssuer);
-    const heads = taken(p.opHead);
     m.opCount = n;
-    m.opIssuer = issuers === undefined ? grow(p.opIssuer, new Uint16Array(room)) : new Uint16Array(issuers);
-    m.opHead = heads === undefined ? grow(p.opHead, new Int32Array(room)) : new Int32Array(heads);
+    m.opIssuer = withRoom(p.opIssuer, roomFor(n), adopt, Uint16Array);
+    m.opHead = withRoom(p.opHead, roomFor(n), adopt, Int32Array);
     m.setRows(p.rows, rows, adopt);
     checkModel(m, p, rows);
     return m;

@@ -1,12 +1,13 @@
 /**
  * Decoding a snapshot's bytes (snapshot-codec.ts) as they arrive, straight into the columns the read model
  * keeps: no buffer ever holds the whole decoded snapshot, and each byte is copied once, from the decompressor's
- * output into its column. The header is checked before a column is allocated, and every column must fit
- * within the decoded length the stored bytes state (itself bounded, snapshot-store.ts), so that a damaged or
- * hostile snapshot cannot make the decoder allocate more than that.
+ * output into its column. The header is checked before a column is allocated: every column must fit within the
+ * decoded length the stored bytes state (itself bounded, snapshot-store.ts) and hold no more entries than a
+ * model of the operators and versions its head counts can have (maxEntries), so that a damaged or hostile
+ * snapshot cannot make the decoder allocate more than those counts justify.
  */
 
-import type { ReadModelParts } from './read-model-parts.ts';
+import { type ModelCounts, maxEntries, type ReadModelParts } from './read-model-parts.ts';
 import {
   type Column,
   type Header,
@@ -34,6 +35,8 @@ interface Piece {
 }
 
 const fail = (what: string) => new Error(`snapshot: ${what}`);
+/** The column whose entries are the identifier entries (one start each). */
+const IDENTIFIER_ENTRIES = SECTIONS.findIndex(([name]) => name === 'identifiers.start');
 
 export class SnapshotDecoder {
   private readonly prelude = new Uint8Array(PRELUDE);
@@ -46,10 +49,13 @@ export class SnapshotDecoder {
 
   /** The decoded length the stored bytes state: no column may end past it. */
   private readonly total: number;
+  /** What the snapshot's head says the model holds: no column may have more entries than those allow. */
+  private readonly counts: ModelCounts;
   private readonly capacity: Capacity;
 
-  constructor(total: number, capacity: Capacity = (_, n) => n) {
+  constructor(total: number, counts: ModelCounts, capacity: Capacity = (_, n) => n) {
     this.total = total;
+    this.counts = counts;
     this.capacity = capacity;
     this.pieces = [{ length: PRELUDE, into: this.prelude, done: () => this.readPrelude() }];
   }
@@ -101,11 +107,17 @@ export class SnapshotDecoder {
   /** Checks the header and the columns' bounds, then allocates every column. */
   private readHeader(text: Uint8Array): void {
     const header = parseHeader(Buffer.from(text.buffer, text.byteOffset, text.length).toString('utf8'));
+    const entries = header.lengths[IDENTIFIER_ENTRIES]! / KINDS.i32.bytes;
+    const most = maxEntries(this.counts, entries);
+    if (most === undefined) throw fail('more entries than its counts allow');
     let at = pad(PRELUDE + text.length);
     for (const [i, [name, kind]] of SECTIONS.entries()) {
       const length = header.lengths[i]!;
       if (length % KINDS[kind].bytes !== 0 || at + length > this.total)
         throw fail(`column ${name} out of bounds`);
+      const limit = most[name];
+      if (limit === undefined || !(length / KINDS[kind].bytes <= limit))
+        throw fail(`column ${name} larger than its counts allow`);
       at += pad(length);
     }
     for (const [i, [name, kind]] of SECTIONS.entries()) {
@@ -121,10 +133,13 @@ export class SnapshotDecoder {
   }
 }
 
-/** The parts of a snapshot's bytes; throws, naming what is wrong, when they are not a snapshot of this format. */
-export function decodeSnapshot(bytes: Uint8Array): ReadModelParts {
+/**
+ * The parts of a snapshot's bytes, for a model of `counts`; throws, naming what is wrong, when they are not a
+ * snapshot of this format.
+ */
+export function decodeSnapshot(bytes: Uint8Array, counts: ModelCounts): ReadModelParts {
   if (bytes.length < PRELUDE) throw fail('not a read model snapshot');
-  const decoder = new SnapshotDecoder(bytes.length);
+  const decoder = new SnapshotDecoder(bytes.length, counts);
   decoder.push(bytes);
   return decoder.finish();
 }

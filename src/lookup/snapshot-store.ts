@@ -124,7 +124,8 @@ export async function readHead(store: Store): Promise<SnapshotHead | { reason: s
     !Number.isSafeInteger(head.byteLength) ||
     head.byteLength <= 0 ||
     head.byteLength > MAX_SNAPSHOT_BYTES ||
-    head.parts !== Math.ceil(head.byteLength / PART_BYTES)
+    head.parts !== Math.ceil(head.byteLength / PART_BYTES) ||
+    ![head.versions, head.operators].every((n) => Number.isSafeInteger(n) && n >= 0)
   )
     return { reason: 'snapshot head inconsistent' };
   return head;

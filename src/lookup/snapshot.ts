@@ -14,7 +14,7 @@ import zlib from 'node:zlib';
 import type { Store } from '../store/types.ts';
 import { applyIdentifiers, type IdentifierRow, loadSince } from './load.ts';
 import { ReadModel } from './read-model.ts';
-import { decodedRoom, type ReadModelParts } from './read-model-parts.ts';
+import { decodedRoom, type ModelCounts, type ReadModelParts } from './read-model-parts.ts';
 import { encodeSnapshot } from './snapshot-codec.ts';
 import { SnapshotDecoder } from './snapshot-decode.ts';
 import {
@@ -40,8 +40,11 @@ export interface SnapshotStart {
   head: SnapshotHead;
   /** Versions read from PostgreSQL after the snapshot's mark. */
   caughtUp: number;
-  /** Milliseconds reading the bytes, decoding them, and catching up. */
-  timings: { read: number; decode: number; catchUp: number };
+  /**
+   * Milliseconds reading the bytes, decoding them (of which waiting for PostgreSQL's count, and decompressing),
+   * and catching up.
+   */
+  timings: { read: number; decode: number; counted: number; decompress: number; catchUp: number };
 }
 
 /** The model from the held snapshot, checked and caught up; or why the evidence must be loaded instead. */
@@ -56,10 +59,17 @@ export async function startFromSnapshot(store: Store): Promise<SnapshotStart | {
   const parts = await readParts(store, head);
   if ('reason' in parts) return parts;
   const t1 = Date.now();
+  // Awaited before a column is allocated: a head's counts bound the columns (snapshot-decode.ts), and the
+  // database bounds the head's counts.
+  const row = await counted;
+  if (!(head.versions <= row.all)) return { reason: 'snapshot holds more versions than the database' };
   let model: ReadModel;
+  const tc = Date.now();
+  let decompress = 0;
   try {
-    const decoded = await unpack(parts);
+    const decoded = await unpack(parts, head);
     if ('reason' in decoded) return decoded;
+    decompress = Date.now() - tc;
     model = ReadModel.fromParts(decoded, true);
   } catch (error) {
     return { reason: `snapshot unreadable: ${error instanceof Error ? error.message : String(error)}` };
@@ -68,7 +78,6 @@ export async function startFromSnapshot(store: Store): Promise<SnapshotStart | {
     return { reason: 'snapshot does not hold what its head says' };
   const t2 = Date.now();
   const held = coverage(model, head.markMs);
-  const row = await counted;
   if (row.versions !== held.versions || row.idSum !== held.idSum)
     return {
       reason:
@@ -82,18 +91,27 @@ export async function startFromSnapshot(store: Store): Promise<SnapshotStart | {
     (await redacted).filter((r) => model.find(r.issuer, r.aeo_id) !== undefined),
   );
   const caughtUp = await loadSince(store, model, head.markMs);
-  return { model, head, caughtUp, timings: { read: t1 - t0, decode: t2 - t1, catchUp: Date.now() - t2 } };
+  const timings = { read: t1 - t0, decode: t2 - t1, counted: tc - t1, decompress, catchUp: Date.now() - t2 };
+  return { model, head, caughtUp, timings };
 }
 
-/** The accepted versions received before `ms` in PostgreSQL: as coverage() counts and sums them. */
-async function countBefore(store: Store, ms: number): Promise<{ versions: number; idSum: number }> {
-  const [row] = await store.query<{ n: string; s: string }>(
-    `SELECT count(*)::text AS n,
-            (coalesce(sum(('x' || right(record_id::text, 12))::bit(48)::bigint), 0) % 281474976710656)::text AS s
-       FROM inbound_record WHERE outcome = 'accepted' AND received_at < $1`,
+/**
+ * The accepted versions received before `ms` in PostgreSQL, as coverage() counts and sums them; and all of
+ * them, which no snapshot can exceed.
+ */
+async function countBefore(
+  store: Store,
+  ms: number,
+): Promise<{ versions: number; idSum: number; all: number }> {
+  const [row] = await store.query<{ n: string; s: string; total: string }>(
+    `SELECT count(*) FILTER (WHERE received_at < $1)::text AS n,
+            (coalesce(sum(('x' || right(record_id::text, 12))::bit(48)::bigint) FILTER (WHERE received_at < $1), 0)
+              % 281474976710656)::text AS s,
+            count(*)::text AS total
+       FROM inbound_record WHERE outcome = 'accepted'`,
     [new Date(ms).toISOString()],
   );
-  return { versions: Number(row?.n ?? -1), idSum: Number(row?.s ?? -1) };
+  return { versions: Number(row?.n ?? -1), idSum: Number(row?.s ?? -1), all: Number(row?.total ?? -1) };
 }
 
 /** Every redacted operator with its identifiers (none, once retention removed them). */
@@ -107,16 +125,17 @@ function redactedIdentifiers(store: Store): Promise<IdentifierRow[]> {
 
 /**
  * The parts of the stored bytes: decompressed as a stream, within their stated length, straight into the
- * model's columns. Each stored part is let go once the decompressor has taken it.
+ * model's columns, none larger than a model of `counts` can have. Each stored part is let go once the
+ * decompressor has taken it.
  */
-async function unpack(parts: Buffer[]): Promise<ReadModelParts | { reason: string }> {
+async function unpack(parts: Buffer[], counts: ModelCounts): Promise<ReadModelParts | { reason: string }> {
   const unreadable = (why: string) => ({ reason: `snapshot unreadable: ${why}` });
   const first = parts[0];
   if (first === undefined || first.length <= LENGTH_BYTES) return unreadable('no length');
   const length = Number(first.readBigUInt64BE(0));
   if (length <= 0 || length > MAX_SNAPSHOT_BYTES) return unreadable(`decoded length ${length} out of bounds`);
   parts[0] = first.subarray(LENGTH_BYTES);
-  const decoder = new SnapshotDecoder(length, decodedRoom);
+  const decoder = new SnapshotDecoder(length, counts, decodedRoom);
   const decoded = await decompressInto(parts, length, (chunk) => decoder.push(chunk));
   if (decoded !== length) return unreadable(`decoded ${decoded} bytes, ${length} stored`);
   return decoder.finish();

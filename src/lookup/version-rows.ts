@@ -6,9 +6,9 @@
  */
 import { effectiveFrom } from '../mra/recognition.ts';
 import { type AeoStatus, PROGRAMMES, type Programme } from '../protocol/record.ts';
-import { codeOf, DAY_MS, grow, maskOfRoles, uuidOf } from './columns.ts';
+import { adoptable, codeOf, DAY_MS, grow, maskOfRoles, roomFor, uuidOf } from './columns.ts';
 import * as layout from './read-model-parts.ts';
-import { roomFor, STATUSES, type VersionInput } from './read-model-parts.ts';
+import { STATUSES, type VersionInput } from './read-model-parts.ts';
 
 export class VersionRows {
   protected rows = 0;
@@ -98,12 +98,12 @@ export class VersionRows {
 
   /**
    * Holds the `count` rows of `bytes` instead of its own. With `adopt`, the buffer behind `bytes` becomes the
-   * rows' own when they start it and it has room to grow (layout.adoptable), instead of being copied: only for
+   * rows' own when they start it and it has room to grow (adoptable), instead of being copied: only for
    * bytes no one else holds, as those a snapshot was just decoded into.
    */
   protected setRows(bytes: Uint8Array, count: number, adopt: boolean): void {
     const room = roomFor(count);
-    const own = adopt ? layout.adoptable(bytes, room * layout.ROW, layout.ROW) : undefined;
+    const own = adopt ? adoptable(bytes, room * layout.ROW, layout.ROW) : undefined;
     if (own === undefined) {
       this.growRows(room);
       this.u8.set(bytes);

@@ -84,7 +84,8 @@ export function createSender<T>(deps: SendDeps): JobHandler<T> {
     const secrets = secretsOf(vault, first);
     if (typeof secrets === 'string')
       return rows.map(() => ({ ok: false, failure: 'gateway', detail: secrets }));
-    const opened = await deps.open(first.url, Math.min(rows.length, REQUESTS_PER_JOB));
+    // As many connections as a job may use, whatever this one needs: a later job reuses them (webhook-post.ts).
+    const opened = await deps.open(first.url, REQUESTS_PER_JOB);
     if (!opened.ok) return rows.map(() => opened);
     const { session } = opened;
     try {

@@ -1,13 +1,16 @@
 /**
  * Webhook POSTs: the receiver checked by the policy (its name resolved once per session), then connections to
- * exactly the addresses checked, kept alive for the session's requests alone, with TLS verified against the URL's host, no redirect followed. What the subscriber
- * may see of a failure is its class alone; the detail (address, port, errno, TLS reason) is for the gateway's
- * log, so that the delivery listing is no port scanner of the gateway's network.
+ * exactly the addresses checked, with TLS verified against the URL's host, no redirect followed. A session's
+ * kept-alive connections serve the next session to the same origin for a moment after it ends, but only when
+ * that session's own check found exactly the same addresses: every request goes to an address checked for
+ * it, and a job does not pay a new connection (a TLS handshake) per receiver. What the subscriber may see of a
+ * failure is its class alone; the detail (address, port, errno, TLS reason) is for the gateway's log, so that
+ * the delivery listing is no port scanner of the gateway's network.
  */
 import type { LookupAddress, LookupOptions } from 'node:dns';
 import { isIP } from 'node:net';
 import { Agent, request } from 'undici';
-import type { ReceiverPolicy } from './receiver-policy.ts';
+import type { CheckedReceiver, ReceiverPolicy } from './receiver-policy.ts';
 
 export const FAILURE_CLASSES = [
   'timeout',
@@ -32,6 +35,9 @@ export interface PosterOptions {
   ca?: string;
 }
 
+/** How long a receiver's connections outlive its last session, for the next one to the same addresses. */
+export const KEEP_IDLE_MS = 1_000;
+
 export type WebhookPoster = (
   url: string,
   headers: Record<string, string>,
@@ -52,13 +58,54 @@ export type OpenOutcome =
 
 /**
  * Opens a session with a receiver: its URL checked by the policy (its name resolved once), then up to
- * `connections` kept-alive connections to exactly the addresses checked. A session lives for one job's
- * requests, so no connection outlives the resolution it was checked against by more than that.
+ * `connections` kept-alive connections to exactly the addresses checked. The connections of sessions that
+ * ended are used again by a session whose check found the same origin, the same addresses and asked for as
+ * many connections, for `keepIdleMs` after the last one ended (0: never); after a failed request they are not.
  */
 export function createWebhookSessions(
-  options: PosterOptions,
+  options: PosterOptions & { keepIdleMs?: number },
 ): (url: string, connections: number) => Promise<OpenOutcome> {
   const { policy, timeoutMs } = options;
+  const keepIdleMs = options.keepIdleMs ?? KEEP_IDLE_MS;
+  interface Shared {
+    agent: Agent;
+    sessions: number;
+    reusable: boolean;
+    idle?: NodeJS.Timeout;
+  }
+  const shared = new Map<string, Shared>();
+  const release = (key: string, entry: Shared) => {
+    entry.sessions -= 1;
+    if (entry.sessions > 0) return;
+    const drop = () => {
+      if (shared.get(key) === entry) shared.delete(key);
+      entry.agent.destroy().catch(() => {});
+    };
+    if (!entry.reusable || keepIdleMs <= 0) return drop();
+    entry.idle = setTimeout(drop, keepIdleMs);
+    entry.idle.unref();
+  };
+  const agentFor = (receiver: CheckedReceiver, connections: number): [string, Shared] => {
+    const key = `${connections} ${receiver.url.origin} ${receiver.addresses.join(' ')}`;
+    const found = shared.get(key);
+    if (found?.reusable) {
+      clearTimeout(found.idle);
+      found.sessions += 1;
+      return [key, found];
+    }
+    const agent = new Agent({
+      connections,
+      pipelining: 1,
+      connect: {
+        timeout: timeoutMs,
+        lookup: pinnedLookup(receiver.addresses),
+        ...(options.ca === undefined ? {} : { ca: options.ca }),
+      },
+    });
+    const entry: Shared = { agent, sessions: 1, reusable: true };
+    shared.set(key, entry);
+    return [key, entry];
+  };
   return async (url, connections) => {
     const checked = await policy.check(url);
     if (!checked.ok) {
@@ -69,16 +116,9 @@ export function createWebhookSessions(
       };
     }
     const { receiver } = checked;
-    const agent = new Agent({
-      connections,
-      pipelining: 1,
-      connect: {
-        timeout: timeoutMs,
-        lookup: pinnedLookup(receiver.addresses),
-        ...(options.ca === undefined ? {} : { ca: options.ca }),
-      },
-    });
-    const post = async (headers: Record<string, string>, body: string): Promise<PostOutcome> => {
+    const [key, entry] = agentFor(receiver, connections);
+    const { agent } = entry;
+    const sent = async (headers: Record<string, string>, body: string): Promise<PostOutcome> => {
       try {
         const res = await request(receiver.url, {
           method: 'POST',
@@ -100,21 +140,29 @@ export function createWebhookSessions(
         return { ok: false, failure: errorClass(error), detail: detailOf(error) };
       }
     };
+    let closed = false;
     return {
       ok: true,
       session: {
-        post,
+        async post(headers, body) {
+          const outcome = await sent(headers, body);
+          // A connection that failed or a receiver that answered otherwise is met afresh by the next session.
+          if (!outcome.ok) entry.reusable = false;
+          return outcome;
+        },
         close: () => {
-          agent.destroy().catch(() => {});
+          if (closed) return;
+          closed = true;
+          release(key, entry);
         },
       },
     };
   };
 }
 
-/** One POST in a session of its own. */
+/** One POST in a session of its own, its connection closed after it. */
 export function createWebhookPoster(options: PosterOptions): WebhookPoster {
-  const open = createWebhookSessions(options);
+  const open = createWebhookSessions({ ...options, keepIdleMs: 0 });
   return async (url, headers, body) => {
     const opened = await open(url, 1);
     if (!opened.ok) return opened;

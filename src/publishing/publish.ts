@@ -25,7 +25,7 @@ import {
   loadPublished,
   loadStoredDecisions,
 } from './rows.ts';
-import { signRecord } from './sign-record.ts';
+import { signRecordParts } from './sign-record.ts';
 
 export type { PublishResult } from './plan.ts';
 
@@ -89,7 +89,7 @@ export function createPublisher(deps: PublisherDeps): Publisher {
     );
     addRecipients(plan.records, deps.config.partners, await loadEarlierPartners(tx, [...hadRecords]), now);
     const signer = deps.config.home.signers[0]!;
-    const jws = await Promise.all(plan.records.map((r) => signRecord(r.record, signer)));
+    const jws = await Promise.all(plan.records.map((r) => signRecordParts(r.record, signer)));
     const seqs = await insertRecords(
       tx,
       plan.records.map(({ record, published }, i) => ({

@@ -2,9 +2,10 @@
  * What publishing reads and writes besides the register entries (register.ts): decisions applied, records
  * signed, their outbox rows. Each function is one statement for a whole set of decisions, arrays in, rows out.
  */
-import { recordDigest } from '../crypto/digest.ts';
+import { createHash } from 'node:crypto';
 import type { Sql } from '../store/types.ts';
 import type { PublishedRecord, StoredDecision } from './plan.ts';
+import type { SignedJws } from './sign-record.ts';
 
 /** Decisions of these ids applied by earlier transactions. */
 export async function loadStoredDecisions(
@@ -69,7 +70,7 @@ export interface SignedRow {
   status: string;
   programme: string;
   roles: readonly string[];
-  jws: string;
+  jws: SignedJws;
   partners: readonly string[];
 }
 
@@ -81,24 +82,34 @@ export interface SignedRow {
 export async function insertRecords(tx: Sql, rows: readonly SignedRow[], now: Date): Promise<number[]> {
   if (rows.length === 0) return [];
   const created = now.toISOString();
+  // The columns as one JSON document (roles as JSON arrays, read straight into text[]); the JWS, by far the
+  // most bytes, as their shared protected header once and the rest of each space-joined beside it.
+  const { head, rests } = splitHead(rows.map((r) => r.jws));
   const inserted = await tx.query<{ seq: string; record_id: string }>(
     `INSERT INTO home_record (record_id, aeo_id, version, status, programme, roles, jws, digest, created_at)
-     SELECT r.record_id, r.aeo_id, r.version, r.status, r.programme,
-            ARRAY(SELECT jsonb_array_elements_text(r.roles::jsonb)), r.jws, r.digest, $9
-       FROM unnest($1::uuid[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::text[],
-                   string_to_array($7, ' '), string_to_array($8, ' ')) WITH ORDINALITY
-         AS r (record_id, aeo_id, version, status, programme, roles, jws, digest, n)
+     SELECT r.record_id, r.aeo_id, r.version, r.status, r.programme, r.roles, $4 || r.rest, r.digest, $5
+       FROM ROWS FROM (
+              json_to_recordset($1::json)
+                AS (record_id uuid, aeo_id text, version bigint, status text, programme text, roles text[]),
+              unnest(string_to_array($2, ' ')),
+              unnest(string_to_array($3, ' '))) WITH ORDINALITY
+         AS r (record_id, aeo_id, version, status, programme, roles, rest, digest, n)
       ORDER BY r.n
      RETURNING seq::text, record_id::text`,
     [
-      rows.map((r) => r.recordId),
-      rows.map((r) => r.aeoId),
-      rows.map((r) => r.version),
-      rows.map((r) => r.status),
-      rows.map((r) => r.programme),
-      rows.map((r) => JSON.stringify(r.roles)),
-      spaceJoined(rows.map((r) => r.jws)),
-      spaceJoined(rows.map((r) => recordDigest(r.jws))),
+      JSON.stringify(
+        rows.map((r) => ({
+          record_id: r.recordId,
+          aeo_id: r.aeoId,
+          version: r.version,
+          status: r.status,
+          programme: r.programme,
+          roles: r.roles,
+        })),
+      ),
+      spaceJoined(rests),
+      spaceJoined(jwsDigests(head, rests)),
+      head,
       created,
     ],
   );
@@ -125,6 +136,22 @@ export async function insertRecords(tx: Sql, rows: readonly SignedRow[], now: Da
     );
   }
   return seqs;
+}
+
+/** The protected header the set's JWS share (a set is signed with one key), or none when they differ. */
+function splitHead(signed: readonly SignedJws[]): { head: string; rests: string[] } {
+  const head = signed[0]?.head ?? '';
+  if (signed.every((s) => s.head === head)) return { head, rests: signed.map((s) => s.rest) };
+  return { head: '', rests: signed.map((s) => s.head + s.rest) };
+}
+
+/**
+ * The digest of each JWS `head + rest`, as crypto/digest.ts's recordDigest defines it (base64url SHA-256 of the
+ * compact JWS): the shared head is hashed once and the hash state copied for each record.
+ */
+export function jwsDigests(head: string, rests: readonly string[]): string[] {
+  const headHash = createHash('sha256').update(head, 'utf8');
+  return rests.map((rest) => headHash.copy().update(rest, 'utf8').digest('base64url'));
 }
 
 /**

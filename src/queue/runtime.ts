@@ -4,12 +4,15 @@
  * then connections: docs/threats.md 65).
  *
  * Connections: one producer connection, shared by every queue (BullMQ allows it: queue commands are not
- * blocking), and one worker connection shared by every worker's non-blocking commands; each worker adds the
- * blocking connection BullMQ duplicates from it. With P partners that is 2 + P + 1 connections.
+ * blocking); each worker has one of its own and the blocking one BullMQ duplicates from it, both ended by the
+ * worker's close, so that a worker closed by force past its grace can be cut off from Redis without touching
+ * the others (worker.ts). With P partners (P delivery workers and the notifications worker) that is
+ * 1 + 2 (P + 1) connections.
  */
 import { Queue } from 'bullmq';
 import type { Logger } from 'pino';
 import type { GatewayConfig, RedisSettings } from '../config/types.ts';
+import { GatewayError } from '../errors.ts';
 import type { QueueDepth } from '../metrics/metrics.ts';
 import { closeRedis, createRedis, pingRedis, waitForReady } from './connection.ts';
 import { assertNoEviction } from './eviction.ts';
@@ -31,12 +34,13 @@ export interface QueueRuntime {
   /** Called on every (re)connection, after the first. */
   onReady(listener: () => void): void;
   producer<T>(kind: JobKind<T>, retry: RetryPolicy): JobProducer<T>;
+  /** A worker on connections of its own; refused (QUEUE_UNAVAILABLE) once the close began. */
   startWorker<T>(spec: WorkerSpec<T>): QueueWorker;
   /** Job counts of every queue a producer or worker uses, for the metrics; none while Redis is away. */
   depths(): Promise<QueueDepth[]>;
   /** Every queue a producer or worker uses, for the queue view (board.ts). */
   queues(): Queue[];
-  /** Closes the workers still open (each waits up to `graceMs`), the queues, then the connections. */
+  /** Closes the workers still open (each waits up to `graceMs`), the queues, then the producer connection. */
   close(graceMs: number): Promise<void>;
 }
 
@@ -48,7 +52,6 @@ export function workerCloseGraceMs(config: Pick<GatewayConfig, 'outbound' | 'red
 export function createQueueRuntime(settings: RedisSettings, log: Logger): QueueRuntime {
   const timeoutMs = settings.commandTimeoutMs;
   const producerRedis = createRedis(settings, 'producer');
-  const workerRedis = createRedis(settings, 'worker');
   const queues = new Map<string, Queue>();
   const workers: QueueWorker[] = [];
   const used = new Set<string>();
@@ -117,8 +120,14 @@ export function createQueueRuntime(settings: RedisSettings, log: Logger): QueueR
     },
     queues: () => (closing === undefined ? [...used].sort().map(queueOf) : []),
     startWorker(spec) {
+      // A worker started after the close began would not be closed by it.
+      if (closing !== undefined) throw new GatewayError('QUEUE_UNAVAILABLE', 'the job queues are closing');
       used.add(spec.kind.queueName(spec.key));
-      const worker = startWorker(spec, { redis: workerRedis, prefix: settings.prefix });
+      const worker = startWorker(spec, {
+        redis: createRedis(settings, 'worker'),
+        prefix: settings.prefix,
+        commandTimeoutMs: timeoutMs,
+      });
       workers.push(worker);
       return worker;
     },
@@ -130,7 +139,7 @@ export function createQueueRuntime(settings: RedisSettings, log: Logger): QueueR
           [...queues.values()].map((q) => withTimeout(q.close(), timeoutMs, 'close queue').catch(() => {})),
         );
         queues.clear();
-        await Promise.all([closeRedis(producerRedis, timeoutMs), closeRedis(workerRedis, timeoutMs)]);
+        await closeRedis(producerRedis, timeoutMs);
       })();
       return closing;
     },

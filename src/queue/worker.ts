@@ -3,19 +3,35 @@
  * turns that into BullMQ's terms: a retry after the delay the handler chose (custom backoff), or a failure that
  * is never retried (UnrecoverableError). A job whose data is corrupt is dead-lettered and the worker goes on
  * with the rest (docs/threats.md 67).
+ *
+ * A worker has two connections of its own: the one it is given (locks, stalled checks, job moves) and the
+ * blocking one BullMQ duplicates from it. Its close ends both, so that once the close resolves nothing of the
+ * worker reaches Redis again. The close first lets the job in hand finish (docs/threats.md 65), for up to its
+ * grace; past it the worker is closed by force: BullMQ's forced close stops its lock renewal and stalled checks,
+ * drops its blocking connection and marks its own closed, so the job, when its handler returns, is neither
+ * completed nor failed in Redis (unmarked, BullMQ would retry that move on the ended connection with no pause
+ * while closing, and hold the event loop for good); then its connection is ended after a QUIT, which Redis
+ * answers once every command sent before it has run. The interrupted job stays active in Redis, its rows open
+ * in PostgreSQL; its lock, no longer renewed, expires, and a worker's stalled check (this gateway's next start,
+ * or a replica's) moves it back to waiting and runs it again. BullMQ fails a job that stalls more than once
+ * (maxStalledCount 1); the relay then finds its rows still open and enqueues them again (outbox-relay.ts).
  */
 import { type Job, UnrecoverableError, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import { closeRedis } from './connection.ts';
 import { type JobHandler, type JobKind, RetryLater } from './job-kind.ts';
 import type { RetryPolicy } from './retry.ts';
-import { messageOf, withTimeout } from './timeout.ts';
+import { messageOf } from './timeout.ts';
 
 /** Failed dead-lettered jobs kept in Redis for inspection; the flows' own dead letters are in PostgreSQL. */
 const DEAD_LETTERS_KEPT = 1_000;
 
 export interface QueueWorker {
-  /** Waits up to `graceMs` for the jobs in hand to finish; closing twice waits on the first close. */
+  /**
+   * Waits up to `graceMs` for the jobs in hand to finish, then closes by force; either way its connections are
+   * ended when it resolves. Closing twice waits on the first close.
+   */
   close(graceMs: number): Promise<void>;
 }
 
@@ -33,7 +49,20 @@ export interface WorkerSpec<T> {
   log: Logger;
 }
 
-export function startWorker<T>(spec: WorkerSpec<T>, options: { redis: Redis; prefix: string }): QueueWorker {
+export interface WorkerOptions {
+  /** This worker's own connection (connection.ts, role `worker`); its close ends it. */
+  redis: Redis;
+  prefix: string;
+  /** Bound on the QUIT that ends the connection. */
+  commandTimeoutMs: number;
+  /**
+   * How long a job's lock lasts unless renewed, and how often active jobs are checked for a lost lock:
+   * BullMQ's 30 s each unless given.
+   */
+  stalled?: { lockDurationMs: number; checkIntervalMs: number };
+}
+
+export function startWorker<T>(spec: WorkerSpec<T>, options: WorkerOptions): QueueWorker {
   const { kind, key, log } = spec;
   const queue = kind.queueName(key);
 
@@ -57,19 +86,24 @@ export function startWorker<T>(spec: WorkerSpec<T>, options: { redis: Redis; pre
     }
   };
 
-  // BullMQ runs its blocking commands on a duplicate of `redis` of its own; the rest share `redis`.
+  const { stalled } = options;
   const worker = new Worker(queue, processor, {
     connection: options.redis,
     prefix: options.prefix,
     concurrency: spec.concurrency,
     removeOnFail: { count: DEAD_LETTERS_KEPT },
     removeOnComplete: { count: 0 },
+    ...(stalled && { lockDuration: stalled.lockDurationMs, stalledInterval: stalled.checkIntervalMs }),
     settings: {
       backoffStrategy: (attemptsMade, _type, error) =>
         error instanceof RetryLater ? error.delayMs : spec.retry.fallbackDelayMs(attemptsMade),
     },
   });
-  worker.on('error', (error) => log.warn({ queue, err: messageOf(error) }, `${kind.label} worker error`));
+  let forced = false;
+  worker.on('error', (error) => {
+    // After a forced close, BullMQ's own close still under way reports the connections it finds ended.
+    if (!forced) log.warn({ queue, err: messageOf(error) }, `${kind.label} worker error`);
+  });
   worker.on('failed', (job, error) => {
     // Retries and give-ups were logged by the handler; what is left is unexpected (store down, a bug).
     if (!(error instanceof RetryLater) && !(error instanceof UnrecoverableError)) {
@@ -78,16 +112,42 @@ export function startWorker<T>(spec: WorkerSpec<T>, options: { redis: Redis; pre
   });
   worker.on('completed', () => spec.onSettled());
   worker.on('failed', () => spec.onSettled());
+
+  async function close(graceMs: number): Promise<void> {
+    const graceful = worker.close();
+    if (!(await settlesWithin(graceful, graceMs))) {
+      log.warn({ queue, graceMs }, `${kind.label} worker did not finish its job in time; closed by force`);
+      forced = true;
+      // BullMQ hands back the close under way to a second close(); cleared, close(true) runs its forced close.
+      worker.closing = undefined;
+      await worker.close(true).catch((error: unknown) => {
+        log.warn({ queue, err: messageOf(error) }, `${kind.label} worker's forced close failed`);
+      });
+    }
+    await closeRedis(options.redis, options.commandTimeoutMs);
+  }
   let closing: Promise<void> | undefined;
   return {
-    // The job in hand finishes first, so no batch is left half done (docs/threats.md 65). Its request is
-    // bounded, so the grace normally suffices; past it the gateway stops waiting, and a job left active is
-    // picked up again as stalled, its rows still open in PostgreSQL.
     close(graceMs) {
-      closing ??= withTimeout(worker.close(), graceMs, `close worker of ${queue}`).catch((error: unknown) => {
-        log.warn({ queue, err: messageOf(error) }, `${kind.label} worker did not close in time`);
-      });
+      closing ??= close(graceMs);
       return closing;
     },
   };
+}
+
+/** True when `work` settles (either way) within `ms`. */
+async function settlesWithin(work: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  const settled = work.then(
+    () => true,
+    () => true,
+  );
+  try {
+    return await Promise.race([settled, expired]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

@@ -24,9 +24,14 @@ let gw: Replica;
 let laneAnswered: string[] = [];
 const records: AeoStatusRecord[] = [];
 
+/** Text beyond ASCII in an answer: the lane must send its UTF-8 bytes exactly as the routes do. */
+const BENEFIT = 'Menos inspección física — «prioridad» 優先';
+
 beforeAll(async () => {
   setup = await makeLookupSetup();
-  gw = await setup.replica();
+  gw = await setup.replica({
+    benefits: [{ id: 'menos-controles', description: BENEFIT, roles: undefined }],
+  });
   await gw.gateway.readModelLoaded;
   for (let i = 0; i < 6; i += 1)
     records.push(freshRecord('CL', { status: i === 0 ? 'suspended' : 'certified' }));
@@ -110,6 +115,16 @@ describe('the border-lookup lane', () => {
       expect(comparable(lane, ask), ask.path).toEqual(comparable(routes, ask));
     }
     expect(laneAnswered).toEqual(asks.map((a) => `GET ${a.path}`));
+  });
+
+  it('sends text beyond ASCII as its UTF-8 bytes, with their length', async () => {
+    const ask = { path: `/api/v1/operators/CL/${records[1]!.operator.aeoId}`, headers: border };
+    const lane = await viaSocket(ask);
+    expect(lane.status, lane.text.slice(0, 200)).toBe(200);
+    const answer = JSON.parse(lane.text) as { benefits: { description: string }[] };
+    expect(answer.benefits.map((b) => b.description)).toEqual([BENEFIT]);
+    expect(Number(lane.headers['content-length'])).toBe(Buffer.byteLength(lane.text, 'utf8'));
+    expect(comparable(lane, ask)).toEqual(comparable(await viaInject(ask), ask));
   });
 
   it('echoes a request id it is given and makes one otherwise', async () => {

@@ -3,6 +3,7 @@
  * with what was received after its mark, and never trusted when stale, damaged or of another format.
  */
 import { createHash } from 'node:crypto';
+import zlib from 'node:zlib';
 import fc from 'fast-check';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/log.ts';
@@ -10,7 +11,7 @@ import { loadAll } from '../../src/lookup/load.ts';
 import { ReadModel } from '../../src/lookup/read-model.ts';
 import { saveSnapshot, startFromSnapshot } from '../../src/lookup/snapshot.ts';
 import { loadReadModel } from '../../src/lookup/snapshot-load.ts';
-import { writeSnapshot } from '../../src/lookup/snapshot-store.ts';
+import { MAX_SNAPSHOT_BYTES, writeSnapshot } from '../../src/lookup/snapshot-store.ts';
 import { LOCKS } from '../../src/store/locks.ts';
 import { openStore } from '../../src/store/open.ts';
 import type { Row, Store } from '../../src/store/types.ts';
@@ -22,6 +23,7 @@ import {
   versionsArb,
   writeVersions,
 } from '../support/read-model.ts';
+import { withLengths } from '../support/snapshot-bytes.ts';
 
 let db: TestDatabase;
 let store: Store;
@@ -238,6 +240,29 @@ describe('a damaged or hostile snapshot: the start loads from the database inste
     await storeBytes(bytes);
     expect(await startFromSnapshot(store)).toEqual({
       reason: `snapshot unreadable: decoded length ${2 ** 40} out of bounds`,
+    });
+    await startModel();
+  });
+
+  it('a head counting more than the database holds, or a header stating more than the head counts', async () => {
+    await writeVersions(store, sample(10));
+    await saveSnapshot(store, await loaded(), NOW);
+    await store.query('UPDATE read_model_snapshot SET operators = -1');
+    expect(await startFromSnapshot(store)).toEqual({ reason: 'snapshot head inconsistent' });
+    await store.query('UPDATE read_model_snapshot SET operators = versions, versions = versions + 1000000');
+    const more = { reason: 'snapshot holds more versions than the database' };
+    expect(await startFromSnapshot(store)).toEqual(more);
+    await startModel();
+    await saveSnapshot(store, await loaded(), NOW, true);
+    // Gigabytes of rows stated, within the largest decoded length: refused before a column is allocated.
+    const raw = zlib.zstdDecompressSync((await storedBytes()).subarray(8));
+    const packed = zlib.zstdCompressSync(withLengths(raw, { rows: 3 * 2 ** 30 }));
+    const stored = Buffer.alloc(8 + packed.length);
+    stored.writeBigUInt64BE(BigInt(MAX_SNAPSHOT_BYTES), 0);
+    packed.copy(stored, 8);
+    await storeBytes(stored);
+    expect(await startFromSnapshot(store)).toEqual({
+      reason: 'snapshot unreadable: snapshot: column rows larger than its counts allow',
     });
     await startModel();
   });

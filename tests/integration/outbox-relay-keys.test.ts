@@ -1,7 +1,8 @@
 /**
  * The outbox relay's scheduling (src/outbox-relay.ts): keys are relayed side by side, so a partner whose claim
  * is slow does not hold back another's; a key's own passes never overlap; and a wake for one key (its batch
- * settled) relays that key at once without asking which keys are due. Claims run in real PostgreSQL
+ * settled) relays that key at once without asking which keys are due, while a wake over every key passes by a
+ * key whose job is in flight until then (or the timer's pass). Claims run in real PostgreSQL
  * transactions; the flow and the producer are small stand-ins that record what the relay asked of them.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -137,6 +138,79 @@ describe('outbox relay scheduling', () => {
     expect(rec.dueCalls()).toBe(0);
     expect(added.map((j) => j.n)).toEqual([1, 2]);
     expect(rec.overlapped()).toBe(false);
+  });
+
+  it('leaves a key with its job in flight out of wakes over every key, until its own wake or the timer', async () => {
+    const rec = recordingFlow(['CL'], new Set(), 0);
+    const { producer, added } = recordingProducer();
+    const relay = createOutboxRelay({
+      flow: rec.flow,
+      store,
+      producer,
+      jobIdOf: (j) => `${j.key}-${j.n}`,
+      usable: () => true,
+      log,
+    });
+    const settle = async (n: number) => {
+      for (let i = 0; i < 100 && added.length < n; i++) await sleep(10);
+      await sleep(50);
+    };
+    relay.wake();
+    await settle(1);
+    expect(added.map((j) => j.n)).toEqual([1]);
+    // Commits go on while CL's batch is out: its pass could only find the job open, so none runs.
+    for (let i = 0; i < 5; i++) {
+      relay.wake();
+      await sleep(20);
+    }
+    expect(rec.dueCalls()).toBe(6);
+    expect(added.map((j) => j.n)).toEqual([1]);
+    // The batch settled: CL's next rows go at once.
+    relay.wake('CL');
+    await settle(2);
+    expect(added.map((j) => j.n)).toEqual([1, 2]);
+    // The timer's pass looks at CL all the same (a job lost or finished elsewhere is found there).
+    relay.start(60_000);
+    await settle(3);
+    await relay.stop();
+    expect(added.map((j) => j.n)).toEqual([1, 2, 3]);
+  });
+
+  it('finds a job open at its claim and leaves the key out of the next wakes over every key', async () => {
+    const rec = recordingFlow(['CL'], new Set(), 0);
+    rec.flow.marked = async () => [{ jobId: 'CL-0', recent: false }];
+    let lookups = 0;
+    const producer: JobProducer<Job> = {
+      async add() {
+        throw new Error('nothing is claimed while a job is open');
+      },
+      async presence() {
+        lookups++;
+        return 'open';
+      },
+      async remove() {},
+    };
+    const relay = createOutboxRelay({
+      flow: rec.flow,
+      store,
+      producer,
+      jobIdOf: (j) => `${j.key}-${j.n}`,
+      usable: () => true,
+      log,
+    });
+    relay.wake();
+    for (let i = 0; i < 100 && lookups < 1; i++) await sleep(10);
+    await sleep(50);
+    for (let i = 0; i < 3; i++) {
+      relay.wake();
+      await sleep(20);
+    }
+    relay.wake('CL');
+    await sleep(100);
+    await relay.stop();
+    // The first pass and the key's own wake looked; the three wakes over every key did not.
+    expect(lookups).toBe(2);
+    expect(rec.claimsAt.size).toBe(0);
   });
 
   it(`claims at most ${KEYS_AT_ONCE} keys at a time`, async () => {

@@ -1,7 +1,7 @@
 /**
  * Every Redis connection of a gateway is owned by its queue runtime (or the lookup change channel) and closed
- * on shutdown: delivery and notifications share one producer connection and one worker connection, and each
- * worker adds the one blocking connection BullMQ needs (docs/threats.md 65: nothing is left behind a close).
+ * on shutdown: delivery and notifications share one producer connection, and each worker has one connection of
+ * its own and the one blocking connection BullMQ adds (docs/threats.md 65: nothing is left behind a close).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeRedis, createRedis } from '../../src/queue/connection.ts';
@@ -32,7 +32,7 @@ describe('Redis connections of a gateway', () => {
       .sort();
   }
 
-  it('opens one producer and one worker connection for both flows, one blocking per worker, and closes all', async () => {
+  it('opens one producer connection for both flows, two per worker, and closes all', async () => {
     const prefix = ex.admins.get('PE').config.redis.prefix;
     expect(await namesOfPe()).toEqual([]);
     await ex.start('PE');
@@ -42,10 +42,13 @@ describe('Redis connections of a gateway', () => {
       return now.filter((n) => n.startsWith(`${prefix}:`)).length === 3 ? now : undefined;
     });
     const own = names.filter((n) => n.endsWith(`:${prefix}`));
-    // The queues' producer and worker connections, and the lookup change channel's publisher and subscriber.
+    // The queues' producer connection, each worker's own, and the lookup change channel's publisher and
+    // subscriber.
     expect(own).toEqual([
       `mra-gateway-producer:${prefix}`,
       `mra-gateway-producer:${prefix}`,
+      `mra-gateway-worker:${prefix}`,
+      `mra-gateway-worker:${prefix}`,
       `mra-gateway-worker:${prefix}`,
       `mra-gateway-worker:${prefix}`,
     ]);

@@ -2,7 +2,8 @@
  * docs/threats.md 75 at delivery time, over real sockets on loopback: the name is resolved once (by an injected
  * resolver: no test resolves a real name) and the connection goes to exactly the address checked, with TLS
  * verified against the URL's host; a refused address is never connected to; a name that later resolves to
- * a refused address is refused; redirects are not followed; what a failure is called is a class only.
+ * a refused address is refused; redirects are not followed; what a failure is called is a class only. A
+ * session's connections serve the next session only where its own check found the same addresses.
  */
 import { generateKeyPairSync } from 'node:crypto';
 import { createServer as createHttpServer, type Server } from 'node:http';
@@ -12,7 +13,11 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ReceiverRules } from '../../src/config/types.ts';
 import { buildCertificate, toPem } from '../../src/crypto/cert-builder.ts';
 import { createReceiverPolicy, type Resolver } from '../../src/notifications/receiver-policy.ts';
-import { createWebhookPoster, type PostOutcome } from '../../src/notifications/webhook-post.ts';
+import {
+  createWebhookPoster,
+  createWebhookSessions,
+  type PostOutcome,
+} from '../../src/notifications/webhook-post.ts';
 
 interface Counting {
   port: number;
@@ -154,6 +159,55 @@ describe('the connection', () => {
     expect(got).toMatchObject({ ok: false, failure: 'http-3xx' });
     expect(redirecting.requests).toHaveLength(1);
     expect(target.connections).toBe(0);
+  });
+});
+
+describe('sessions one after another', () => {
+  const sessionsOf = (resolve: Resolver) =>
+    createWebhookSessions({
+      policy: createReceiverPolicy({ allowHosts: [], ...LOOPBACK }, resolve),
+      timeoutMs: 20_000,
+    });
+  const postOnce = async (open: ReturnType<typeof sessionsOf>, url: string) => {
+    const opened = await open(url, 4);
+    if (!opened.ok) return opened;
+    try {
+      return await opened.session.post({ 'content-type': 'application/json' }, '{}');
+    } finally {
+      opened.session.close();
+      // undici frees a connection on the turn after its answer was read; a next job is never as quick.
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  };
+
+  it('go over the same connection to the same checked address, and a new one after a failure', async () => {
+    const statuses = [204, 204, 503, 204];
+    const receiver = await counting((res) => res.writeHead(statuses.shift() ?? 204).end());
+    const resolve = resolverOf({ 'hooks.example': ['127.0.0.1'] });
+    const open = sessionsOf(resolve);
+    const url = `http://hooks.example:${receiver.port}/h`;
+    expect(await postOnce(open, url)).toEqual({ ok: true });
+    expect(await postOnce(open, url)).toEqual({ ok: true });
+    expect(receiver.connections).toBe(1);
+    expect(await postOnce(open, url)).toMatchObject({ ok: false, failure: 'http-5xx' });
+    expect(await postOnce(open, url)).toEqual({ ok: true });
+    expect(receiver.connections).toBe(2);
+    // Each session checked the name again.
+    expect(resolve.asked).toHaveLength(4);
+  });
+
+  it('do not share connections when the name resolves to other addresses, nor past a refusal', async () => {
+    const receiver = await counting(noContent);
+    const answers: Record<string, string[]> = { 'hooks.example': ['127.0.0.1'] };
+    const open = sessionsOf(async (host) => answers[host] ?? []);
+    const url = `http://hooks.example:${receiver.port}/h`;
+    expect(await postOnce(open, url)).toEqual({ ok: true });
+    answers['hooks.example'] = ['127.0.0.1', '127.0.0.3'];
+    expect(await postOnce(open, url)).toEqual({ ok: true });
+    expect(receiver.connections).toBe(2);
+    answers['hooks.example'] = ['10.0.0.1'];
+    expect(await postOnce(open, url)).toMatchObject({ ok: false, failure: 'refused-address' });
+    expect(receiver.requests).toHaveLength(2);
   });
 });
 

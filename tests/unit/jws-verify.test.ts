@@ -214,3 +214,37 @@ describe('docs/threats.md 32: malformed ECDSA signatures → false (SIGNATURE_IN
     );
   });
 });
+
+describe('docs/threats.md 32: a PS256 signature not exactly as long as the modulus → false', () => {
+  /** A valid PS256 token whose signature starts with a zero byte: PSS is randomised, so about 1 in 256. */
+  async function signedWithLeadingZero(): Promise<PrecheckedJws> {
+    for (let attempt = 0; attempt < 4096; attempt++) {
+      const jws = await signed('PS256');
+      if (jws.signature[0] === 0) return jws;
+    }
+    throw new Error('no PS256 signature with a leading zero byte in 4096 attempts');
+  }
+
+  it('the valid 256-byte signature verifies; left-trimmed of its zero byte, or with one added, it does not', async () => {
+    const jws = await signedWithLeadingZero();
+    expect(jws.signature.length).toBe(256);
+    expect(await verifyJwsSignature(jws, keys.PS256.publicKey)).toBe(true);
+    const trimmed = jws.signature.subarray(1);
+    const padded = new Uint8Array([0, ...jws.signature]);
+    for (const signature of [trimmed, padded]) {
+      expect(await verifyJwsSignature(withSignature(jws, signature), keys.PS256.publicKey)).toBe(false);
+    }
+  });
+
+  it('the same for an RSA key encoded as id-RSASSA-PSS, whose length comes from its plain form', async () => {
+    const pss = generateKeyPairSync('rsa-pss', {
+      modulusLength: 2048,
+      hashAlgorithm: 'sha256',
+      mgf1HashAlgorithm: 'sha256',
+    });
+    const jws = await signed('PS256', pss.privateKey);
+    expect(await verifyJwsSignature(jws, pss.publicKey)).toBe(true);
+    const short = jws.signature.subarray(1);
+    expect(await verifyJwsSignature(withSignature(jws, short), pss.publicKey)).toBe(false);
+  });
+});

@@ -35,6 +35,22 @@ describe('JSON written as bytes', () => {
     expect(JSON.parse(out.bytes().toString())).toEqual([long, 'caf\u00e9'.repeat(300)]);
   });
 
+  it('puts a head in front of the text, in the room kept for it or past it, after growing too', () => {
+    for (const [room, headLength] of [
+      [16, 0],
+      [16, 10],
+      [16, 16],
+      [16, 17],
+      [0, 5],
+    ] as const) {
+      const out = new JsonBytes(8, room);
+      out.raw(lit('[')).str('X'.repeat(600)).raw(lit(']'));
+      const head = lit('h'.repeat(headLength));
+      expect(out.bytes().toString()).toBe(`["${'X'.repeat(600)}"]`);
+      expect(out.withHead(head).toString()).toBe(`${'h'.repeat(headLength)}["${'X'.repeat(600)}"]`);
+    }
+  });
+
   it('writes base64url of every length as Buffer does', () => {
     const bytes = randomBytes(64);
     for (let offset = 0; offset < 3; offset += 1) {

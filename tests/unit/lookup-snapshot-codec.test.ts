@@ -18,7 +18,9 @@ function modelOf(versions: readonly GenVersion[]): ReadModel {
   return model;
 }
 
-const roundTrip = (model: ReadModel) => ReadModel.fromParts(decodeSnapshot(encodeSnapshot(model.parts())));
+const countsOf = (model: ReadModel) => ({ operators: model.operatorCount, versions: model.versionCount });
+const roundTrip = (model: ReadModel) =>
+  ReadModel.fromParts(decodeSnapshot(encodeSnapshot(model.parts()), countsOf(model)));
 
 describe('read model snapshot bytes', () => {
   it('decode(encode(model)) answers as the model, and keeps taking changes the same way', () => {
@@ -46,13 +48,25 @@ describe('read model snapshot bytes', () => {
       fc.property(versionsArb, versionsArb, fc.integer({ min: 1, max: 5000 }), (first, later, size) => {
         const model = modelOf(first);
         const bytes = encodeSnapshot(model.parts());
-        const decoder = new SnapshotDecoder(bytes.length, decodedRoom);
+        const decoder = new SnapshotDecoder(bytes.length, countsOf(model), decodedRoom);
         for (let at = 0; at < bytes.length; at += size) decoder.push(bytes.subarray(at, at + size));
         const parts = decoder.finish();
         expect(parts.rows.buffer.byteLength).toBeGreaterThan(parts.rows.byteLength);
         const copy = ReadModel.fromParts(parts, true);
-        // Kept, not copied: the model's rows are the decoded buffer.
+        // Kept, not copied: the model's rows and its indexes' columns are the decoded buffers.
         expect(copy.rowBytes.buffer).toBe(parts.rows.buffer);
+        const own = copy.parts();
+        for (const [kept, decoded] of [
+          [own.opHead, parts.opHead],
+          [own.operators.start, parts.operators.start],
+          [own.operators.arena, parts.operators.arena],
+          [own.identifiers.keys.tags, parts.identifiers.keys.tags],
+          [own.identifiers.keys.arena, parts.identifiers.keys.arena],
+          [own.identifiers.firstSlot, parts.identifiers.firstSlot],
+          [own.identifiers.nodeEntry, parts.identifiers.nodeEntry],
+          [own.identifiers.nodeNext, parts.identifiers.nodeNext],
+        ] as const)
+          expect(kept.buffer).toBe(decoded.buffer);
         expect(describeModel(copy)).toEqual(describeModel(model));
         for (const m of [model, copy]) {
           for (const v of later.map((v) => ({ ...v, version: v.version + 10 }))) {
@@ -69,14 +83,16 @@ describe('read model snapshot bytes', () => {
   it('refuses a stream that ends early or runs past its last column', () => {
     const model = modelOf(fc.sample(versionsArb, { numRuns: 1, seed: 3 })[0]!);
     const bytes = encodeSnapshot(model.parts());
-    const short = new SnapshotDecoder(bytes.length);
+    const short = new SnapshotDecoder(bytes.length, countsOf(model));
     short.push(bytes.subarray(0, bytes.length - 1));
     expect(() => short.finish()).toThrow(/out of bounds/);
-    const long = new SnapshotDecoder(bytes.length + 8);
+    const long = new SnapshotDecoder(bytes.length + 8, countsOf(model));
     long.push(bytes);
     expect(() => long.push(new Uint8Array(8))).toThrow(/bytes after the last column/);
     // A header stating columns longer than the stated length is refused before anything is allocated.
-    expect(() => new SnapshotDecoder(bytes.length - 64).push(bytes)).toThrow(/out of bounds/);
+    expect(() => new SnapshotDecoder(bytes.length - 64, countsOf(model)).push(bytes)).toThrow(
+      /out of bounds/,
+    );
   });
 
   it('an empty model round-trips', () => {
@@ -86,11 +102,14 @@ describe('read model snapshot bytes', () => {
   it('refuses bytes that are not a snapshot of this format, or whose columns or links are broken', () => {
     const model = modelOf(fc.sample(versionsArb, { numRuns: 1, seed: 7 })[0]!);
     const bytes = encodeSnapshot(model.parts());
-    expect(() => decodeSnapshot(Buffer.from('not a snapshot'))).toThrow(/not a read model snapshot/);
-    expect(() => decodeSnapshot(bytes.subarray(0, bytes.length - 8))).toThrow(/out of bounds|after the last/);
+    const counts = countsOf(model);
+    expect(() => decodeSnapshot(Buffer.from('not a snapshot'), counts)).toThrow(/not a read model snapshot/);
+    expect(() => decodeSnapshot(bytes.subarray(0, bytes.length - 8), counts)).toThrow(
+      /out of bounds|after the last/,
+    );
     const other = Buffer.from(bytes);
     other.write('{"format":9', 16, 'latin1');
-    expect(() => decodeSnapshot(other)).toThrow(/format|header/);
+    expect(() => decodeSnapshot(other, counts)).toThrow(/format|header/);
     // A version's link to the next lower one pointed back at itself: a walk would never end.
     const parts = model.parts();
     const rows = Buffer.from(parts.rows);

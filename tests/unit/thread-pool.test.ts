@@ -7,6 +7,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { cpuMaxCores, processCores, quotaCores } from '../../src/config/cores.ts';
 import { threadPoolSize, verifyThreadCount } from '../../src/config/thread-pool.ts';
 import { GatewayError } from '../../src/errors.ts';
 
@@ -71,6 +72,60 @@ describe('verifyThreadCount', () => {
     const refused = () => verifyThreadCount({ MRA_VERIFY_THREADS: value }, 4);
     expect(refused).toThrow(GatewayError);
     expect(refused).toThrow(/MRA_VERIFY_THREADS must be a whole number from 1 to 256, or auto/);
+  });
+});
+
+describe('the cores of a cgroup CPU quota', () => {
+  it('counts whole cores, at least 1', () => {
+    expect(quotaCores('200000', '100000')).toBe(2);
+    expect(quotaCores('250000', '100000')).toBe(2);
+    expect(quotaCores('50000', '100000')).toBe(1);
+    expect(quotaCores('1', '100000')).toBe(1);
+    expect(quotaCores('6400000', '100000')).toBe(64);
+  });
+
+  it('finds no quota in "max", -1, 0 or what is not a number', () => {
+    for (const [quota, period] of [
+      ['-1', '100000'],
+      ['max', '100000'],
+      ['0', '100000'],
+      ['200000', '0'],
+      ['', ''],
+      ['2e5', '100000'],
+      ['200000', ' 100000'],
+      ['1.5', '1'],
+    ] as const)
+      expect(quotaCores(quota, period)).toBeUndefined();
+  });
+
+  it('reads cgroup v2 cpu.max', () => {
+    expect(cpuMaxCores('200000 100000\n')).toBe(2);
+    expect(cpuMaxCores('150000 100000')).toBe(1);
+    expect(cpuMaxCores('max 100000\n')).toBeUndefined();
+    expect(cpuMaxCores('')).toBeUndefined();
+    expect(cpuMaxCores('200000')).toBeUndefined();
+  });
+
+  it('caps the cores of the affinity mask by the quota, v2 before v1, and keeps them without one', () => {
+    const files = (entries: Record<string, string>) => (path: string) => entries[path];
+    const V2 = '/sys/fs/cgroup/cpu.max';
+    const V1_QUOTA = '/sys/fs/cgroup/cpu/cpu.cfs_quota_us';
+    const V1_PERIOD = '/sys/fs/cgroup/cpu/cpu.cfs_period_us';
+    expect(processCores(64, files({ [V2]: '200000 100000\n' }))).toBe(2);
+    expect(processCores(64, files({ [V2]: 'max 100000\n' }))).toBe(64);
+    expect(processCores(4, files({ [V2]: '1600000 100000\n' }))).toBe(4);
+    expect(processCores(64, files({ [V1_QUOTA]: '300000\n', [V1_PERIOD]: '100000\n' }))).toBe(3);
+    expect(processCores(64, files({ [V1_QUOTA]: '-1\n', [V1_PERIOD]: '100000\n' }))).toBe(64);
+    expect(processCores(64, files({ [V2]: 'max 100000', [V1_QUOTA]: '300000', [V1_PERIOD]: '100000' }))).toBe(
+      64,
+    );
+    expect(processCores(8, files({}))).toBe(8);
+  });
+
+  it('sizes the verification pool of a process so limited', () => {
+    const limited = processCores(64, () => '200000 100000');
+    expect(verifyThreadCount({}, limited)).toBe(2);
+    expect(verifyThreadCount({ MRA_VERIFY_THREADS: '16' }, limited)).toBe(16);
   });
 });
 

@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createVerifyPool, type PoolItem } from '../../src/crypto/verify-pool.ts';
 import { GatewayError } from '../../src/errors.ts';
+import { SHORT_COUNT, SILENT_COUNT } from '../support/verify-worker-faulty.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -103,6 +104,11 @@ describe('createVerifyPool', () => {
     }
   });
 
+  it('refuses an answer deadline that is not a whole number of milliseconds', () => {
+    expect(() => createVerifyPool(1, { answerDeadlineMs: 0 })).toThrow(RangeError);
+    expect(() => createVerifyPool(1, { answerDeadlineMs: 0.5 })).toThrow(RangeError);
+  });
+
   it('warm starts every worker before the first batch, and no more', async () => {
     const warmed = createVerifyPool(3);
     try {
@@ -123,6 +129,64 @@ describe('createVerifyPool', () => {
     expect(() => createVerifyPool(0)).toThrow(RangeError);
     expect(() => createVerifyPool(257)).toThrow(RangeError);
     expect(() => createVerifyPool(1.5)).toThrow(RangeError);
+  });
+});
+
+/** The error `work` rejects with; fails the test when it resolves. */
+async function refusal(work: Promise<unknown>): Promise<GatewayError> {
+  const outcome = await work.then(
+    (verdicts) => ({ verdicts }),
+    (error: unknown) => ({ error }),
+  );
+  expect(outcome).not.toHaveProperty('verdicts');
+  const { error } = outcome as { error: unknown };
+  expect(error).toBeInstanceOf(GatewayError);
+  return error as GatewayError;
+}
+
+describe('a broken worker', () => {
+  const FAULTY = new URL('../support/verify-worker-faulty.ts', import.meta.url);
+  const DEADLINE_MS = 200;
+
+  it('silent past the deadline: its part is answered NOT_READY, it is terminated and replaced', async () => {
+    const pool = createVerifyPool(1, { answerDeadlineMs: DEADLINE_MS, workerUrl: FAULTY });
+    try {
+      // The stand-in answers as the real worker does until its cue.
+      const before = mixedItems(40);
+      expect(await pool.verify(before.items)).toEqual(before.expected);
+      const [silent] = pool.workers();
+      const exited = new Promise<number>((resolve) => silent!.once('exit', resolve));
+      const sent = Date.now();
+      const error = await refusal(pool.verify(mixedItems(SILENT_COUNT).items));
+      expect(Date.now() - sent).toBeGreaterThanOrEqual(DEADLINE_MS - 5);
+      expect(error.code).toBe('NOT_READY');
+      expect(error.status).toBe(503);
+      expect(error.retryAfterSeconds).toBe(1);
+      expect(error.message).toMatch(/no answer in 0\.2 s/);
+      await exited;
+      expect(pool.workers()).toEqual([]);
+      // Later batches go to a new worker and are judged as usual, the slower start included.
+      const after = mixedItems(100);
+      expect(await pool.verify(after.items)).toEqual(after.expected);
+      expect(pool.workers()).toHaveLength(1);
+      expect(pool.workers()[0]).not.toBe(silent);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('answering a verdict too few: its part is answered NOT_READY, and it is replaced', async () => {
+    const pool = createVerifyPool(1, { answerDeadlineMs: DEADLINE_MS, workerUrl: FAULTY });
+    try {
+      const error = await refusal(pool.verify(mixedItems(SHORT_COUNT).items));
+      expect(error.code).toBe('NOT_READY');
+      expect(error.message).toMatch(/an answer of the wrong length/);
+      expect(pool.workers()).toEqual([]);
+      const after = mixedItems(SHORT_COUNT + 1);
+      expect(await pool.verify(after.items)).toEqual(after.expected);
+    } finally {
+      await pool.close();
+    }
   });
 });
 

@@ -49,6 +49,8 @@ const isAsOf = patternTest(AS_OF);
 const PLAIN_SEGMENT = /^[A-Za-z0-9._-]+$/;
 
 type Query = Record<string, string>;
+/** The query of a URL without one. */
+const NO_QUERY: Query = Object.freeze(Object.create(null) as Query);
 
 export function lookupLane(deps: LookupLaneDeps): Lane {
   const { lookup, clock, clients, slot, log } = deps;
@@ -90,9 +92,12 @@ export function lookupLane(deps: LookupLaneDeps): Lane {
     if (headers['content-length'] !== undefined || headers['transfer-encoding'] !== undefined) return false;
     if (url.includes('#')) return false;
     const mark = url.indexOf('?');
-    const parsed = parseQueryString(mark === -1 ? '' : url.slice(mark + 1));
-    // The strict reader marks a repeated name or a broken escape with a symbol: fastify refuses those.
-    if (Object.getOwnPropertySymbols(parsed).length > 0) return false;
+    let parsed = NO_QUERY;
+    if (mark !== -1) {
+      parsed = parseQueryString(url.slice(mark + 1));
+      // The strict reader marks a repeated name or a broken escape with a symbol: fastify refuses those.
+      if (Object.getOwnPropertySymbols(parsed).length > 0) return false;
+    }
     const query = queryOf(mark === -1 ? url : url.slice(0, mark), parsed);
     if (query === undefined) return false;
     const asOf = parsed.asOf;
