@@ -26,6 +26,7 @@
  *   --rate R            BENCH_RATE             decisions a second in phase 1, 1 to 1000 (default 100)
  *   --seconds S         BENCH_SECONDS          duration of a latency run, 1 to 120 (default 20); 0 skips phase 1
  *   --runs N            BENCH_RUNS             latency runs, one after the other, 1 to 20 (default 1)
+ *   --warm-up S         BENCH_WARM_UP          a run of S seconds before them, printed, not judged (default 3; 0: none)
  *   --beside-tests      BENCH_BESIDE_TESTS=1   run a test suite beside the latency runs (vitest, its own
  *                                              databases and Redis prefixes; restarted while runs remain)
  *   --tests PATHS       BENCH_TESTS            what that suite runs, comma-separated paths under tests/

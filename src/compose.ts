@@ -43,6 +43,11 @@ export interface ComposedGateway {
   readModelLoaded: Promise<void>;
   /** The first step of a stop: the lookup read model's snapshot, before waiting for work in progress. */
   snapshotBeforeClose(): Promise<void>;
+  /**
+   * The other first step of a stop: the apps take no new request (503, then their listeners closed) and finish
+   * the ones in progress. Once; close() does it too.
+   */
+  stopAccepting(): Promise<void>;
   /** Closes the apps (and their listeners, if any), then the background work, then the store if owned. */
   close(): Promise<void>;
 }
@@ -199,6 +204,11 @@ export async function composeGateway(
   }
   const apps = { app, apiApp };
   let closing: Promise<void> | undefined;
+  let stopping: Promise<void> | undefined;
+  const stopAccepting = () => {
+    stopping ??= Promise.all([apps.app.close(), apps.apiApp.close()]).then(() => undefined);
+    return stopping;
+  };
   return {
     config,
     ...apps,
@@ -207,9 +217,10 @@ export async function composeGateway(
     services,
     readModelLoaded: lookup.loaded,
     snapshotBeforeClose: () => lookup.snapshotBeforeClose(),
+    stopAccepting,
     close() {
       closing ??= (async () => {
-        await Promise.all([apps.app.close(), apps.apiApp.close(), sync.close(), services.summaries.close()]);
+        await Promise.all([stopAccepting(), sync.close(), services.summaries.close()]);
         // After the listeners: no request can publish any more; the worker finishes its batch (docs/threats.md 65).
         await background();
       })();

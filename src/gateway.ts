@@ -17,7 +17,7 @@ import { startRetentionTimer } from './retention/retention.ts';
 import { openStoreWaiting } from './store/open-waiting.ts';
 import type { Store } from './store/types.ts';
 
-export interface Gateway extends Omit<ComposedGateway, 'services' | 'snapshotBeforeClose'> {
+export interface Gateway extends Omit<ComposedGateway, 'services' | 'snapshotBeforeClose' | 'stopAccepting'> {
   /** Base URL of the partner-facing listener, e.g. https://127.0.0.1:8443. */
   url: string;
   /** Base URL of the internal API listener, e.g. http://127.0.0.1:8080. */
@@ -142,10 +142,10 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     ...(metricsUrl === undefined ? {} : { metricsUrl }),
     close() {
       closing ??= (async () => {
-        await metricsApp?.close();
         stopRevocationWatch();
-        // Before waiting for the runs in progress: a supervisor's kill after its grace must not cost the snapshot.
-        await composed.snapshotBeforeClose();
+        // First, side by side: no new request is taken, and the read model's snapshot is written before the
+        // stop waits for the runs in progress, so that a supervisor's kill after its grace does not cost it.
+        await Promise.all([metricsApp?.close(), composed.stopAccepting(), composed.snapshotBeforeClose()]);
         await stopRetention();
         await anchoring;
         await composed.close();

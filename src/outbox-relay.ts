@@ -66,6 +66,14 @@ export interface OutboxRelay {
   stop(): Promise<void>;
 }
 
+/** How fast a key's jobs may be added (delivery/pace.ts). */
+export interface Pace {
+  /** Milliseconds until `key` may have its next job; 0 when it may now. */
+  waitMs(key: string): number;
+  /** `key` had `jobs` jobs added now. */
+  took(key: string, jobs: number): void;
+}
+
 export interface OutboxRelayDeps<T> {
   flow: OutboxFlow<T>;
   store: Store;
@@ -75,6 +83,11 @@ export interface OutboxRelayDeps<T> {
   /** False while Redis is unreachable or refused: the pass is skipped rather than failing call by call. */
   usable: () => boolean;
   log: Logger;
+  /**
+   * How fast a key's jobs may be added (delivery/pace.ts): a key whose pace says wait is not claimed; it is woken
+   * once it may go. None: as fast as the flow allows.
+   */
+  pace?: Pace;
 }
 
 export function createOutboxRelay<T>(deps: OutboxRelayDeps<T>): OutboxRelay {
@@ -111,9 +124,24 @@ export function createOutboxRelay<T>(deps: OutboxRelayDeps<T>): OutboxRelay {
     return flow.claim(tx, key);
   }
 
+  // Keys held back by their pace, with the timer that wakes each once it may go.
+  const paced = new Map<string, NodeJS.Timeout>();
+  function holdBack(key: string, waitMs: number): void {
+    if (paced.has(key)) return;
+    const timer = setTimeout(() => {
+      paced.delete(key);
+      if (!runner.stopped) keyRunner(key).wake();
+    }, waitMs);
+    timer.unref();
+    paced.set(key, timer);
+  }
+
   async function relayKey(key: string): Promise<void> {
     inFlight.delete(key);
+    const waitMs = deps.pace?.waitMs(key) ?? 0;
+    if (waitMs > 0) return holdBack(key, waitMs);
     const jobs = await store.transaction((tx) => claim(tx, key));
+    if (jobs.length > 0) deps.pace?.took(key, jobs.length);
     // Before the add: the job may run and settle before the add's answer is read here.
     if (flow.oneInFlight && jobs.length > 0) inFlight.set(key, deps.jobIdOf(jobs.at(-1)!));
     for (const [i, job] of jobs.entries()) {
@@ -201,6 +229,8 @@ export function createOutboxRelay<T>(deps: OutboxRelayDeps<T>): OutboxRelay {
     },
     start: (intervalMs) => runner.start(intervalMs),
     async stop() {
+      for (const timer of paced.values()) clearTimeout(timer);
+      paced.clear();
       await runner.stop();
       await Promise.all([...keyRunners.values()].map((r) => r.stop()));
     },

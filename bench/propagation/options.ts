@@ -21,6 +21,8 @@ export interface Options {
   seconds: number;
   /** Latency runs (phase 1 repeated), each of `seconds`. */
   runs: number;
+  /** A run of this many seconds at the rate before the timed runs, printed and not counted; 0: none. */
+  warmUpSeconds: number;
   /** Test files or folders vitest runs beside the latency runs; undefined: no test suite. */
   besideTests: readonly string[] | undefined;
   records: number;
@@ -38,6 +40,7 @@ export function readOptions(): Options {
       rate: { type: 'string' },
       seconds: { type: 'string' },
       runs: { type: 'string' },
+      'warm-up': { type: 'string' },
       'beside-tests': { type: 'boolean' },
       tests: { type: 'string' },
       records: { type: 'string' },
@@ -50,7 +53,7 @@ export function readOptions(): Options {
   });
   if (values.help) {
     console.log(
-      'npm run bench:propagation -- [--rate 1..1000] [--seconds 0..120] [--runs 1..20] ' +
+      'npm run bench:propagation -- [--rate 1..1000] [--seconds 0..120] [--runs 1..20] [--warm-up 0..30] ' +
         '[--beside-tests [--tests tests/unit,...]] [--records 0..200000] ' +
         '[--max-minutes 1..60] [--poll-ms 5..200] [--verify-seconds 1..10] [--cpu-prof DIR]   ' +
         '(env: BENCH_PG_URL, BENCH_REDIS_URL, BENCH_*)',
@@ -62,6 +65,7 @@ export function readOptions(): Options {
     rate: intOption('rate', values.rate ?? env.BENCH_RATE, 100, 1, 1000),
     seconds: intOption('seconds', values.seconds ?? env.BENCH_SECONDS, 20, 0, 120),
     runs: intOption('runs', values.runs ?? env.BENCH_RUNS, 1, 1, 20),
+    warmUpSeconds: intOption('warm-up', values['warm-up'] ?? env.BENCH_WARM_UP, 3, 0, 30),
     besideTests:
       values['beside-tests'] === true || env.BENCH_BESIDE_TESTS === '1'
         ? testPaths(values.tests ?? env.BENCH_TESTS ?? DEFAULT_TESTS)

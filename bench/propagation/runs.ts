@@ -42,6 +42,21 @@ export async function latencyRuns(setup: Setup, options: Options): Promise<Laten
     }
     tests = options.besideTests === undefined ? undefined : startTestsBeside(options.besideTests);
     if (tests !== undefined) await sleep(WARM_UP_MS);
+    if (options.warmUpSeconds > 0) {
+      // A gateway at this rate has been running: compiled code, pooled connections. The first decisions of a fresh
+      // one pay for both; shown here, not judged.
+      const warm = await phaseLatency(
+        setup,
+        { ...options, seconds: options.warmUpSeconds },
+        hooks,
+        options.runs * options.rate * options.seconds,
+      );
+      line(
+        'warm-up',
+        `${fmt(warm.decisions)} decisions in ${options.warmUpSeconds} s, not counted: worse partner's webhook p99 ` +
+          `${ms(worstP99(warm))} ms`,
+      );
+    }
     for (let r = 0; r < options.runs; r++) {
       const run = await phaseLatency(setup, options, hooks, r * options.rate * options.seconds);
       runs.push(run);

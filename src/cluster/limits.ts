@@ -22,6 +22,12 @@ export function workerConfig(config: GatewayConfig, processes: number): GatewayC
       maxConnectionsPerAddress: share(config.server.maxConnectionsPerAddress),
       maxConnections: share(config.server.maxConnections),
     },
+    outbound: {
+      ...config.outbound,
+      // 0 stays 0: no pace.
+      requestsPerMinute:
+        config.outbound.requestsPerMinute === 0 ? 0 : share(config.outbound.requestsPerMinute),
+    },
     api: {
       ...config.api,
       rateLimitPerMinute: share(config.api.rateLimitPerMinute),

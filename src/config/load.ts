@@ -14,7 +14,12 @@ import { readConfiguredText } from './files.ts';
 import { resolveMonitoring } from './monitoring.ts';
 import { resolveNotifications } from './notifications.ts';
 import { parseCertificates, resolvePartner } from './partners.ts';
-import { apiRateLimitPerMinute, resolveProcesses } from './processes.ts';
+import {
+  apiRateLimitPerMinute,
+  OUTBOUND_REQUESTS_PER_MINUTE,
+  PARTNER_RATE_PER_MINUTE,
+  resolveProcesses,
+} from './processes.ts';
 import type { RawConfig, RawSecret, RawSigning } from './raw.ts';
 import { resolveRetention } from './retention.ts';
 import type { GatewayConfig, Signer, StorageSettings } from './types.ts';
@@ -106,7 +111,7 @@ function resolveConfig(raw: RawConfig, baseDir: string, env: Environment): Gatew
       trustProxy: server.trustProxy ?? false,
       headersTimeoutMs: server.headersTimeoutMs ?? 10_000,
       requestTimeoutMs: server.requestTimeoutMs ?? 60_000,
-      rateLimitPerMinute: server.rateLimitPerMinute ?? 600,
+      rateLimitPerMinute: server.rateLimitPerMinute ?? PARTNER_RATE_PER_MINUTE,
       maxConnectionsPerAddress: server.maxConnectionsPerAddress ?? 64,
       maxConnections: server.maxConnections ?? 4_096,
       processes: resolveProcesses(server.processes, storage.kind, '/server/processes'),
@@ -122,7 +127,7 @@ function resolveConfig(raw: RawConfig, baseDir: string, env: Environment): Gatew
               certificatePem: readText(at(raw.api.tls.certificate), '/api/tls/certificate'),
               keyPem: readSecret(raw.api.tls.key, '/api/tls/key', at, env),
             },
-      rateLimitPerMinute: apiRateLimitPerMinute(server.rateLimitPerMinute ?? 600),
+      rateLimitPerMinute: apiRateLimitPerMinute(server.rateLimitPerMinute ?? PARTNER_RATE_PER_MINUTE),
       maxConnectionsPerAddress: raw.api?.maxConnectionsPerAddress ?? 256,
       maxConnections: raw.api?.maxConnections ?? 4_096,
     },
@@ -140,6 +145,7 @@ function resolveConfig(raw: RawConfig, baseDir: string, env: Environment): Gatew
       backoffMs: raw.outbound?.backoffMs ?? 1_000,
       maxBackoffMs: raw.outbound?.maxBackoffMs ?? 300_000,
       requestTimeoutMs: raw.outbound?.requestTimeoutMs ?? 30_000,
+      requestsPerMinute: raw.outbound?.requestsPerMinute ?? OUTBOUND_REQUESTS_PER_MINUTE,
       relayIntervalMs: raw.outbound?.relayIntervalMs ?? 1_000,
       pullIntervalMs: raw.outbound?.pullIntervalMs ?? 60_000,
       reconcileIntervalMs: raw.outbound?.reconcileIntervalMs ?? 3_600_000,

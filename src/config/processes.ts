@@ -42,6 +42,15 @@ export function shareOf(limit: number, processes: number): number {
   return Math.max(1, Math.ceil(limit / processes));
 }
 
+/** Requests an address may make a minute on the partner listener, unless server.rateLimitPerMinute says. */
+export const PARTNER_RATE_PER_MINUTE = 600;
+
+/**
+ * Batches a minute this gateway sends one partner unless outbound.requestsPerMinute says: nine tenths of the
+ * partner listener's default limit per caller, so a partner running the default never answers 429.
+ */
+export const OUTBOUND_REQUESTS_PER_MINUTE = (PARTNER_RATE_PER_MINUTE * 9) / 10;
+
 /** The API listener's limit is never below this: border lookups come in bursts from few addresses. */
 export const API_RATE_FLOOR_PER_MINUTE = 6_000;
 

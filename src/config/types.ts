@@ -72,6 +72,11 @@ export interface OutboundSettings {
   maxBackoffMs: number;
   /** Bound on one request to a partner. */
   requestTimeoutMs: number;
+  /**
+   * Batches sent to one partner a minute at most (a burst of 3 s worth), under the partner's limit per caller;
+   * 0: no pace. A cluster's process sends its share.
+   */
+  requestsPerMinute: number;
   /** How often the relay looks for committed outbox rows it was not told about. */
   relayIntervalMs: number;
   /** How often each partner's feed is pulled; 0: never. */

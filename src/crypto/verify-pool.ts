@@ -65,6 +65,8 @@ export interface VerifyPoolOptions {
    * said it listens) is taken as broken: its parts answered NOT_READY. 60 s.
    */
   answerDeadlineMs?: number;
+  /** A worker that has not said it listens this long after it was started is taken as broken. 60 s. */
+  startDeadlineMs?: number;
   /** The module each worker thread runs: verify-worker.ts, or a stand-in that speaks verify-wire.ts. */
   workerUrl?: URL;
 }
@@ -97,9 +99,14 @@ interface Slot {
 export function createVerifyPool(threads: number, options: VerifyPoolOptions = {}): VerifyPool {
   if (!Number.isInteger(threads) || threads < 1 || threads > MAX_VERIFY_THREADS)
     throw new RangeError(`a verification pool has 1 to ${MAX_VERIFY_THREADS} threads`);
-  const { answerDeadlineMs = ANSWER_DEADLINE_MS, workerUrl = WORKER_URL } = options;
-  if (!Number.isInteger(answerDeadlineMs) || answerDeadlineMs < 1)
-    throw new RangeError('a verification pool answer deadline is a whole number of milliseconds');
+  const {
+    answerDeadlineMs = ANSWER_DEADLINE_MS,
+    startDeadlineMs = ANSWER_DEADLINE_MS,
+    workerUrl = WORKER_URL,
+  } = options;
+  for (const ms of [answerDeadlineMs, startDeadlineMs])
+    if (!Number.isInteger(ms) || ms < 1)
+      throw new RangeError('a verification pool deadline is a whole number of milliseconds');
   const slots: Slot[] = [];
   let nextId = 1;
 
@@ -108,8 +115,12 @@ export function createVerifyPool(threads: number, options: VerifyPoolOptions = {
     // name is the thread's, as /proc and profilers show it.
     const worker = new Worker(workerUrl, { name: THREAD_NAME, execArgv: [] });
     const slot: Slot = { worker, pending: new Map(), load: 0, ready: false, dead: false, die: () => {} };
+    // A worker stuck before it listens (a hung import, a starved thread) would hold its parts for ever.
+    const starting = setTimeout(() => die(`not started in ${startDeadlineMs / 1000} s`), startDeadlineMs);
+    starting.unref();
     worker.on('message', (answer: VerifyAnswer) => {
       if (answer.id === READY_ID) {
+        clearTimeout(starting);
         slot.ready = true;
         for (const pending of slot.pending.values()) arm(slot, pending);
         return;
@@ -130,6 +141,7 @@ export function createVerifyPool(threads: number, options: VerifyPoolOptions = {
     const die = (why: string) => {
       if (slot.dead) return;
       slot.dead = true;
+      clearTimeout(starting);
       const index = slots.indexOf(slot);
       if (index >= 0) slots.splice(index, 1);
       const error = new GatewayError('NOT_READY', `signature verification was interrupted (${why}); retry`, {

@@ -43,7 +43,14 @@ export interface DelivererDeps {
 }
 
 /** How a failed attempt is handled: tried again later, or its rows are dead letters at once. */
-type Failure = { retry: boolean; reason: string; retryAfterMs?: number | undefined; alert?: boolean };
+type Failure = {
+  retry: boolean;
+  reason: string;
+  retryAfterMs?: number | undefined;
+  alert?: boolean;
+  /** The partner's rate limit (429): this gateway's pace is above it. */
+  limited?: boolean;
+};
 
 export function createDeliverer(deps: DelivererDeps): Deliverer {
   const { config, store, log } = deps;
@@ -125,7 +132,12 @@ export function createDeliverer(deps: DelivererDeps): Deliverer {
     await markFailed(store, jobId, rows, 'retrying', failure.reason);
     deps.metrics?.deliverySettled(job.partner, 'retried', rows.length);
     const delayMs = retryDelayMs(attempt, config.outbound, failure.retryAfterMs);
-    log.info({ ...context, delayMs }, 'batch not delivered; will retry');
+    if (failure.limited)
+      log.warn(
+        { ...context, delayMs },
+        "partner's rate limit reached (429); batch will retry: lower outbound.requestsPerMinute below its limit",
+      );
+    else log.info({ ...context, delayMs }, 'batch not delivered; will retry');
     return { kind: 'retry', delayMs, reason: failure.reason };
   }
 
@@ -145,7 +157,12 @@ function classify(status: number, reason: string, retryAfter: string | undefined
   const detail = reason.replace(/\s+/g, ' ').slice(0, 300);
   if (status === 200) return { retry: true, reason: detail, alert: true };
   if (status >= 500 || status === 429 || status === 408) {
-    return { retry: true, reason: `HTTP ${status}: ${detail}`, retryAfterMs: parseRetryAfter(retryAfter) };
+    return {
+      retry: true,
+      reason: `HTTP ${status}: ${detail}`,
+      retryAfterMs: parseRetryAfter(retryAfter),
+      limited: status === 429,
+    };
   }
   return { retry: false, reason: `HTTP ${status}: ${detail}` };
 }

@@ -14,6 +14,7 @@ import { type DeliveryJob, deliveryJobId } from '../queue/jobs.ts';
 import type { JobProducer } from '../queue/producer.ts';
 import { LOCK_CLASSES } from '../store/locks.ts';
 import type { Sql, Store } from '../store/types.ts';
+import { createPace } from './pace.ts';
 
 // Two-key advisory locks (class, partner) live apart from the one-key locks of publishing and migrations.
 const RELAY_LOCK_CLASS = LOCK_CLASSES.deliveryRelay;
@@ -109,5 +110,6 @@ export function createRelay(deps: RelayDeps): OutboxRelay {
     jobIdOf: deliveryJobId,
     usable: deps.usable,
     log: deps.log,
+    pace: createPace(deps.config.outbound.requestsPerMinute),
   });
 }

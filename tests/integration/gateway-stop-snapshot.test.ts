@@ -4,8 +4,9 @@
  * was killed by its supervisor's grace period (10 s in a container by default) before the snapshot, and the next
  * start fell back to reading the evidence (about a minute per million operators). Here the retention run, which
  * starts once the read model is loaded, is held on a table lock taken before the gateway starts: the snapshot must
- * be in PostgreSQL while the stop still waits for the run.
+ * be in PostgreSQL while the stop still waits for the run, and no new request may be taken meanwhile.
  */
+import { request } from 'undici';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type Gateway, startGateway } from '../../src/gateway.ts';
 import { createLogger } from '../../src/log.ts';
@@ -88,6 +89,17 @@ describe('a stop and the read model snapshot', () => {
     // Still waiting for the run: the snapshot came first.
     expect(stopped).toBe(false);
     expect(await waitingOn(store, HELD)).toBe(true);
+    // And no new request is taken meanwhile (docs/threats.md 65): 503, or the listener already closed.
+    for (const url of [`${gateway.apiUrl}/health/ready`, `${gateway.url}/.well-known/mra-gateway`]) {
+      const status = await request(url).then(
+        async (res) => {
+          await res.body.dump();
+          return res.statusCode;
+        },
+        (error: unknown) => (error as { code?: string }).code,
+      );
+      expect(['ECONNREFUSED', 503]).toContain(status);
+    }
 
     await lock.release();
     await stopping;

@@ -13,6 +13,7 @@ import { loadConfig } from '../../src/config/load.ts';
 import {
   API_RATE_FLOOR_PER_MINUTE,
   apiRateLimitPerMinute,
+  PARTNER_RATE_PER_MINUTE,
   processesOption,
   resolveProcesses,
 } from '../../src/config/processes.ts';
@@ -133,6 +134,27 @@ describe("a worker's configuration", () => {
     expect(config.api.rateLimitPerMinute).toBe(9_001);
     expect(workerConfig(config, 2).api.rateLimitPerMinute).toBe(4_501);
     expect(apiRateLimitPerMinute(10)).toBe(API_RATE_FLOOR_PER_MINUTE);
+  });
+});
+
+describe('outbound.requestsPerMinute', () => {
+  it("is nine tenths of the partner listener's default limit, shared out in a cluster, 0 staying 0", () => {
+    const config = loadWith(4);
+    expect(config.outbound.requestsPerMinute).toBe(540);
+    expect(config.outbound.requestsPerMinute).toBe((PARTNER_RATE_PER_MINUTE * 9) / 10);
+    expect(workerConfig(config, 4).outbound.requestsPerMinute).toBe(135);
+    const off = { ...config, outbound: { ...config.outbound, requestsPerMinute: 0 } };
+    expect(workerConfig(off, 4).outbound.requestsPerMinute).toBe(0);
+  });
+
+  it('refuses a negative or fractional pace, naming the field', () => {
+    for (const bad of [-1, 1.5]) {
+      const raw = parse(readFileSync(admins.get('PE').configPath, 'utf8')) as RawConfig;
+      raw.outbound = { ...raw.outbound, requestsPerMinute: bad };
+      const path = join(admins.dir, `pace-${String(bad)}.yaml`);
+      writeFileSync(path, stringify(raw));
+      expect(configError(() => loadConfig(path, { env: POSTGRES }))).toMatch(/requestsPerMinute/);
+    }
   });
 });
 

@@ -107,6 +107,7 @@ describe('createVerifyPool', () => {
   it('refuses an answer deadline that is not a whole number of milliseconds', () => {
     expect(() => createVerifyPool(1, { answerDeadlineMs: 0 })).toThrow(RangeError);
     expect(() => createVerifyPool(1, { answerDeadlineMs: 0.5 })).toThrow(RangeError);
+    expect(() => createVerifyPool(1, { startDeadlineMs: 0 })).toThrow(RangeError);
   });
 
   it('warm starts every worker before the first batch, and no more', async () => {
@@ -170,6 +171,23 @@ describe('a broken worker', () => {
       expect(await pool.verify(after.items)).toEqual(after.expected);
       expect(pool.workers()).toHaveLength(1);
       expect(pool.workers()[0]).not.toBe(silent);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('never saying it listens: its part is answered NOT_READY at the start deadline', async () => {
+    const MUTE = new URL('../support/verify-worker-mute.ts', import.meta.url);
+    const pool = createVerifyPool(1, { startDeadlineMs: DEADLINE_MS, workerUrl: MUTE });
+    try {
+      const [stuck] = [pool.verify(mixedItems(3).items)];
+      const [worker] = pool.workers();
+      const exited = new Promise<number>((resolve) => worker!.once('exit', resolve));
+      const error = await refusal(stuck);
+      expect(error.code).toBe('NOT_READY');
+      expect(error.message).toMatch(/not started in 0\.2 s/);
+      await exited;
+      expect(pool.workers()).toEqual([]);
     } finally {
       await pool.close();
     }
