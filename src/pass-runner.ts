@@ -81,19 +81,24 @@ export interface ScheduledTask {
 export function every(
   firstMs: number,
   ms: number,
-  task: () => Promise<unknown>,
+  /** Given the stop's signal: a task that reads much may pass it to its transaction (Store.transaction). */
+  task: (stopping: AbortSignal) => Promise<unknown>,
   name: string,
   log: { error(fields: object, message: string): void },
 ): ScheduledTask {
   let stopped = false;
+  const stopping = new AbortController();
   let running: Promise<void> | undefined;
   let timer: NodeJS.Timeout | undefined;
   const schedule = (delay: number) => {
     timer = setTimeout(() => {
-      running = task()
+      running = task(stopping.signal)
         .then(
           () => undefined,
-          (error: unknown) => log.error({ err: error, task: name }, 'scheduled task failed'),
+          (error: unknown) =>
+            stopping.signal.aborted
+              ? undefined
+              : log.error({ err: error, task: name }, 'scheduled task failed'),
         )
         .finally(() => {
           running = undefined;
@@ -107,6 +112,7 @@ export function every(
     async stop() {
       stopped = true;
       clearTimeout(timer);
+      stopping.abort();
       await running;
     },
   };

@@ -16,6 +16,7 @@ import { appendAudit, GATEWAY_ACTOR } from '../audit/chain.ts';
 import { canonicalJson } from '../audit/encoding.ts';
 import type { RetentionSettings } from '../config/retention.ts';
 import { recordDigest } from '../crypto/digest.ts';
+import { wasStopped } from '../store/stoppable.ts';
 import type { Sql, Store } from '../store/types.ts';
 
 export interface RetentionCounts {
@@ -37,26 +38,31 @@ export async function runRetention(
   store: Store,
   settings: Pick<RetentionSettings, 'withdrawnPersonalDataDays'>,
   now: Date = new Date(),
+  /** A stop: the run is rolled back (SHUTTING_DOWN) and done again by the next one. */
+  signal?: AbortSignal,
 ): Promise<RetentionCounts> {
   const cutoff = new Date(now.getTime() - settings.withdrawnPersonalDataDays * DAY_MS)
     .toISOString()
     .slice(0, 10);
-  return store.transaction(async (tx) => {
-    const counts = {
-      cutoff,
-      ...(await redactForeign(tx, cutoff, now)),
-      ...(await redactHome(tx, cutoff, now)),
-    };
-    const entryDetail = { days: settings.withdrawnPersonalDataDays, ...counts };
-    await appendAudit(tx, {
-      kind: 'retention',
-      actor: GATEWAY_ACTOR,
-      subject: now.toISOString(),
-      digest: recordDigest(canonicalJson(entryDetail)),
-      detail: entryDetail,
-    });
-    return counts;
-  });
+  return store.transaction(
+    async (tx) => {
+      const counts = {
+        cutoff,
+        ...(await redactForeign(tx, cutoff, now)),
+        ...(await redactHome(tx, cutoff, now)),
+      };
+      const entryDetail = { days: settings.withdrawnPersonalDataDays, ...counts };
+      await appendAudit(tx, {
+        kind: 'retention',
+        actor: GATEWAY_ACTOR,
+        subject: now.toISOString(),
+        digest: recordDigest(canonicalJson(entryDetail)),
+        detail: entryDetail,
+      });
+      return counts;
+    },
+    signal === undefined ? undefined : { signal },
+  );
 }
 
 /** Partners' operators: operator_state withdrawn on or before the cutoff, with something left to remove. */
@@ -134,13 +140,17 @@ export function startRetentionTimer(
 ): () => Promise<void> {
   if (settings.intervalMs <= 0) return async () => {};
   let running: Promise<void> | undefined;
+  // A run reads every operator: a stop cuts it short rather than wait for it.
+  const stop = new AbortController();
   const tick = () => {
     if (running !== undefined) return;
-    running = runRetention(store, settings, clock())
+    running = runRetention(store, settings, clock(), stop.signal)
       .then(
         (counts) => log.info({ retention: counts }, 'retention run'),
         (error: unknown) =>
-          log.warn({ err: error }, 'retention run failed; tried again at the next interval'),
+          wasStopped(error)
+            ? log.info('retention run stopped with the gateway; it runs again at the next start')
+            : log.warn({ err: error }, 'retention run failed; tried again at the next interval'),
       )
       .finally(() => {
         running = undefined;
@@ -151,6 +161,7 @@ export function startRetentionTimer(
   tick();
   return async () => {
     clearInterval(timer);
+    stop.abort();
     await running;
   };
 }

@@ -1,5 +1,6 @@
 import { PGlite } from '@electric-sql/pglite';
 import { type DataDirLock, type LockOptions, lockDataDir } from './data-dir-lock.ts';
+import { throwIfStopped } from './stoppable.ts';
 import type { Sql, Store } from './types.ts';
 
 /**
@@ -26,16 +27,24 @@ export async function openEmbedded(dataDir: string, lockOptions: LockOptions = {
   return {
     kind: 'embedded',
     query: (text, params) => query(db, text, params),
-    transaction: (work) =>
-      db.transaction(async (t) => {
+    // One process, one connection: a stop cannot cancel the statement in progress, only the next one.
+    transaction: async (work, options) => {
+      const signal = options?.signal;
+      throwIfStopped(signal);
+      return db.transaction(async (t) => {
         const tx: Sql = {
-          query: (text, params) => query(t, text, params),
+          query: (text, params) => {
+            throwIfStopped(signal);
+            return query(t, text, params);
+          },
           exec: async (script) => {
+            throwIfStopped(signal);
             await t.exec(script);
           },
         };
         return work(tx);
-      }),
+      });
+    },
     async exec(script) {
       await db.exec(script);
     },

@@ -1,5 +1,6 @@
 import pg from 'pg';
 import { GatewayError } from '../errors.ts';
+import { stoppedRun, throwIfStopped } from './stoppable.ts';
 import type { Sql, Store } from './types.ts';
 
 // Errors that mean "the database is not reachable right now" rather than "this statement is wrong": the
@@ -141,7 +142,9 @@ export function openPostgres(options: PostgresOptions): Store {
   return {
     kind: 'postgres',
     query: (text, params) => run(pool, text, params),
-    async transaction(work) {
+    async transaction(work, options) {
+      const signal = options?.signal;
+      throwIfStopped(signal);
       let client: pg.PoolClient;
       try {
         client = await pool.connect();
@@ -153,14 +156,30 @@ export function openPostgres(options: PostgresOptions): Store {
       const onError = () => {};
       client.on('error', onError);
       const tx: Sql = {
-        query: (text, params) => run(client, text, params),
+        query: (text, params) => {
+          throwIfStopped(signal);
+          return run(client, text, params);
+        },
         exec: async (script) => {
+          throwIfStopped(signal);
           await run(client, script);
         },
       };
       let broken = false;
+      // A stop cancels the statement in progress from another connection. The cancelled connection is then
+      // closed, never handed out again: a cancel sent late could otherwise reach someone else's statement.
+      let cancelled = false;
+      let onAbort: (() => void) | undefined;
       try {
         await tx.query('BEGIN');
+        if (signal !== undefined) {
+          const [backend] = await run<{ pid: number }>(client, 'SELECT pg_backend_pid() AS pid');
+          onAbort = () => {
+            cancelled = true;
+            pool.query('SELECT pg_cancel_backend($1)', [backend?.pid]).catch(() => {});
+          };
+          signal.addEventListener('abort', onAbort, { once: true });
+        }
         const result = await work(tx);
         await tx.query('COMMIT');
         return result;
@@ -169,8 +188,11 @@ export function openPostgres(options: PostgresOptions): Store {
         await client.query('ROLLBACK').catch(() => {
           broken = true;
         });
+        if (signal?.aborted === true) throw stoppedRun(error);
         throw translate(error);
       } finally {
+        if (onAbort !== undefined) signal?.removeEventListener('abort', onAbort);
+        if (cancelled) broken = true;
         client.off('error', onError);
         client.release(broken);
       }

@@ -9,10 +9,18 @@ export interface Sql {
   exec(script: string): Promise<void>;
 }
 
+export interface TransactionOptions {
+  signal?: AbortSignal;
+}
+
 export interface Store extends Sql {
   readonly kind: 'postgres' | 'embedded';
-  /** Runs `work` in one transaction: committed when it resolves, rolled back when it throws. */
-  transaction<T>(work: (tx: Sql) => Promise<T>): Promise<T>;
+  /**
+   * Runs `work` in one transaction: committed when it resolves, rolled back when it throws. With `signal`, an
+   * abort stops it: the statement in progress is cancelled (PostgreSQL) or the next one is not run, the
+   * transaction is rolled back, and `SHUTTING_DOWN` is thrown. For background runs a stop must not wait for.
+   */
+  transaction<T>(work: (tx: Sql) => Promise<T>, options?: TransactionOptions): Promise<T>;
   /** True when the store answers a trivial query. */
   ping(): Promise<boolean>;
   /** The connection pool and the statements that failed since the start, for metrics; PostgreSQL only. */

@@ -62,7 +62,12 @@ export function signSummary(summary: MonitoringSummary, signer: Signer): Promise
   );
 }
 
-export async function issueSummary(deps: IssueDeps, request: IssueRequest): Promise<IssuedSummary> {
+export async function issueSummary(
+  deps: IssueDeps,
+  request: IssueRequest,
+  /** A stop: the figures are read over every operator, so a stop rolls the issue back (SHUTTING_DOWN). */
+  signal?: AbortSignal,
+): Promise<IssuedSummary> {
   const now = deps.clock();
   const period = checkPeriod(request.from, request.to);
   // The partner refuses a summary of a period that has not ended (docs/protocol.md): refused here first.
@@ -75,57 +80,60 @@ export async function issueSummary(deps: IssueDeps, request: IssueRequest): Prom
   const { partner } = request;
   // A summary issued just after midnight counts the lookups of the last seconds before it, as the report does.
   await deps.flushLookups?.();
-  return deps.store.transaction(async (tx) => {
-    await tx.query('SELECT pg_advisory_xact_lock($1)', [ISSUE_LOCK_KEY]);
-    // Figures taken under the lock: two issuers (the timer and the API, or two replicas) are serialised here,
-    // so revision n+1 is never signed with figures older than revision n's.
-    const figures = await borderFigures(tx, { partner, from: period.from, to: period.to, now });
-    const latest = await latestIssued(tx, partner, period);
-    if (latest !== undefined && canonicalJson(latest.figures) === canonicalJson(figures)) {
-      return { summary: latest.summary, jws: latest.jws, seq: latest.seq, created: false };
-    }
-    const summary: MonitoringSummary = {
-      schema: MONITORING_SUMMARY_SCHEMA,
-      summaryId: randomUUID(),
-      reporter: deps.home,
-      subject: partner.adminId,
-      mraId: partner.mra.id,
-      period,
-      issuedAt: now.toISOString(),
-      revision: (latest?.summary.revision ?? 0) + 1,
-      figures,
-    };
-    const jws = await signSummary(summary, deps.signer());
-    const payloadSha256 = sha256Hex(Buffer.from(JSON.stringify(summary), 'utf8'));
-    const digest = recordDigest(jws);
-    const [row] = await tx.query<{ seq: string }>(
-      `INSERT INTO monitoring_summary_out (summary_id, reporter, subject, mra_id, period_from, period_to,
+  return deps.store.transaction(
+    async (tx) => {
+      await tx.query('SELECT pg_advisory_xact_lock($1)', [ISSUE_LOCK_KEY]);
+      // Figures taken under the lock: two issuers (the timer and the API, or two replicas) are serialised here,
+      // so revision n+1 is never signed with figures older than revision n's.
+      const figures = await borderFigures(tx, { partner, from: period.from, to: period.to, now });
+      const latest = await latestIssued(tx, partner, period);
+      if (latest !== undefined && canonicalJson(latest.figures) === canonicalJson(figures)) {
+        return { summary: latest.summary, jws: latest.jws, seq: latest.seq, created: false };
+      }
+      const summary: MonitoringSummary = {
+        schema: MONITORING_SUMMARY_SCHEMA,
+        summaryId: randomUUID(),
+        reporter: deps.home,
+        subject: partner.adminId,
+        mraId: partner.mra.id,
+        period,
+        issuedAt: now.toISOString(),
+        revision: (latest?.summary.revision ?? 0) + 1,
+        figures,
+      };
+      const jws = await signSummary(summary, deps.signer());
+      const payloadSha256 = sha256Hex(Buffer.from(JSON.stringify(summary), 'utf8'));
+      const digest = recordDigest(jws);
+      const [row] = await tx.query<{ seq: string }>(
+        `INSERT INTO monitoring_summary_out (summary_id, reporter, subject, mra_id, period_from, period_to,
          revision, issued_at, jws, digest, payload_sha256, figures, next_attempt_at)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $8) RETURNING seq::text`,
-      [
-        summary.summaryId,
-        summary.reporter,
-        summary.subject,
-        summary.mraId,
-        period.from,
-        period.to,
-        summary.revision,
-        summary.issuedAt,
-        jws,
+        [
+          summary.summaryId,
+          summary.reporter,
+          summary.subject,
+          summary.mraId,
+          period.from,
+          period.to,
+          summary.revision,
+          summary.issuedAt,
+          jws,
+          digest,
+          payloadSha256,
+          JSON.stringify(figures),
+        ],
+      );
+      await appendAudit(tx, {
+        kind: 'summary-issued',
+        actor: request.actor ?? GATEWAY_ACTOR,
+        subject: summary.summaryId,
         digest,
-        payloadSha256,
-        JSON.stringify(figures),
-      ],
-    );
-    await appendAudit(tx, {
-      kind: 'summary-issued',
-      actor: request.actor ?? GATEWAY_ACTOR,
-      subject: summary.summaryId,
-      digest,
-      detail: { subject: summary.subject, mraId: summary.mraId, period, revision: summary.revision },
-    });
-    return { summary, jws, seq: Number(row?.seq), created: true };
-  });
+        detail: { subject: summary.subject, mraId: summary.mraId, period, revision: summary.revision },
+      });
+      return { summary, jws, seq: Number(row?.seq), created: true };
+    },
+    signal === undefined ? undefined : { signal },
+  );
 }
 
 interface LatestIssued {

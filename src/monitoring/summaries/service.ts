@@ -16,6 +16,7 @@ import type { Partner } from '../../mra/types.ts';
 import { createPartnerFetcher } from '../../partner-client/fetch.ts';
 import { every, type ScheduledTask } from '../../pass-runner.ts';
 import type { Period } from '../../protocol/monitoring-summary.ts';
+import { wasStopped } from '../../store/stoppable.ts';
 import type { Store } from '../../store/types.ts';
 import { dayAfter, dayStart } from '../period.ts';
 import { type SummaryPage, summaryPage } from './feed.ts';
@@ -60,8 +61,11 @@ export interface SummaryService {
   pushDue(): Promise<PushReport[]>;
   pull(adminId: string): Promise<SummaryPullReport>;
   pullAll(): Promise<SummaryPullReport[]>;
-  /** The previous calendar month's summary of every partner whose MRA was in force in it. */
-  autoIssue(): Promise<IssuedSummary[]>;
+  /**
+   * The previous calendar month's summary of every partner whose MRA was in force in it; `signal` stops the
+   * run (a stop of the gateway), the issue under way rolled back.
+   */
+  autoIssue(signal?: AbortSignal): Promise<IssuedSummary[]>;
   start(): void;
   close(): Promise<void>;
 }
@@ -125,18 +129,26 @@ export function createSummaryService(deps: SummaryServiceDeps): SummaryService {
       return started;
     },
     pullAll: () => Promise.all(config.partners.map((p) => service.pull(p.adminId))),
-    async autoIssue() {
+    async autoIssue(signal) {
       const period = previousMonth(deps.clock());
       const issued: IssuedSummary[] = [];
       for (const partner of config.partners) {
         if (!mraCovers(partner, period)) continue;
+        if (signal?.aborted === true) return issued;
         try {
-          const one = await issueSummary(issueDeps, { partner, ...period });
+          const one = await issueSummary(issueDeps, { partner, ...period }, signal);
           if (one.created) {
             log.info({ partner: partner.adminId, period, revision: one.summary.revision }, 'summary issued');
           }
           issued.push(one);
         } catch (error) {
+          if (wasStopped(error)) {
+            log.info(
+              { partner: partner.adminId, period },
+              'summary issue stopped with the gateway; done at the next start',
+            );
+            return issued;
+          }
           log.error({ err: error, partner: partner.adminId, period }, 'could not issue the summary');
         }
       }
@@ -151,7 +163,7 @@ export function createSummaryService(deps: SummaryServiceDeps): SummaryService {
         timers.push(every(pullIntervalMs, pullIntervalMs, service.pullAll, 'summary-pull', log));
       }
       if (config.monitoring.summaries.auto) {
-        timers.push(every(0, AUTO_ISSUE_MS, service.autoIssue, 'summary-issue', log));
+        timers.push(every(0, AUTO_ISSUE_MS, (stopping) => service.autoIssue(stopping), 'summary-issue', log));
       }
     },
     async close() {
