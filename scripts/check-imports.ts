@@ -57,6 +57,11 @@ export const ALSO_ALLOWED: readonly { from: string; to: string; why: string }[] 
     why: "webhook events are written in the inbound batch's transaction, from its verdicts",
   },
   { from: 'register-import', to: 'publishing', why: 'a register import is a stream of national decisions' },
+  {
+    from: 'pass-runner.ts',
+    to: 'errors.ts',
+    why: 'a scheduled run cut short by its stop is told apart by the one error type, not logged as a failure',
+  },
 ];
 
 /** Packages only one module may import: the infrastructure behind it stays replaceable in one place. */

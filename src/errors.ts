@@ -132,3 +132,18 @@ export function httpStatusOf(code: ErrorCode): number {
 export function isRecordRejectionCode(value: string): value is RecordRejectionCode {
   return (RECORD_REJECTION_CODES as readonly string[]).includes(value);
 }
+
+/**
+ * The error of work a stop cut short (a transaction given a stop's signal, Store.transaction): one error, so a
+ * run that was stopped is told apart from one that failed.
+ */
+export function stoppedRun(cause?: unknown): GatewayError {
+  return new GatewayError('SHUTTING_DOWN', 'stopped: the gateway is stopping; the run is rolled back', {
+    cause,
+  });
+}
+
+/** True for the error of work a stop cut short. */
+export function wasStopped(error: unknown): boolean {
+  return error instanceof GatewayError && error.code === 'SHUTTING_DOWN';
+}

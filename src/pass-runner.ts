@@ -2,6 +2,7 @@
  * Runs a background pass (a relay over an outbox) on demand and on a timer, never two at once: a wake during a
  * pass is folded into one more pass after it, so a burst of commits costs one or two passes, not one each.
  */
+import { wasStopped } from './errors.ts';
 export interface PassRunner {
   /** Asks for a pass soon. */
   wake(): void;
@@ -96,9 +97,7 @@ export function every(
         .then(
           () => undefined,
           (error: unknown) =>
-            stopping.signal.aborted
-              ? undefined
-              : log.error({ err: error, task: name }, 'scheduled task failed'),
+            wasStopped(error) ? undefined : log.error({ err: error, task: name }, 'scheduled task failed'),
         )
         .finally(() => {
           running = undefined;

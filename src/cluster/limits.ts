@@ -24,9 +24,11 @@ export function workerConfig(config: GatewayConfig, processes: number): GatewayC
     },
     outbound: {
       ...config.outbound,
-      // 0 stays 0: no pace.
+      // Rounded down, unlike the limits above: n paces together must stay under the partner's limit. 0: no pace.
       requestsPerMinute:
-        config.outbound.requestsPerMinute === 0 ? 0 : share(config.outbound.requestsPerMinute),
+        config.outbound.requestsPerMinute === 0
+          ? 0
+          : Math.max(1, Math.floor(config.outbound.requestsPerMinute / processes)),
     },
     api: {
       ...config.api,

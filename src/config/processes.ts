@@ -47,7 +47,8 @@ export const PARTNER_RATE_PER_MINUTE = 600;
 
 /**
  * Batches a minute this gateway sends one partner unless outbound.requestsPerMinute says: nine tenths of the
- * partner listener's default limit per caller, so a partner running the default never answers 429.
+ * partner listener's default limit per caller, under the limit of a partner that runs the default in one
+ * process (docs/protocol.md says what else counts against it).
  */
 export const OUTBOUND_REQUESTS_PER_MINUTE = (PARTNER_RATE_PER_MINUTE * 9) / 10;
 

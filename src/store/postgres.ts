@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { GatewayError } from '../errors.ts';
-import { stoppedRun, throwIfStopped } from './stoppable.ts';
+import { stoppedRun, throwIfStopped, wasStopped } from './stoppable.ts';
 import type { Sql, Store } from './types.ts';
 
 // Errors that mean "the database is not reachable right now" rather than "this statement is wrong": the
@@ -91,6 +91,14 @@ export function isPoolExhausted(error: unknown): boolean {
 }
 
 // Answered to clients as a problem document: names no server, user or cause (those go to the log at start).
+/** The stop's own refusal, or a statement cancelled (57014 query_canceled: the stop's pg_cancel_backend). */
+function isCancel(error: unknown): boolean {
+  if (wasStopped(error)) return true;
+  // Statements run through `run`, which reports a cancel as STORE_UNAVAILABLE (class 57) with it as the cause.
+  const pgError = error instanceof GatewayError ? error.cause : error;
+  return (pgError as { code?: unknown } | null)?.code === '57014';
+}
+
 function translate(error: unknown): unknown {
   if (isPoolExhausted(error)) {
     return new GatewayError('STORE_BUSY', 'the database is busy; send the request again', {
@@ -188,7 +196,9 @@ export function openPostgres(options: PostgresOptions): Store {
         await client.query('ROLLBACK').catch(() => {
           broken = true;
         });
-        if (signal?.aborted === true) throw stoppedRun(error);
+        // Only what the stop caused is a stop: its cancel (57014) or its refusal of the next statement. Any other
+        // failure (a constraint, a lost connection during COMMIT, whose outcome is unknown) is reported as it is.
+        if (signal?.aborted === true && isCancel(error)) throw stoppedRun(error);
         throw translate(error);
       } finally {
         if (onAbort !== undefined) signal?.removeEventListener('abort', onAbort);

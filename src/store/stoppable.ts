@@ -1,21 +1,12 @@
 /**
- * A transaction a stop may cut short (Store.transaction's `signal`): one error for both stores, so a run that
- * was stopped is told apart from one that failed.
+ * A transaction a stop may cut short (Store.transaction's `signal`): checked before each statement, so that the
+ * next statement of a stopped run is never sent; the error is errors.ts's `stoppedRun`.
  */
-import { GatewayError } from '../errors.ts';
+import { stoppedRun } from '../errors.ts';
 
-export function stoppedRun(cause?: unknown): GatewayError {
-  return new GatewayError('SHUTTING_DOWN', 'stopped: the gateway is stopping; the run is rolled back', {
-    cause,
-  });
-}
+export { stoppedRun, wasStopped } from '../errors.ts';
 
-/** True for the error a transaction stopped by its signal throws. */
-export function wasStopped(error: unknown): boolean {
-  return error instanceof GatewayError && error.code === 'SHUTTING_DOWN';
-}
-
-/** Throws the stop's error when `signal` has been aborted: checked before each statement. */
+/** Throws the stop's error when `signal` has been aborted. */
 export function throwIfStopped(signal: AbortSignal | undefined): void {
   if (signal?.aborted === true) throw stoppedRun();
 }

@@ -143,6 +143,9 @@ describe('outbound.requestsPerMinute', () => {
     expect(config.outbound.requestsPerMinute).toBe(540);
     expect(config.outbound.requestsPerMinute).toBe((PARTNER_RATE_PER_MINUTE * 9) / 10);
     expect(workerConfig(config, 4).outbound.requestsPerMinute).toBe(135);
+    // Rounded down: 64 processes at 8 a minute send 512, not 576, together.
+    expect(workerConfig(config, 64).outbound.requestsPerMinute).toBe(8);
+    expect(workerConfig(config, 256).outbound.requestsPerMinute).toBe(2);
     const off = { ...config, outbound: { ...config.outbound, requestsPerMinute: 0 } };
     expect(workerConfig(off, 4).outbound.requestsPerMinute).toBe(0);
   });

@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { every } from '../../src/pass-runner.ts';
+import { stoppedRun } from '../../src/store/stoppable.ts';
 
 describe('a scheduled task and its stop', () => {
   it('aborts the signal of the run under way, waits for that run, and logs no failure for it', async () => {
@@ -21,7 +22,7 @@ describe('a scheduled task and its stop', () => {
         new Promise<void>((_resolve, reject) => {
           runs++;
           began();
-          stopping.addEventListener('abort', () => reject(new Error('stopped')), { once: true });
+          stopping.addEventListener('abort', () => reject(stoppedRun()), { once: true });
         }),
       'probe',
       { error: (fields) => errors.push(fields) },
@@ -32,6 +33,28 @@ describe('a scheduled task and its stop', () => {
     expect(errors).toEqual([]);
     await new Promise((r) => setTimeout(r, 50));
     expect(runs).toBe(1);
+  });
+
+  it('still logs a run that fails otherwise while the stop is under way', async () => {
+    const errors: unknown[] = [];
+    let began: () => void = () => {};
+    const running = new Promise<void>((resolve) => {
+      began = resolve;
+    });
+    const task = every(
+      0,
+      10,
+      (stopping) =>
+        new Promise<void>((_resolve, reject) => {
+          began();
+          stopping.addEventListener('abort', () => reject(new Error('push failed')), { once: true });
+        }),
+      'probe',
+      { error: (fields) => errors.push(fields) },
+    );
+    await running;
+    await task.stop();
+    expect(errors).toHaveLength(1);
   });
 
   it('logs a failed run that was not stopped, and runs again', async () => {
