@@ -7,53 +7,44 @@ import { describe, expect, it } from 'vitest';
 import { every } from '../../src/pass-runner.ts';
 import { stoppedRun } from '../../src/store/stoppable.ts';
 
+/**
+ * A task whose one run lasts until its stop, then fails with `failure`: started, its run under way, then stopped.
+ */
+async function stoppedDuringRun(failure: () => Error) {
+  const errors: unknown[] = [];
+  let runs = 0;
+  let began: () => void = () => {};
+  const running = new Promise<void>((resolve) => {
+    began = resolve;
+  });
+  const task = every(
+    0,
+    10,
+    (stopping) =>
+      new Promise<void>((_resolve, reject) => {
+        runs++;
+        began();
+        stopping.addEventListener('abort', () => reject(failure()), { once: true });
+      }),
+    'probe',
+    { error: (fields) => errors.push(fields) },
+  );
+  await running;
+  await task.stop();
+  return { errors, runs: () => runs };
+}
+
 describe('a scheduled task and its stop', () => {
   it('aborts the signal of the run under way, waits for that run, and logs no failure for it', async () => {
-    const errors: unknown[] = [];
-    let runs = 0;
-    let began: () => void = () => {};
-    const running = new Promise<void>((resolve) => {
-      began = resolve;
-    });
-    const task = every(
-      0,
-      10,
-      (stopping) =>
-        new Promise<void>((_resolve, reject) => {
-          runs++;
-          began();
-          stopping.addEventListener('abort', () => reject(stoppedRun()), { once: true });
-        }),
-      'probe',
-      { error: (fields) => errors.push(fields) },
-    );
-    await running;
-    await task.stop();
-    expect(runs).toBe(1);
+    const { errors, runs } = await stoppedDuringRun(() => stoppedRun());
+    expect(runs()).toBe(1);
     expect(errors).toEqual([]);
     await new Promise((r) => setTimeout(r, 50));
-    expect(runs).toBe(1);
+    expect(runs()).toBe(1);
   });
 
   it('still logs a run that fails otherwise while the stop is under way', async () => {
-    const errors: unknown[] = [];
-    let began: () => void = () => {};
-    const running = new Promise<void>((resolve) => {
-      began = resolve;
-    });
-    const task = every(
-      0,
-      10,
-      (stopping) =>
-        new Promise<void>((_resolve, reject) => {
-          began();
-          stopping.addEventListener('abort', () => reject(new Error('push failed')), { once: true });
-        }),
-      'probe',
-      { error: (fields) => errors.push(fields) },
-    );
-    await running;
-    await task.stop();
+    const { errors } = await stoppedDuringRun(() => new Error('push failed'));
     expect(errors).toHaveLength(1);
   });
 
