@@ -19,7 +19,9 @@
  * time: on a shared machine they move less. Below 1,000,000 operators the 1M figures are extrapolated: the
  * load's own time (from the gateway's log) and the memory over the empty gateway's grow linearly, the rest of
  * the start stays. Memory is the resident set over the empty gateway's, a second after ready (what the model
- * keeps) and at its highest during the start (VmHWM: what the load needed on the way).
+ * keeps) and at its highest during the start (VmHWM: what the load needed on the way). Last, the monitoring
+ * report of the days that hold every generated operator is asked once (bench/lib/report-probe.ts): its figures
+ * read every operator, as the monthly summary's do, and must answer well within the store's statement timeout.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -35,6 +37,7 @@ import { fmt, line, printMachine, UNCONTROLLED } from './lib/format.ts';
 import { type GatewayProcess, spawnGateway, waitReady } from './lib/gateway-process.ts';
 import { processCpuSeconds, vmRssBytes } from './lib/load-measure.ts';
 import { intOption, pgUrlOption } from './lib/options.ts';
+import { probeReport } from './lib/report-probe.ts';
 
 const MILLION = 1_000_000;
 
@@ -204,6 +207,7 @@ async function main(): Promise<void> {
   const answer = (await probe.body.json()) as { operator?: unknown };
   if (probe.statusCode !== 200 || answer.operator === undefined)
     throw new Error('a lookup found no operator');
+  const report = await probeReport(setup.apiUrl, setup.monitoringToken, 'PE');
   const loadedFrom = said(warm.lines, 'lookup read model loaded from its snapshot');
   if (loadedFrom === undefined) {
     const why = warm.lines.find((l) => typeof l.reason === 'string')?.reason;
@@ -268,6 +272,10 @@ async function main(): Promise<void> {
     'gateway cpu to ready at 1,000,000',
     `${cpu1M.toFixed(1)} cpu s${how} (PostgreSQL's own work not included)`,
   );
+  line(
+    'monitoring report, every operator',
+    `${report.seconds.toFixed(1)} s, answer ${report.status}, ${fmt(report.held ?? 0)} held (each statement under 30 s)`,
+  );
   line('not controlled', UNCONTROLLED);
   line('wall time', `${((Date.now() - started) / 1000).toFixed(0)} s`);
   console.log(
@@ -293,6 +301,8 @@ async function main(): Promise<void> {
       readModelMiB1M: Math.round(model1M),
       snapshotCpuSeconds1M: Number(cpu1M.toFixed(1)),
       extrapolated,
+      reportSeconds: Number(report.seconds.toFixed(2)),
+      reportStatus: report.status,
     })}`,
   );
 }

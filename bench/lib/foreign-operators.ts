@@ -171,6 +171,8 @@ export interface ForeignSetup {
   apiUrl: string;
   /** A border token of CL's gateway. */
   token: string;
+  /** A monitoring token of CL's gateway (its reports). */
+  monitoringToken: string;
   /** A record PE signed, the template of every generated operator. */
   template: OperatorTemplate;
 }
@@ -196,8 +198,11 @@ export async function foreignSetup(prefix: string): Promise<ForeignSetup> {
   const clPath = join(dir, 'CL.yaml');
   const raw = devConfig(cl, [pe], { mtls: false, dataDir: join(dir, 'data', 'CL') });
   const token = 'bench-border-token-0123456789abcdef';
+  const monitoringToken = 'bench-monitoring-token-0123456789abcdef';
+  const sha256 = (t: string) => createHash('sha256').update(t).digest('hex');
   raw.apiClients = [
-    { id: 'bench-border', tokenSha256: createHash('sha256').update(token).digest('hex'), scopes: ['border'] },
+    { id: 'bench-border', tokenSha256: sha256(token), scopes: ['border'] },
+    { id: 'bench-monitoring', tokenSha256: sha256(monitoringToken), scopes: ['monitoring'] },
   ];
   raw.server = { ...raw.server, rateLimitPerMinute: 1_000_000 };
   writeConfig(clPath, raw);
@@ -205,6 +210,7 @@ export async function foreignSetup(prefix: string): Promise<ForeignSetup> {
     clPath,
     apiUrl: `http://127.0.0.1:${cl.apiPort}`,
     token,
+    monitoringToken,
     template: { record, jws: await signRecord(record, signer) },
   };
 }

@@ -17,7 +17,7 @@ import {
 import { PROGRAMMES, type Programme, type Role } from '../protocol/record.ts';
 import type { Sql } from '../store/types.ts';
 import { versionsInEffect } from './operators-at.ts';
-import { percentilesOf } from './percentile.ts';
+import { percentilesOfCounts } from './percentile.ts';
 import { dayAfter, dayStart, periodInstant } from './period.ts';
 import { addOutcomes, emptyOutcomes, outcomesOfReceiptJws } from './receipt-counts.ts';
 import { mraAt } from './terms-at.ts';
@@ -82,13 +82,13 @@ async function operatorFigures(
   let recognised = 0;
   for (const v of await versionsInEffect(sql, query.partner.adminId, at)) {
     if (!recognitionOf(mra, v, at).recognised) continue;
-    recognised += 1;
-    byProgramme[v.programme] += 1;
+    recognised += v.count;
+    byProgramme[v.programme] += v.count;
     for (const role of v.roles) {
       const n = byRole[role];
-      if (n !== undefined) byRole[role] = n + 1;
+      if (n !== undefined) byRole[role] = n + v.count;
     }
-    bySize[v.enterpriseSize ?? 'unknown'] += 1;
+    bySize[v.enterpriseSize ?? 'unknown'] += v.count;
   }
   return { recognised, byProgramme, byRole, bySize };
 }
@@ -162,18 +162,28 @@ async function benefitFigures(sql: Sql, query: BorderFiguresQuery, mra: Mra): Pr
 
 async function latencyFigures(sql: Sql, query: BorderFiguresQuery): Promise<SummaryFigures['latency']> {
   const [from, until] = bounds(query);
-  const rows = await sql.query<{ receipt_ms: number | string; border_ms: number | string | null }>(
-    `SELECT floor(extract(epoch FROM r.received_at - r.issued_at) * 1000)::float8 AS receipt_ms,
-            (SELECT floor(extract(epoch FROM min(n.delivered_at) - r.issued_at) * 1000)::float8
-               FROM notification n
-              WHERE n.issuer = r.issuer AND n.aeo_id = r.aeo_id AND n.version = r.version
-                AND n.delivered_at IS NOT NULL) AS border_ms
-       FROM inbound_record r
-      WHERE r.issuer = $1 AND r.outcome = 'accepted' AND r.received_at >= $2 AND r.received_at < $3`,
+  // Counted by whole millisecond in the database: a period of a million records crosses as a few thousand rows.
+  const rows = await sql.query<{ figure: 'receipt' | 'border'; ms: number | string; n: string }>(
+    `WITH t AS MATERIALIZED (
+       SELECT floor(extract(epoch FROM r.received_at - r.issued_at) * 1000)::float8 AS receipt_ms,
+              (SELECT floor(extract(epoch FROM min(n.delivered_at) - r.issued_at) * 1000)::float8
+                 FROM notification n
+                WHERE n.issuer = r.issuer AND n.aeo_id = r.aeo_id AND n.version = r.version
+                  AND n.delivered_at IS NOT NULL) AS border_ms
+         FROM inbound_record r
+        WHERE r.issuer = $1 AND r.outcome = 'accepted' AND r.received_at >= $2 AND r.received_at < $3
+     )
+     SELECT 'receipt' AS figure, receipt_ms AS ms, count(*)::text AS n FROM t GROUP BY receipt_ms
+     UNION ALL
+     SELECT 'border', border_ms, count(*)::text FROM t WHERE border_ms IS NOT NULL GROUP BY border_ms`,
     [query.partner.adminId, from, until],
   );
-  const toReceipt = percentilesOf(rows.map((r) => Number(r.receipt_ms)));
-  const toBorder = percentilesOf(rows.filter((r) => r.border_ms !== null).map((r) => Number(r.border_ms)));
+  const of = (figure: 'receipt' | 'border') =>
+    percentilesOfCounts(
+      rows.filter((r) => r.figure === figure).map((r) => [Number(r.ms), Number(r.n)] as const),
+    );
+  const toReceipt = of('receipt');
+  const toBorder = of('border');
   if (toReceipt === undefined && toBorder === undefined) return undefined;
   return {
     ...(toReceipt === undefined ? {} : { toReceiptMs: toReceipt }),

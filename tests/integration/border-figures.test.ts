@@ -2,7 +2,8 @@
  * borderFigures on real PostgreSQL at its edges: an empty period gives zero counts and leaves latency out; the
  * version in effect at the end of the period is judged (an older payload when the current version takes
  * effect later); receipts signed before outcome counts were kept are decoded; lookups of issuers that are no
- * partner are not counted; refusal reasons outside the protocol's pattern count as `unspecified`.
+ * partner are not counted; refusal reasons outside the protocol's pattern count as `unspecified`; operators
+ * whose versions in effect share their facts are each counted.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { borderFigures, UNSPECIFIED_REASON } from '../../src/monitoring/border-figures.ts';
@@ -173,5 +174,34 @@ describe('borderFigures', () => {
     const again = (await gw.gateway.services.reports.report({ partner: 'CL', from: day(-1), to: day(1) }))
       .inbound.figures;
     expect(again.lookups).toEqual({ total: 5, recognised: 3, notRecognised: { suspended: 1, unknown: 1 } });
+  });
+
+  it('counts every operator whose version in effect has the same facts, current and older versions alike', async () => {
+    const figuresNow = () => borderFigures(gw.store, { partner, from: day(-1), to: day(1), now: new Date() });
+    const heldNow = async () =>
+      (await gw.gateway.services.reports.report({ partner: 'CL', from: day(-1), to: day(1) })).inbound
+        .operators;
+    const before = { figures: (await figuresNow()).operators, held: await heldNow() };
+    const same = [0, 1, 2].map(() => sized('small'));
+    const suspended = [0, 1].map(() => sized('small', { status: 'suspended' }));
+    expect((await setup.send(gw, [...same, ...suspended])).results.map((r) => r.outcome)).toEqual(
+      Array(5).fill('accepted'),
+    );
+    // Two of them get a version that takes effect only in 2099: their first, read from its payload, still counts.
+    const future = same
+      .slice(0, 2)
+      .map((r) => nextVersion(r, 2, { status: 'revoked', statusSince: '2099-01-01' }));
+    expect((await setup.send(gw, future)).results.map((r) => r.outcome)).toEqual(['accepted', 'accepted']);
+
+    const after = { figures: (await figuresNow()).operators, held: await heldNow() };
+    const grew = (a: number | undefined, b: number | undefined) => (a ?? 0) - (b ?? 0);
+    expect(grew(after.figures?.recognised, before.figures?.recognised)).toBe(3);
+    expect(grew(after.figures?.bySize?.small, before.figures?.bySize?.small)).toBe(3);
+    expect(grew(after.figures?.byProgramme?.['AEO-F'], before.figures?.byProgramme?.['AEO-F'])).toBe(3);
+    expect(grew(after.figures?.byRole?.exporter, before.figures?.byRole?.exporter)).toBe(3);
+    expect(after.held.held - before.held.held).toBe(5);
+    expect(grew(after.held.byStatus.certified, before.held.byStatus.certified)).toBe(3);
+    expect(grew(after.held.byStatus.suspended, before.held.byStatus.suspended)).toBe(2);
+    expect(after.held.byStatus.revoked).toBe(before.held.byStatus.revoked);
   });
 });

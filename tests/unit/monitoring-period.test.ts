@@ -6,7 +6,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { GatewayError } from '../../src/errors.ts';
 import { LookupCounts } from '../../src/lookup/lookup-counts.ts';
-import { nearestRank, percentilesOf } from '../../src/monitoring/percentile.ts';
+import { nearestRank, percentilesOf, percentilesOfCounts } from '../../src/monitoring/percentile.ts';
 import { checkPeriod, dayAfter, daysOf, periodInstant } from '../../src/monitoring/period.ts';
 
 describe('nearest-rank percentiles', () => {
@@ -49,6 +49,29 @@ describe('nearest-rank percentiles', () => {
       ),
       { numRuns: 200 },
     );
+  });
+
+  it('gives the same percentiles from a histogram as from the values it counts', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.integer({ min: -50, max: 5_000 }), fc.integer({ min: 0, max: 40 })), {
+          maxLength: 60,
+        }),
+        (counts) => {
+          const values = counts.flatMap(([v, n]) => Array<number>(n).fill(v));
+          expect(percentilesOfCounts(counts)).toEqual(percentilesOf(values));
+        },
+      ),
+      { numRuns: 300 },
+    );
+    expect(percentilesOfCounts([])).toBeUndefined();
+    expect(percentilesOfCounts([[12, 0]])).toBeUndefined();
+    expect(
+      percentilesOfCounts([
+        [10, 98],
+        [500, 2],
+      ]),
+    ).toEqual({ p50: 10, p95: 10, p99: 500 });
   });
 });
 
