@@ -1,5 +1,6 @@
 import pg from 'pg';
 import { GatewayError } from '../errors.ts';
+import { requestCancel } from './cancel.ts';
 import { stoppedRun, throwIfStopped, wasStopped } from './stoppable.ts';
 import type { Sql, Store } from './types.ts';
 
@@ -91,7 +92,7 @@ export function isPoolExhausted(error: unknown): boolean {
 }
 
 // Answered to clients as a problem document: names no server, user or cause (those go to the log at start).
-/** The stop's own refusal, or a statement cancelled (57014 query_canceled: the stop's pg_cancel_backend). */
+/** The stop's own refusal, or a statement cancelled (57014 query_canceled: the stop's CancelRequest). */
 function isCancel(error: unknown): boolean {
   if (wasStopped(error)) return true;
   // Statements run through `run`, which reports a cancel as STORE_UNAVAILABLE (class 57) with it as the cause.
@@ -125,10 +126,11 @@ export interface PostgresOptions {
 }
 
 export function openPostgres(options: PostgresOptions): Store {
+  const connectTimeoutMs = options.connectTimeoutMs ?? 5_000;
   const pool = new pg.Pool({
     connectionString: options.connectionString,
     max: options.max ?? 10,
-    connectionTimeoutMillis: options.connectTimeoutMs ?? 5_000,
+    connectionTimeoutMillis: connectTimeoutMs,
     idleTimeoutMillis: 30_000,
     statement_timeout: options.statementTimeoutMs ?? 30_000,
     application_name: 'mra-gateway',
@@ -174,21 +176,22 @@ export function openPostgres(options: PostgresOptions): Store {
         },
       };
       let broken = false;
-      // A stop cancels the statement in progress from another connection. The cancelled connection is then
-      // closed, never handed out again: a cancel sent late could otherwise reach someone else's statement.
+      // A stop cancels the statement in progress with PostgreSQL's CancelRequest, on a connection of its own
+      // (cancel.ts): the session's key names this connection's backend alone, and no connection of the pool is
+      // waited for. The cancelled connection is then closed, never handed out again: a cancel that arrives late
+      // would otherwise reach the next user's statement.
       let cancelled = false;
-      let onAbort: (() => void) | undefined;
+      const onAbort = () => {
+        cancelled = true;
+        void requestCancel(client, connectTimeoutMs);
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
       try {
         await tx.query('BEGIN');
-        if (signal !== undefined) {
-          const [backend] = await run<{ pid: number }>(client, 'SELECT pg_backend_pid() AS pid');
-          onAbort = () => {
-            cancelled = true;
-            pool.query('SELECT pg_cancel_backend($1)', [backend?.pid]).catch(() => {});
-          };
-          signal.addEventListener('abort', onAbort, { once: true });
-        }
         const result = await work(tx);
+        // A cancel fails COMMIT only before the commit is recorded (in a deferred trigger or constraint check);
+        // after it, PostgreSQL holds a cancel back (a wait for a synchronous standby ends with a warning). So a
+        // COMMIT that fails with 57014 committed nothing, and one that succeeds is reported as committed.
         await tx.query('COMMIT');
         return result;
       } catch (error) {
@@ -201,7 +204,7 @@ export function openPostgres(options: PostgresOptions): Store {
         if (signal?.aborted === true && isCancel(error)) throw stoppedRun(error);
         throw translate(error);
       } finally {
-        if (onAbort !== undefined) signal?.removeEventListener('abort', onAbort);
+        signal?.removeEventListener('abort', onAbort);
         if (cancelled) broken = true;
         client.off('error', onError);
         client.release(broken);
