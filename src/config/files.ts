@@ -4,7 +4,7 @@
  * parse it: "/home/signing/0/key: cannot read /etc/mra/signing.key: no such file".
  */
 import { readFileSync } from 'node:fs';
-import { GatewayError } from '../errors.ts';
+import { invalid } from './invalid.ts';
 
 const REASONS: Readonly<Record<string, string>> = {
   ENOENT: 'no such file',
@@ -23,7 +23,7 @@ export function readConfiguredFile(path: string, field: string): Buffer {
   } catch (cause) {
     const code = (cause as NodeJS.ErrnoException).code;
     const reason = (code !== undefined ? REASONS[code] : undefined) ?? code ?? (cause as Error).message;
-    throw new GatewayError('CONFIG_INVALID', `configuration: ${field}: cannot read ${path}: ${reason}`);
+    throw invalid(`${field}: cannot read ${path}: ${reason}`);
   }
 }
 

@@ -6,9 +6,9 @@
 import { parsePemCertificates } from '../crypto/certificate.ts';
 import { intermediateProblem } from '../crypto/intermediate.ts';
 import type { ParsedCertificate, TrustStore } from '../crypto/types.ts';
-import { GatewayError } from '../errors.ts';
 import type { Mra, Partner } from '../mra/types.ts';
 import { readConfiguredText } from './files.ts';
+import { invalid } from './invalid.ts';
 import type { RawPartner } from './raw.ts';
 import { attachRevocation } from './revocation.ts';
 
@@ -106,8 +106,4 @@ export function parseCertificates(pem: string, field: string): ParsedCertificate
   }
   if (certs.length === 0) throw invalid(`${field}: holds no PEM certificate`);
   return certs;
-}
-
-function invalid(message: string): GatewayError {
-  return new GatewayError('CONFIG_INVALID', `configuration: ${message}`);
 }
