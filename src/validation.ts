@@ -1,7 +1,7 @@
 /**
- * Strict JSON Schema validation for signed payloads and configuration. Unlike fastify's request validator,
- * this instance never strips unknown members, coerces types or fills defaults: what is validated is exactly
- * what was signed (docs/threats.md 38).
+ * Strict JSON Schema validation for signed payloads and configuration. Unlike fastify's default request
+ * validator, this instance never strips unknown members, coerces types or fills defaults: what is validated
+ * is exactly what was signed (docs/threats.md 38).
  */
 import { readFileSync } from 'node:fs';
 import { Ajv, type ErrorObject } from 'ajv';
@@ -11,6 +11,12 @@ import addFormatsModule from 'ajv-formats';
 const addFormats = addFormatsModule as unknown as typeof addFormatsModule.default;
 
 /**
+ * The ajv options that leave an input as it was given: no member stripped, no type coerced, no default filled
+ * in (docs/threats.md 38). This validator and fastify's request validator (http/base-app.ts) both use them.
+ */
+export const INPUT_AS_GIVEN = { removeAdditional: false, coerceTypes: false, useDefaults: false } as const;
+
+/**
  * Two instances of one configuration. Untrusted input is validated with the first, which stops at the first
  * error: with every error, one large body such as `{"records":[1,1,…]}` would build millions of them. Only a
  * failed input no larger than DESCRIBE_ALL_ERRORS_MAX_BYTES is validated again with the second, to name every
@@ -18,14 +24,7 @@ const addFormats = addFormatsModule as unknown as typeof addFormatsModule.defaul
  * validated with the second directly.
  */
 function strictAjv(allErrors: boolean): Ajv {
-  const instance = new Ajv({
-    strict: true,
-    allErrors,
-    coerceTypes: false,
-    removeAdditional: false,
-    useDefaults: false,
-    allowUnionTypes: true,
-  });
+  const instance = new Ajv({ strict: true, allErrors, ...INPUT_AS_GIVEN, allowUnionTypes: true });
   addFormats(instance, ['uuid']);
   addDateFormats(instance);
   return instance;

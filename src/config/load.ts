@@ -10,10 +10,11 @@ import { parse as parseYaml } from 'yaml';
 import type { SigningAlgorithm } from '../crypto/types.ts';
 import { GatewayError } from '../errors.ts';
 import { validateAgainst } from '../validation.ts';
-import { readConfiguredText } from './files.ts';
+import { parseCertificates, readConfiguredText } from './files.ts';
+import { invalid } from './invalid.ts';
 import { resolveMonitoring } from './monitoring.ts';
 import { resolveNotifications } from './notifications.ts';
-import { parseCertificates, resolvePartner } from './partners.ts';
+import { resolvePartner } from './partners.ts';
 import {
   apiRateLimitPerMinute,
   OUTBOUND_REQUESTS_PER_MINUTE,
@@ -212,8 +213,4 @@ function readSecret(secret: RawSecret, field: string, at: (p: string) => string,
 
 function readText(path: string, field: string): string {
   return readConfiguredText(path, field);
-}
-
-function invalid(message: string): GatewayError {
-  return new GatewayError('CONFIG_INVALID', `configuration: ${message}`);
 }

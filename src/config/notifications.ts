@@ -4,7 +4,7 @@
  */
 import { createSecretKey } from 'node:crypto';
 import { isIP } from 'node:net';
-import { GatewayError } from '../errors.ts';
+import { invalid } from './invalid.ts';
 import type { RawConfig, RawSecret } from './raw.ts';
 import type { NotificationSettings } from './types.ts';
 
@@ -62,8 +62,4 @@ function networkOf(text: string, field: string): NotificationSettings['allowNetw
     throw invalid(`${field}: ${text} is not a network in CIDR notation (10.20.0.0/16, fd00::/8)`);
   }
   return { network, prefix, family: family === 6 ? 'ipv6' : 'ipv4' };
-}
-
-function invalid(message: string): GatewayError {
-  return new GatewayError('CONFIG_INVALID', `configuration: ${message}`);
 }

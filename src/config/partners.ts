@@ -1,14 +1,12 @@
 /**
  * A partner of the configuration (`partners[]`) resolved for the gateway: its endpoint, its trust store
- * (anchors, issuing CAs checked against them, revocation) and its MRA. Also the reading of the PEM certificate
- * files a configuration names, which the home's signing chain shares.
+ * (anchors, issuing CAs checked against them, revocation) and its MRA.
  */
-import { parsePemCertificates } from '../crypto/certificate.ts';
 import { intermediateProblem } from '../crypto/intermediate.ts';
 import type { ParsedCertificate, TrustStore } from '../crypto/types.ts';
-import { GatewayError } from '../errors.ts';
 import type { Mra, Partner } from '../mra/types.ts';
-import { readConfiguredText } from './files.ts';
+import { parseCertificates, readConfiguredText } from './files.ts';
+import { invalid } from './invalid.ts';
 import type { RawPartner } from './raw.ts';
 import { attachRevocation } from './revocation.ts';
 
@@ -94,20 +92,4 @@ function resolveMra(raw: RawPartner, field: string): Mra {
     roles: new Set(m.scope.roles),
     benefits: (m.benefits ?? []).map((b) => ({ id: b.id, description: b.description, roles: b.roles })),
   };
-}
-
-/** The certificates of a PEM file the configuration names at `field`: at least one, or CONFIG_INVALID. */
-export function parseCertificates(pem: string, field: string): ParsedCertificate[] {
-  let certs: ReturnType<typeof parsePemCertificates>;
-  try {
-    certs = parsePemCertificates(pem);
-  } catch (cause) {
-    throw invalid(`${field}: not a PEM certificate file: ${(cause as Error).message}`);
-  }
-  if (certs.length === 0) throw invalid(`${field}: holds no PEM certificate`);
-  return certs;
-}
-
-function invalid(message: string): GatewayError {
-  return new GatewayError('CONFIG_INVALID', `configuration: ${message}`);
 }

@@ -5,6 +5,7 @@
  */
 import { GatewayError } from '../errors.ts';
 import { usableCores } from './cores.ts';
+import { invalid } from './invalid.ts';
 import type { StorageSettings } from './types.ts';
 
 export type ProcessesSetting = number | 'auto';
@@ -81,8 +82,4 @@ export function workerSlot(env: Readonly<Record<string, string | undefined>> = p
       `a cluster worker started without its slot (${SLOT_ENV}, ${PROCESSES_ENV})`,
     );
   return { slot, processes };
-}
-
-function invalid(message: string): GatewayError {
-  return new GatewayError('CONFIG_INVALID', `configuration: ${message}`);
 }

@@ -10,8 +10,8 @@ import { crlsInFile, parseCrl } from '../crypto/crl.ts';
 import { crlIssuer, revokedIdentities } from '../crypto/crl-issuer.ts';
 import { makeRevocation } from '../crypto/revocation.ts';
 import type { CrlSummary, ParsedCertificate, Revocation, TrustStore } from '../crypto/types.ts';
-import { GatewayError } from '../errors.ts';
 import { readConfiguredFile } from './files.ts';
+import { invalid } from './invalid.ts';
 
 export interface RawRevocation {
   /** CRL files (PEM `X509 CRL` blocks or DER) signed by one of the partner's CA certificates. */
@@ -203,8 +203,4 @@ function legacyFingerprints(
 
 function readFile(path: string, field: string): Buffer {
   return readConfiguredFile(path, field);
-}
-
-function invalid(message: string): GatewayError {
-  return new GatewayError('CONFIG_INVALID', `configuration: ${message}`);
 }

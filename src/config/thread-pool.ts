@@ -13,8 +13,8 @@
  * cluster's workers gets its share of the cores (cluster/primary.ts forks it with workerThreadPoolSize).
  */
 import { MAX_VERIFY_THREADS, setVerifyThreads } from '../crypto/verify-pool.ts';
-import { GatewayError } from '../errors.ts';
 import { usableCores } from './cores.ts';
+import { invalid } from './invalid.ts';
 import { PROCESSES_ENV } from './processes.ts';
 
 export const VERIFY_THREADS_ENV = 'MRA_VERIFY_THREADS';
@@ -32,10 +32,7 @@ export function verifyThreadCount(env: NodeJS.ProcessEnv, cores: number): number
   if (given === undefined || given === '' || given === 'auto') return Math.min(share, MAX_VERIFY_THREADS);
   const n = /^\d{1,3}$/.test(given) ? Number(given) : Number.NaN;
   if (!(n >= 1 && n <= MAX_VERIFY_THREADS))
-    throw new GatewayError(
-      'CONFIG_INVALID',
-      `configuration: ${VERIFY_THREADS_ENV} must be a whole number from 1 to ${MAX_VERIFY_THREADS}, or auto`,
-    );
+    throw invalid(`${VERIFY_THREADS_ENV} must be a whole number from 1 to ${MAX_VERIFY_THREADS}, or auto`);
   return n;
 }
 

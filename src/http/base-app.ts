@@ -7,7 +7,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import rateLimit from '@fastify/rate-limit';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerFactory } from 'fastify';
 import type { Logger } from 'pino';
-import { addDateFormats } from '../validation.ts';
+import { addDateFormats, INPUT_AS_GIVEN } from '../validation.ts';
 import { clientKey } from './connection-guard.ts';
 import { schemaController } from './openapi/compilers.ts';
 import type { RequestGate } from './partner-gate.ts';
@@ -15,6 +15,7 @@ import {
   clientErrorHandler,
   frameworkErrorHandler,
   installProblemHandlers,
+  ONLY_JSON_ACCEPTED,
   problemOf,
   sendProblem,
 } from './problem.ts';
@@ -67,6 +68,12 @@ export function requestIdOf(raw: IncomingMessage): string {
 }
 
 const JSON_MEDIA_TYPE = /^application\/json(?:;\s*charset=utf-8)?$/i;
+
+/**
+ * The Content-Type of a JSON answer, as fastify writes it for a serialised one: the lookup routes and their
+ * lane send JSON bytes with it (routes/api/operators.ts, routes/api/lane-reply.ts).
+ */
+export const JSON_ANSWER_TYPE = 'application/json; charset=utf-8';
 
 export interface BaseAppOptions {
   log: Logger;
@@ -128,7 +135,7 @@ export async function createBaseApp(options: BaseAppOptions): Promise<FastifyIns
     routerOptions: { querystringParser: parseQueryString },
     ajv: {
       // allErrors is set by the compiler: off to validate, on to describe a small input (openapi/compilers.ts).
-      customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false, allErrors: false },
+      customOptions: { ...INPUT_AS_GIVEN, allErrors: false },
       // After ajv-formats: a route's dates follow the one rule of the signed payloads' schemas.
       onCreate: addDateFormats,
     },
@@ -154,7 +161,7 @@ export async function createBaseApp(options: BaseAppOptions): Promise<FastifyIns
     const type = (request.headers['content-type'] ?? '').trim();
     const extra = request.routeOptions.config.mediaTypes ?? [];
     if (!JSON_MEDIA_TYPE.test(type) && !extra.some((m) => m.test(type))) {
-      return sendProblem(reply, problemOf('UNSUPPORTED_MEDIA_TYPE', 'only application/json is accepted'));
+      return sendProblem(reply, problemOf('UNSUPPORTED_MEDIA_TYPE', ONLY_JSON_ACCEPTED));
     }
     return undefined;
   });

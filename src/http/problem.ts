@@ -13,6 +13,9 @@ export interface Problem {
   detail: string;
 }
 
+/** The detail of every UNSUPPORTED_MEDIA_TYPE: a body of another media type than JSON (http/base-app.ts). */
+export const ONLY_JSON_ACCEPTED = 'only application/json is accepted';
+
 const TITLES: Partial<Record<number, string>> = {
   400: 'Bad Request',
   401: 'Unauthorized',
@@ -81,7 +84,7 @@ function classify(error: FastifyError | GatewayError): {
       return { code: 'BODY_TOO_LARGE', detail: 'the request body is over the limit of 10 MiB' };
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
-      return { code: 'UNSUPPORTED_MEDIA_TYPE', detail: 'only application/json is accepted' };
+      return { code: 'UNSUPPORTED_MEDIA_TYPE', detail: ONLY_JSON_ACCEPTED };
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
       return { code: 'BODY_INVALID', detail: 'the body is not valid JSON' };
@@ -89,7 +92,7 @@ function classify(error: FastifyError | GatewayError): {
   const status = error.statusCode ?? 500;
   if (status === 429) return { code: 'RATE_LIMITED', detail: 'rate limit exceeded' };
   if (status === 413) return { code: 'BODY_TOO_LARGE', detail: 'the request body is over the limit' };
-  if (status === 415) return { code: 'UNSUPPORTED_MEDIA_TYPE', detail: 'only application/json is accepted' };
+  if (status === 415) return { code: 'UNSUPPORTED_MEDIA_TYPE', detail: ONLY_JSON_ACCEPTED };
   // Any other refusal of fastify's own below 500 is about the request.
   if (status >= 400 && status < 500) return { code: 'BODY_INVALID', detail: error.message };
   return { code: 'INTERNAL', detail: 'internal error' };

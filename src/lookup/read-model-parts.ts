@@ -4,6 +4,12 @@
  * checked, and each operator's versions strictly decrease along its list, so that no walk can loop or read
  * outside the columns.
  */
+import {
+  MAX_AEO_ID,
+  MAX_IDENTIFIER_SCHEME,
+  MAX_IDENTIFIER_VALUE,
+  MAX_IDENTIFIERS,
+} from '../protocol/names.ts';
 import { type AeoStatus, PROGRAMMES, type Programme, type Role } from '../protocol/record.ts';
 import { arenaRoomFor, roomFor } from './columns.ts';
 import type { IdentifierIndexParts } from './identifier-index.ts';
@@ -75,11 +81,8 @@ export function decodedRoom(column: string, n: number): number {
   return column.endsWith('.arena') ? arenaRoomFor(n) : roomFor(n);
 }
 
-// The most a record states (schemas/aeo-status-1.schema.json, src/protocol/names.ts): an aeoId's characters,
-// an operator's identifiers, and an identifier's key in an arena (scheme, separator, value).
-export const MAX_AEO_ID = 35;
-export const MAX_IDENTIFIERS = 20;
-export const MAX_IDENTIFIER_KEY = 16 + 1 + 64;
+/** The most characters of an identifier's key in an arena: scheme, separator, value (protocol/names.ts). */
+const MAX_IDENTIFIER_KEY = MAX_IDENTIFIER_SCHEME + 1 + MAX_IDENTIFIER_VALUE;
 
 /** What a snapshot's head says it holds. */
 export interface ModelCounts {

@@ -7,14 +7,7 @@ import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ReadModel } from '../../src/lookup/read-model.ts';
-import {
-  decodedRoom,
-  MAX_AEO_ID,
-  MAX_IDENTIFIER_KEY,
-  MAX_IDENTIFIERS,
-  type ModelCounts,
-  maxEntries,
-} from '../../src/lookup/read-model-parts.ts';
+import { decodedRoom, type ModelCounts, maxEntries } from '../../src/lookup/read-model-parts.ts';
 import { encodeSnapshot, MAGIC, PRELUDE, SECTIONS } from '../../src/lookup/snapshot-codec.ts';
 import { decodeSnapshot, SnapshotDecoder } from '../../src/lookup/snapshot-decode.ts';
 import { MAX_SNAPSHOT_BYTES } from '../../src/lookup/snapshot-store.ts';
@@ -22,9 +15,21 @@ import {
   AEO_ID_PATTERN,
   IDENTIFIER_SCHEME_PATTERN,
   IDENTIFIER_VALUE_PATTERN,
+  MAX_AEO_ID,
+  MAX_IDENTIFIER_SCHEME,
+  MAX_IDENTIFIER_VALUE,
+  MAX_IDENTIFIERS,
 } from '../../src/protocol/names.ts';
 import { versionsArb } from '../support/read-model.ts';
 import { withLengths } from '../support/snapshot-bytes.ts';
+
+interface Pattern {
+  pattern: string;
+}
+interface Identifiers {
+  maxItems: number;
+  items: { properties: { scheme: Pattern; value: Pattern } };
+}
 
 function modelOf(seed: number): ReadModel {
   const model = new ReadModel();
@@ -87,6 +92,15 @@ describe('snapshot columns bounded by the counts of its head', () => {
   });
 
   it('takes its limits from those of a record', () => {
+    // The limits the model is sized by are those the record schema states.
+    const schema = JSON.parse(readFileSync('schemas/aeo-status-1.schema.json', 'utf8')) as {
+      properties: { operator: { properties: { aeoId: Pattern; identifiers: Identifiers } } };
+    };
+    const operator = schema.properties.operator.properties;
+    expect(operator.aeoId.pattern).toBe(AEO_ID_PATTERN);
+    expect(operator.identifiers.items.properties.scheme.pattern).toBe(IDENTIFIER_SCHEME_PATTERN);
+    expect(operator.identifiers.items.properties.value.pattern).toBe(IDENTIFIER_VALUE_PATTERN);
+    expect(operator.identifiers.maxItems).toBe(MAX_IDENTIFIERS);
     /** The most characters a string matching `pattern` has (up to 200), tried as A followed by Bs. */
     const longest = (pattern: string) => {
       let most = 0;
@@ -94,11 +108,7 @@ describe('snapshot columns bounded by the counts of its head', () => {
       return most;
     };
     expect(longest(AEO_ID_PATTERN)).toBe(MAX_AEO_ID);
-    const scheme = longest(IDENTIFIER_SCHEME_PATTERN);
-    expect(scheme + 1 + longest(IDENTIFIER_VALUE_PATTERN)).toBe(MAX_IDENTIFIER_KEY);
-    const schema = JSON.parse(readFileSync('schemas/aeo-status-1.schema.json', 'utf8')) as {
-      properties: { operator: { properties: { identifiers: { maxItems: number } } } };
-    };
-    expect(schema.properties.operator.properties.identifiers.maxItems).toBe(MAX_IDENTIFIERS);
+    expect(longest(IDENTIFIER_SCHEME_PATTERN)).toBe(MAX_IDENTIFIER_SCHEME);
+    expect(longest(IDENTIFIER_VALUE_PATTERN)).toBe(MAX_IDENTIFIER_VALUE);
   });
 });

@@ -8,7 +8,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { ApiClient } from '../../../config/types.ts';
 import { findApiClient } from '../../api-auth.ts';
-import { type LaneSlot, rateKeyOf, requestIdOf } from '../../base-app.ts';
+import { JSON_ANSWER_TYPE, type LaneSlot, rateKeyOf, requestIdOf } from '../../base-app.ts';
 import { problemOfError } from '../../problem.ts';
 import type { WindowUse } from '../../rate-window.ts';
 
@@ -19,7 +19,6 @@ import type { WindowUse } from '../../rate-window.ts';
  */
 const FORWARDED_FOR = /^[0-9A-Fa-f.:, ]*$/;
 
-const JSON_TYPE = 'application/json; charset=utf-8';
 const PROBLEM_TYPE = 'application/problem+json; charset=utf-8';
 
 /** The headers of every answer of the lane, as the routes give them (request id, the rate limit's three). */
@@ -69,7 +68,7 @@ export function laneHeaders(request: IncomingMessage, slot: LaneSlot, use: Windo
     'x-ratelimit-limit': slot.ratePerMinute,
     'x-ratelimit-remaining': slot.ratePerMinute - use.current,
     'x-ratelimit-reset': Math.ceil(use.ttl / 1000),
-    'content-type': JSON_TYPE,
+    'content-type': JSON_ANSWER_TYPE,
     'content-length': 0,
   };
 }

@@ -11,6 +11,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { Logger } from 'pino';
 import type { ApiClient } from '../../../config/types.ts';
 import type { Answerer, AnswerForm, OperatorQuery } from '../../../lookup/answer.ts';
+import { JSON_ANSWER_TYPE } from '../../base-app.ts';
 import { instantOf } from '../../date-time.ts';
 import { problems } from '../../openapi/problem-schema.ts';
 import { lookupAnswerResponse, lookupManifestResponse } from '../../openapi/responses.ts';
@@ -33,7 +34,7 @@ export interface OperatorRouteDeps {
 
 /** Answers are JSON bytes already (lookup/answer.ts): sent as they are, not serialised again. */
 function sendJson(reply: FastifyReply, bytes: Buffer): FastifyReply {
-  return reply.type('application/json; charset=utf-8').send(bytes);
+  return reply.type(JSON_ANSWER_TYPE).send(bytes);
 }
 
 /** The time asked for; now when absent. */
