@@ -31,6 +31,10 @@
  *                                              databases and Redis prefixes; restarted while runs remain)
  *   --tests PATHS       BENCH_TESTS            what that suite runs, comma-separated paths under tests/
  *                                              (default tests/unit)
+ *   --partner-limit L   BENCH_PARTNER_LIMIT    each receiver's requests a minute per caller (server.rateLimitPerMinute),
+ *                                              60 to 60000, and the publisher's pace under it (9/10 of it,
+ *                                              outbound.requestsPerMinute); default: the settings' defaults
+ *                                              (600, paced at 540): a batch at most every 111 ms per partner
  *   --records N         BENCH_RECORDS          records of phase 2, 0 to 200000 (default 100000); 0 skips it
  *   --max-minutes M     BENCH_MAX_MINUTES      phase 2 gives up after this long, 1 to 60 (default 15)
  *   --poll-ms P         BENCH_POLL_MS          how often the partners' databases are polled in phase 1,
@@ -42,6 +46,7 @@
  *   BENCH_REDIS_URL     the Redis server (default redis://127.0.0.1:6379); the gateways use key prefixes of
  *                       their own, and every key under them is deleted at the end
  */
+import { OUTBOUND_REQUESTS_PER_MINUTE, PARTNER_RATE_PER_MINUTE, paceUnder } from '../src/config/processes.ts';
 import { undoAll } from './lib/cleanup.ts';
 import { otherCpuShare, showCpu } from './lib/cpu.ts';
 import { fmt, line, printMachine, UNCONTROLLED } from './lib/format.ts';
@@ -65,6 +70,14 @@ async function main(): Promise<void> {
       'gateways',
       `${PUBLISHER} publishes, ${RECEIVERS.join(' and ')} receive; one process each; push delivery only ` +
         '(feed pull off), default outbound settings (batches of up to 500, relay tick 1 s)',
+    );
+    line(
+      'partner limit and pace',
+      options.partnerLimit === undefined
+        ? `the defaults: each receiver allows ${PARTNER_RATE_PER_MINUTE} requests a minute per caller, ` +
+            `${PUBLISHER} paces its batches at ${OUTBOUND_REQUESTS_PER_MINUTE} a minute to each`
+        : `each receiver allows ${options.partnerLimit} requests a minute per caller (--partner-limit), ` +
+            `${PUBLISHER} paces its batches at ${paceUnder(options.partnerLimit)} a minute to each`,
     );
     const result: Record<string, number | boolean> = {};
 

@@ -25,6 +25,11 @@ export interface Options {
   warmUpSeconds: number;
   /** Test files or folders vitest runs beside the latency runs; undefined: no test suite. */
   besideTests: readonly string[] | undefined;
+  /**
+   * Each receiver's limit per caller (server.rateLimitPerMinute) and the publisher's pace under it
+   * (outbound.requestsPerMinute); undefined: the defaults.
+   */
+  partnerLimit: number | undefined;
   records: number;
   maxMinutes: number;
   pollMs: number;
@@ -43,6 +48,7 @@ export function readOptions(): Options {
       'warm-up': { type: 'string' },
       'beside-tests': { type: 'boolean' },
       tests: { type: 'string' },
+      'partner-limit': { type: 'string' },
       records: { type: 'string' },
       'max-minutes': { type: 'string' },
       'poll-ms': { type: 'string' },
@@ -54,7 +60,7 @@ export function readOptions(): Options {
   if (values.help) {
     console.log(
       'npm run bench:propagation -- [--rate 1..1000] [--seconds 0..120] [--runs 1..20] [--warm-up 0..30] ' +
-        '[--beside-tests [--tests tests/unit,...]] [--records 0..200000] ' +
+        '[--beside-tests [--tests tests/unit,...]] [--partner-limit 60..60000] [--records 0..200000] ' +
         '[--max-minutes 1..60] [--poll-ms 5..200] [--verify-seconds 1..10] [--cpu-prof DIR]   ' +
         '(env: BENCH_PG_URL, BENCH_REDIS_URL, BENCH_*)',
     );
@@ -70,6 +76,10 @@ export function readOptions(): Options {
       values['beside-tests'] === true || env.BENCH_BESIDE_TESTS === '1'
         ? testPaths(values.tests ?? env.BENCH_TESTS ?? DEFAULT_TESTS)
         : undefined,
+    partnerLimit:
+      (values['partner-limit'] ?? env.BENCH_PARTNER_LIMIT) === undefined
+        ? undefined
+        : intOption('partner-limit', values['partner-limit'] ?? env.BENCH_PARTNER_LIMIT, 600, 60, 60_000),
     records: intOption('records', values.records ?? env.BENCH_RECORDS, 100_000, 0, 200_000),
     maxMinutes: intOption('max-minutes', values['max-minutes'] ?? env.BENCH_MAX_MINUTES, 15, 1, 60),
     pollMs: intOption('poll-ms', values['poll-ms'] ?? env.BENCH_POLL_MS, 20, 5, 200),

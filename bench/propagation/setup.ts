@@ -8,6 +8,7 @@ import pg from 'pg';
 import { sampleRecord } from '../../src/cli/samples.ts';
 import { type DevAdministration, devConfig, writeConfig } from '../../src/cli/setup.ts';
 import { loadConfig } from '../../src/config/load.ts';
+import { paceUnder } from '../../src/config/processes.ts';
 import type { RawConfig } from '../../src/config/raw.ts';
 import { createDevAdministration } from '../../src/crypto/dev-ca.ts';
 import { signRecord } from '../../src/publishing/sign-record.ts';
@@ -114,8 +115,12 @@ export async function setUp(options: Options): Promise<Setup> {
     raw.redis = { prefix: `${keyPrefix}-${adminId}` };
     // Push delivery only: no scheduled feed pull or reconciliation during the measurement.
     raw.outbound = { pullIntervalMs: 0, reconcileIntervalMs: 0 };
-    if (adminId === PUBLISHER) raw.apiClients = [{ id: 'national-aeo', tokenSha256, scopes: ['publish'] }];
-    else {
+    const limit = options.partnerLimit;
+    if (adminId === PUBLISHER) {
+      raw.apiClients = [{ id: 'national-aeo', tokenSha256, scopes: ['publish'] }];
+      if (limit !== undefined) raw.outbound.requestsPerMinute = paceUnder(limit);
+    } else {
+      if (limit !== undefined) raw.server = { ...raw.server, rateLimitPerMinute: limit };
       raw.apiClients = [{ id: 'border-system', tokenSha256: borderSha256, scopes: ['border'] }];
       // The border system's webhook receiver is the benchmark's own, on loopback over plain http.
       raw.notifications = {

@@ -46,12 +46,17 @@ export function shareOf(limit: number, processes: number): number {
 /** Requests an address may make a minute on the partner listener, unless server.rateLimitPerMinute says. */
 export const PARTNER_RATE_PER_MINUTE = 600;
 
+/** A pace under a partner's limit per caller: nine tenths of it, room for its other requests. */
+export function paceUnder(partnerLimitPerMinute: number): number {
+  return Math.floor((partnerLimitPerMinute * 9) / 10);
+}
+
 /**
- * Batches a minute this gateway sends one partner unless outbound.requestsPerMinute says: nine tenths of the
- * partner listener's default limit per caller, under the limit of a partner that runs the default in one
- * process (docs/protocol.md says what else counts against it).
+ * Batches a minute this gateway sends one partner unless outbound.requestsPerMinute says: under the partner
+ * listener's default limit per caller, the limit of a partner that runs the default in one process
+ * (docs/protocol.md says what else counts against it).
  */
-export const OUTBOUND_REQUESTS_PER_MINUTE = (PARTNER_RATE_PER_MINUTE * 9) / 10;
+export const OUTBOUND_REQUESTS_PER_MINUTE = paceUnder(PARTNER_RATE_PER_MINUTE);
 
 /** The API listener's limit is never below this: border lookups come in bursts from few addresses. */
 export const API_RATE_FLOOR_PER_MINUTE = 6_000;

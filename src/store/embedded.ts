@@ -1,5 +1,6 @@
 import { PGlite } from '@electric-sql/pglite';
 import { type DataDirLock, type LockOptions, lockDataDir } from './data-dir-lock.ts';
+import { rolledBack } from './rolled-back.ts';
 import { throwIfStopped } from './stoppable.ts';
 import type { Sql, Store } from './types.ts';
 
@@ -42,7 +43,15 @@ export async function openEmbedded(dataDir: string, lockOptions: LockOptions = {
             await t.exec(script);
           },
         };
-        return work(tx);
+        const result = await work(tx);
+        // PGlite ends an aborted transaction with a ROLLBACK as quietly as the server does: asked first.
+        const [state] = await query<{ aborted: boolean }>(t, 'SELECT false AS aborted').catch(
+          (error: unknown) => {
+            throw rolledBack(error);
+          },
+        );
+        if (state?.aborted !== false) throw rolledBack();
+        return result;
       });
     },
     async exec(script) {

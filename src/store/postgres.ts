@@ -1,6 +1,7 @@
 import pg from 'pg';
 import { GatewayError } from '../errors.ts';
 import { requestCancel } from './cancel.ts';
+import { rolledBack } from './rolled-back.ts';
 import { stoppedRun, throwIfStopped, wasStopped } from './stoppable.ts';
 import type { Sql, Store } from './types.ts';
 
@@ -192,7 +193,12 @@ export function openPostgres(options: PostgresOptions): Store {
         // A cancel fails COMMIT only before the commit is recorded (in a deferred trigger or constraint check);
         // after it, PostgreSQL holds a cancel back (a wait for a synchronous standby ends with a warning). So a
         // COMMIT that fails with 57014 committed nothing, and one that succeeds is reported as committed.
-        await tx.query('COMMIT');
+        throwIfStopped(signal);
+        const commit = await client.query('COMMIT').catch((error: unknown) => {
+          errors += 1;
+          throw translate(error);
+        });
+        if (commit.command === 'ROLLBACK') throw rolledBack();
         return result;
       } catch (error) {
         broken = isUnavailable(error);

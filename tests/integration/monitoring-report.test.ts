@@ -287,4 +287,25 @@ describe('the monitoring report and summaries of a scripted exchange', () => {
       expect(r.inbound.figures).toEqual(ours.figures);
     }
   }, 180_000);
+
+  it('counts each record when many share their facts and their latency (figures counted in the database)', async () => {
+    // CL as the last test restarted it (a day ahead), on the same database.
+    const cl = ahead[1];
+    if (cl === undefined) throw new Error('CL was not restarted');
+    const before = (await reportOf(cl, { partner: 'PE', ...period })).outbound;
+    await ex.store('CL').query(
+      `UPDATE outbox o SET delivered_at = h.created_at + interval '7 ms' FROM home_record h
+        WHERE h.seq = o.record_seq AND o.partner = 'PE' AND o.delivered_at IS NOT NULL`,
+    );
+    const after = (await reportOf(cl, { partner: 'PE', ...period })).outbound;
+    expect(before.deliveries.delivered).toBeGreaterThan(1);
+    expect(after.records).toEqual(before.records);
+    expect(after.deliveries).toEqual(before.deliveries);
+    expect(after.latency.toReceiptMs).toEqual({
+      count: before.latency.toReceiptMs.count,
+      p50: 7,
+      p95: 7,
+      p99: 7,
+    });
+  });
 });

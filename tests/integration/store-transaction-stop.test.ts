@@ -5,30 +5,20 @@
  * another connection; on the embedded store the next statement is not run. Either way the transaction is rolled
  * back, SHUTTING_DOWN is thrown, and the store goes on serving.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { GatewayError } from '../../src/errors.ts';
 import { wasStopped } from '../../src/store/stoppable.ts';
 import type { Store } from '../../src/store/types.ts';
-import { openTestStore } from '../support/gateway.ts';
+import { bothStores, storeOf } from '../support/both-stores.ts';
 
-const stores: { kind: 'postgres' | 'embedded'; store: Store; dispose(): Promise<void> }[] = [];
-beforeAll(async () => {
-  for (const kind of ['postgres', 'embedded'] as const) {
-    const { store, dispose } = await openTestStore(kind);
-    await store.exec('CREATE TABLE stop_probe (n integer)');
-    stores.push({ kind, store, dispose });
-  }
-}, 60_000);
-afterAll(async () => {
-  for (const s of stores) await s.dispose();
-});
+const stores = bothStores('CREATE TABLE stop_probe (n integer)');
 
 const rows = async (store: Store) =>
   Number((await store.query<{ n: string }>('SELECT count(*)::text AS n FROM stop_probe'))[0]?.n);
 
 describe('a transaction a stop cuts short', () => {
   it('PostgreSQL: cancels the statement in progress, rolls back, throws SHUTTING_DOWN, and serves on', async () => {
-    const { store } = stores.find((s) => s.kind === 'postgres')!;
+    const store = storeOf(stores, 'postgres');
     const stop = new AbortController();
     const t0 = performance.now();
     const run = store.transaction(
@@ -80,7 +70,7 @@ describe('a transaction a stop cuts short', () => {
   });
 
   it('embedded: the statement after the stop is not run, and what came before is rolled back', async () => {
-    const { store } = stores.find((s) => s.kind === 'embedded')!;
+    const store = storeOf(stores, 'embedded');
     const stop = new AbortController();
     const error = await store
       .transaction(
