@@ -5,13 +5,11 @@
  * partner.fault.ts.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { signReceipt } from '../../src/inbound/receipt.ts';
-import type { Receipt } from '../../src/protocol/receipt.ts';
 import { waitFor } from '../support/delivery.ts';
 import type { FaultAction } from '../support/fault-partner.ts';
 import { PartnerWorld } from '../support/fault-partner-world.ts';
 import { notificationsSettled, pushMany, webhookCounts } from '../support/fault-world.ts';
-import { decodePayload } from '../support/gateway.ts';
+import { receiptOverOtherDigests, receiptSignedBy, unsignedReceipt } from '../support/receipt-forgeries.ts';
 import { report } from './report.ts';
 
 const w = new PartnerWorld();
@@ -22,30 +20,10 @@ describe('a partner and a receiver in trouble', () => {
   it('G62 receipts unsigned, wrongly signed or for other digests: not delivered, retried, each an alert', async () => {
     const cl = w.ex.admins.get('CL').config.home.signers[0]!;
     const pe = w.ex.admins.get('PE').config.home.signers[0]!;
-    const receiptOf = (jws: string) => decodePayload(jws) as Receipt;
-    const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
     const actions: FaultAction[] = [
-      {
-        kind: 'swap-receipt',
-        receipt: (real) => `${b64({ alg: 'none', typ: 'aeo-receipt+jws' })}.${real.split('.')[1]}.`,
-      },
-      { kind: 'swap-receipt', receipt: (real) => signReceipt(receiptOf(real), pe) },
-      {
-        kind: 'swap-receipt',
-        receipt: (real) => {
-          const r = receiptOf(real);
-          return signReceipt(
-            {
-              ...r,
-              results: r.results.map((x) => ({
-                ...x,
-                digest: x.digest.replace(/^./, (c) => (c === 'A' ? 'B' : 'A')),
-              })),
-            },
-            cl,
-          );
-        },
-      },
+      { kind: 'swap-receipt', receipt: unsignedReceipt },
+      { kind: 'swap-receipt', receipt: (real) => receiptSignedBy(real, pe) },
+      { kind: 'swap-receipt', receipt: (real) => receiptOverOtherDigests(real, cl) },
     ];
     w.partner.script(actions);
     const alertsBefore = w.logLines.filter((l) => l.alert === 'receipt-invalid').length;

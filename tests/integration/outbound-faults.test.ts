@@ -5,13 +5,16 @@
  * once (I3). A fault partner on loopback stands between PE and CL's real gateway.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { signReceipt } from '../../src/inbound/receipt.ts';
 import { createLogger } from '../../src/log.ts';
-import type { Receipt } from '../../src/protocol/receipt.ts';
 import { type Exchange, heldAt, makeExchange, outboxOf, receiptsFrom, waitFor } from '../support/delivery.ts';
 import { freePorts, newAeoId, publish } from '../support/exchange.ts';
 import { type FaultAction, type FaultPartner, startFaultPartner } from '../support/fault-partner.ts';
-import { decodePayload } from '../support/gateway.ts';
+import {
+  receiptOf,
+  receiptOverOtherDigests,
+  receiptSignedBy,
+  unsignedReceipt,
+} from '../support/receipt-forgeries.ts';
 
 let ex: Exchange;
 let proxy: FaultPartner;
@@ -57,9 +60,6 @@ async function deliverThrough(actions: FaultAction[]) {
   return { aeoId, recordId: record!.recordId, row, seen, held };
 }
 
-const receiptOf = (jws: string) => decodePayload(jws) as Receipt;
-const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
-
 describe('delivery through a partner in trouble', () => {
   it('retries 503 and 429 with identical bytes, honouring Retry-After, then delivers', async () => {
     const { row, seen, held, recordId } = await deliverThrough([
@@ -79,27 +79,13 @@ describe('delivery through a partner in trouble', () => {
   it('counts no receipt as delivery unless CL signed it over the digests sent; each refusal is an alert', async () => {
     const cl = ex.admins.get('CL').config.home.signers[0]!;
     const pe = ex.admins.get('PE').config.home.signers[0]!;
-    const unsigned = (real: string) =>
-      `${b64({ alg: 'none', typ: 'aeo-receipt+jws' })}.${real.split('.')[1]}.`;
-    const signedByPe = (real: string) => signReceipt(receiptOf(real), pe);
-    const otherDigests = (real: string) => {
-      const r = receiptOf(real);
-      return signReceipt(
-        {
-          ...r,
-          results: r.results.map((x) => ({
-            ...x,
-            digest: x.digest.replace(/^./, (c) => (c === 'A' ? 'B' : 'A')),
-          })),
-        },
-        cl,
-      );
-    };
+    const signedByPe = (real: string) => receiptSignedBy(real, pe);
+    const otherDigests = (real: string) => receiptOverOtherDigests(real, cl);
     const byteChanged = (real: string) => `${real.slice(0, -3)}${real.endsWith('AAA') ? 'BBB' : 'AAA'}`;
     const alertsBefore = logLines.filter((l) => l.alert === 'receipt-invalid').length;
 
     const { row, seen, held, recordId } = await deliverThrough([
-      { kind: 'swap-receipt', receipt: unsigned },
+      { kind: 'swap-receipt', receipt: unsignedReceipt },
       { kind: 'swap-receipt', receipt: signedByPe },
       { kind: 'swap-receipt', receipt: otherDigests },
       { kind: 'swap-receipt', receipt: byteChanged },
