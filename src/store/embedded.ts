@@ -44,13 +44,11 @@ export async function openEmbedded(dataDir: string, lockOptions: LockOptions = {
           },
         };
         const result = await work(tx);
-        // PGlite ends an aborted transaction with a ROLLBACK as quietly as the server does: asked first.
-        const [state] = await query<{ aborted: boolean }>(t, 'SELECT false AS aborted').catch(
-          (error: unknown) => {
-            throw rolledBack(error);
-          },
-        );
-        if (state?.aborted !== false) throw rolledBack();
+        // PGlite ends an aborted transaction with a ROLLBACK as quietly as the server does; any statement run in
+        // it fails (25P02), so one is run before the COMMIT.
+        await t.query('SELECT 1').catch((error: unknown) => {
+          throw rolledBack(error);
+        });
         return result;
       });
     },
