@@ -1,6 +1,7 @@
 import pg from 'pg';
 import { GatewayError } from '../errors.ts';
 import { requestCancel } from './cancel.ts';
+import { createStatementNamer } from './prepared.ts';
 import { rolledBack } from './rolled-back.ts';
 import { stoppedRun, throwIfStopped, wasStopped } from './stoppable.ts';
 import type { Sql, Store } from './types.ts';
@@ -140,9 +141,19 @@ export function openPostgres(options: PostgresOptions): Store {
   pool.on('error', () => {});
 
   let errors = 0;
-  const run = async <R>(client: pg.Pool | pg.PoolClient, text: string, params?: readonly unknown[]) => {
+  const nameOf = createStatementNamer();
+  const run = async <R>(
+    client: pg.Pool | pg.PoolClient,
+    text: string,
+    params: readonly unknown[] | undefined,
+    script = false,
+  ) => {
     try {
-      const result = await client.query(text, params as unknown[] | undefined);
+      const name = script ? undefined : nameOf(text);
+      const values = (params ?? []) as unknown[];
+      const result = await (name === undefined
+        ? client.query(text, params as unknown[] | undefined)
+        : client.query({ name, text, values }));
       return result.rows as R[];
     } catch (error) {
       errors += 1;
@@ -173,7 +184,7 @@ export function openPostgres(options: PostgresOptions): Store {
         },
         exec: async (script) => {
           throwIfStopped(signal);
-          await run(client, script);
+          await run(client, script, undefined, true);
         },
       };
       let broken = false;
@@ -217,11 +228,11 @@ export function openPostgres(options: PostgresOptions): Store {
       }
     },
     async exec(script) {
-      await run(pool, script);
+      await run(pool, script, undefined, true);
     },
     async ping() {
       try {
-        await run(pool, 'SELECT 1');
+        await run(pool, 'SELECT 1', undefined);
         return true;
       } catch {
         return false;
