@@ -61,10 +61,10 @@ export async function appendAuditMany(
   now = new Date(),
 ): Promise<void> {
   if (entries.length === 0) return;
-  await tx.query('SELECT pg_advisory_xact_lock($1)', [AUDIT_LOCK_KEY]);
-  const [last] = await tx.query<{ seq: string; hash: string }>(
-    'SELECT seq::text, hash FROM audit_log ORDER BY audit_log.seq DESC LIMIT 1',
-  );
+  // The lock, then the head it guards (migration 018): one round trip.
+  const [last] = await tx.query<{ seq: string; hash: string }>('SELECT seq::text, hash FROM audit_head($1)', [
+    AUDIT_LOCK_KEY,
+  ]);
   let seq = last === undefined ? 0 : Number(last.seq);
   let prevHash = last?.hash ?? GENESIS_HASH;
   const at = canonicalInstant(now);
@@ -123,22 +123,21 @@ export function publishedRangeDigest(
   return hash.digest('base64url');
 }
 
-/** The 'records-published' entry for the home_record rows seq firstSeq..lastSeq, read in the same transaction. */
-export async function publishedEntry(
-  tx: Sql,
+/**
+ * The 'records-published' entry of the home_record rows a transaction stored, in seq order: under the publishing
+ * lock they are every row of seq firstSeq..lastSeq, which is what a verifier reads back.
+ */
+export function publishedEntry(
   actor: string,
-  firstSeq: number,
-  lastSeq: number,
-): Promise<AuditEntry> {
-  const rows = await tx.query<{ seq: string; record_id: string; digest: string }>(
-    'SELECT seq::text, record_id::text, digest FROM home_record WHERE seq BETWEEN $1 AND $2 ORDER BY home_record.seq',
-    [firstSeq, lastSeq],
-  );
+  rows: readonly { seq: number; recordId: string; digest: string }[],
+): AuditEntry {
+  const firstSeq = rows[0]?.seq ?? 0;
+  const lastSeq = rows.at(-1)?.seq ?? 0;
   return {
     kind: 'records-published',
     actor,
     subject: `${firstSeq}-${lastSeq}`,
-    digest: publishedRangeDigest(rows.map((r) => ({ seq: r.seq, recordId: r.record_id, digest: r.digest }))),
+    digest: publishedRangeDigest(rows),
     detail: { firstSeq, lastSeq, count: rows.length },
   };
 }

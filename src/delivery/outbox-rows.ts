@@ -76,19 +76,20 @@ export async function settleWithReceipt(
         };
   });
   await store.transaction(async (tx) => {
+    // The receipt kept (once: a retried batch's receipt may arrive twice) and the rows settled, one statement.
     const kept = await tx.query(
-      `INSERT INTO outbound_receipt (receipt_id, partner, received_at, receipt_jws) VALUES ($1, $2, $3, $4)
-       ON CONFLICT (receipt_id) DO NOTHING RETURNING receipt_id`,
-      [sent.receipt.receiptId, partner, now, sent.receiptJws],
-    );
-    await tx.query(
-      `UPDATE outbox o
-          SET state = v.state, outcome = v.outcome, last_error = COALESCE(v.error, o.last_error),
-              receipt_id = $2, attempts = o.attempts + 1,
-              delivered_at = CASE WHEN v.state = 'delivered' THEN $4::timestamptz END
-         FROM jsonb_to_recordset($1::jsonb) AS v(id bigint, state text, outcome text, error text)
-        WHERE o.id = v.id AND o.job_id = $3 AND o.state IN ('pending', 'retrying')`,
-      [JSON.stringify(updates), sent.receipt.receiptId, jobId, now],
+      `WITH kept AS (
+         INSERT INTO outbound_receipt (receipt_id, partner, received_at, receipt_jws) VALUES ($2, $5, $4, $6)
+         ON CONFLICT (receipt_id) DO NOTHING RETURNING receipt_id),
+       settled AS (
+         UPDATE outbox o
+            SET state = v.state, outcome = v.outcome, last_error = COALESCE(v.error, o.last_error),
+                receipt_id = $2, attempts = o.attempts + 1,
+                delivered_at = CASE WHEN v.state = 'delivered' THEN $4::timestamptz END
+           FROM jsonb_to_recordset($1::jsonb) AS v(id bigint, state text, outcome text, error text)
+          WHERE o.id = v.id AND o.job_id = $3 AND o.state IN ('pending', 'retrying'))
+       SELECT receipt_id FROM kept`,
+      [JSON.stringify(updates), sent.receipt.receiptId, jobId, now, partner, sent.receiptJws],
     );
     if (kept.length > 0)
       await appendAudit(tx, receiptReceivedEntry(partner, sent.receipt.receiptId, sent.receiptJws));

@@ -54,8 +54,11 @@ export interface PublisherDeps {
   config: GatewayConfig;
   store: Store;
   clock?: () => Date;
-  /** Called after a commit that wrote outbox rows, so the relay moves them without waiting for its poll. */
-  onPublished?: (records: number) => void;
+  /**
+   * Called after a commit that wrote outbox rows, with the partners they are for, so the relay moves them without
+   * waiting for its poll.
+   */
+  onPublished?: (records: number, partners: ReadonlySet<string>) => void;
 }
 
 type Outcome = { ok: true; result: PublishResult } | { ok: false; error: GatewayError };
@@ -65,15 +68,16 @@ export function createPublisher(deps: PublisherDeps): Publisher {
   const home = deps.config.home.adminId;
 
   /**
-   * Applies the set inside `tx` and answers each decision's outcome in input order. With `refuseAll`, the
-   * first refusal throws before anything is written.
+   * Applies the set inside `tx` and answers each decision's outcome in input order, with the audit entry of the
+   * records it published (none when it published none). With `refuseAll`, the first refusal throws before
+   * anything is written.
    */
   async function applySet(
     tx: Sql,
     inputs: readonly DecisionInput[],
     now: Date,
     refuseAll: boolean,
-  ): Promise<Outcome[]> {
+  ): Promise<{ out: Outcome[]; published: AuditEntry[] }> {
     const stored = await loadStoredDecisions(tx, [...new Set(inputs.map((i) => i.decisionId))]);
     const fresh = inputs.filter((i) => !stored.has(i.decisionId)).map((i) => i.aeoId);
     const operators = await loadHomeOperators(tx, [...new Set(fresh)]);
@@ -90,7 +94,7 @@ export function createPublisher(deps: PublisherDeps): Publisher {
     addRecipients(plan.records, deps.config.partners, await loadEarlierPartners(tx, [...hadRecords]), now);
     const signer = deps.config.home.signers[0]!;
     const jws = await Promise.all(plan.records.map((r) => signRecordParts(r.record, signer)));
-    const seqs = await insertRecords(
+    const kept = await insertRecords(
       tx,
       plan.records.map(({ record, published }, i) => ({
         recordId: record.recordId,
@@ -106,8 +110,8 @@ export function createPublisher(deps: PublisherDeps): Publisher {
     );
     await saveHomeOperators(tx, plan.entries, now);
     await insertDecisions(tx, plan.decisions, now);
-    if (seqs.length > 0) await appendAuditMany(tx, [await publishedEntry(tx, home, seqs[0]!, seqs.at(-1)!)]);
-    return outcomes(tx, plan.planned);
+    const published = kept.length > 0 ? [publishedEntry(home, kept)] : [];
+    return { out: await outcomes(tx, plan.planned), published };
   }
 
   /** Each decision's outcome; replays of earlier transactions read what they published back. */
@@ -135,15 +139,16 @@ export function createPublisher(deps: PublisherDeps): Publisher {
     const now = clock();
     const results = await deps.store.transaction(async (tx) => {
       await tx.query('SELECT pg_advisory_xact_lock($1)', [PUBLISH_LOCK]);
-      const out = await applySet(tx, inputs, now, refuseAll);
-      await appendAuditMany(
-        tx,
-        out.flatMap((o, i) => (o.ok ? (audited(o.result, inputs[i]!) ?? []) : [])),
-      );
+      const { out, published } = await applySet(tx, inputs, now, refuseAll);
+      // The records published, then what each caller did: one append to the chain for the set.
+      await appendAuditMany(tx, [
+        ...published,
+        ...out.flatMap((o, i) => (o.ok ? (audited(o.result, inputs[i]!) ?? []) : [])),
+      ]);
       return out;
     });
-    const count = results.filter((o) => o.ok && wroteOutbox(o.result)).length;
-    if (count > 0) deps.onPublished?.(count);
+    const wrote = results.flatMap((o) => (o.ok && wroteOutbox(o.result) ? [o.result.record!] : []));
+    if (wrote.length > 0) deps.onPublished?.(wrote.length, new Set(wrote.flatMap((r) => r.partners)));
     return results;
   }
 

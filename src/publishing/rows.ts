@@ -74,28 +74,42 @@ export interface SignedRow {
   partners: readonly string[];
 }
 
+/** A record as stored: its seq and the digest stored beside its JWS. */
+export interface StoredRecord {
+  seq: number;
+  recordId: string;
+  digest: string;
+}
+
 /**
- * Stores the records and one outbox row per record and partner. `seq` is taken in the order given (the
- * caller's order: an operator's records in version order); the publishing lock makes it commit order too.
- * Answers the seq of each record, in the order given.
+ * Stores the records and one outbox row per record and partner, in one statement. `seq` is taken in the order
+ * given (the caller's order: an operator's records in version order); the publishing lock makes it commit order
+ * too. Answers each record's seq and digest, in the order given.
  */
-export async function insertRecords(tx: Sql, rows: readonly SignedRow[], now: Date): Promise<number[]> {
+export async function insertRecords(tx: Sql, rows: readonly SignedRow[], now: Date): Promise<StoredRecord[]> {
   if (rows.length === 0) return [];
-  const created = now.toISOString();
-  // The columns as one JSON document (roles as JSON arrays, read straight into text[]); the JWS, by far the
-  // most bytes, as their shared protected header once and the rest of each space-joined beside it.
+  // The columns as one JSON document (roles and partners as JSON arrays, read straight into text[]); the JWS,
+  // by far the most bytes, as their shared protected header once and the rest of each space-joined beside it.
   const { head, rests } = splitHead(rows.map((r) => r.jws));
+  const digests = jwsDigests(head, rests);
   const inserted = await tx.query<{ seq: string; record_id: string }>(
-    `INSERT INTO home_record (record_id, aeo_id, version, status, programme, roles, jws, digest, created_at)
-     SELECT r.record_id, r.aeo_id, r.version, r.status, r.programme, r.roles, $4 || r.rest, r.digest, $5
-       FROM ROWS FROM (
-              json_to_recordset($1::json)
-                AS (record_id uuid, aeo_id text, version bigint, status text, programme text, roles text[]),
+    `WITH input AS (
+       SELECT * FROM ROWS FROM (
+              json_to_recordset($1::json) AS (record_id uuid, aeo_id text, version bigint, status text,
+                programme text, roles text[], partners text[]),
               unnest(string_to_array($2, ' ')),
               unnest(string_to_array($3, ' '))) WITH ORDINALITY
-         AS r (record_id, aeo_id, version, status, programme, roles, rest, digest, n)
-      ORDER BY r.n
-     RETURNING seq::text, record_id::text`,
+         AS r (record_id, aeo_id, version, status, programme, roles, partners, rest, digest, n)),
+     stored AS (
+       INSERT INTO home_record (record_id, aeo_id, version, status, programme, roles, jws, digest, created_at)
+       SELECT record_id, aeo_id, version, status, programme, roles, $4 || rest, digest, $5 FROM input ORDER BY n
+       RETURNING seq, record_id),
+     queued AS (
+       INSERT INTO outbox (partner, record_seq, created_at)
+       SELECT p.partner, s.seq, $5 FROM stored s JOIN input i USING (record_id)
+         CROSS JOIN LATERAL unnest(i.partners) WITH ORDINALITY AS p (partner, k)
+        ORDER BY s.seq, p.k)
+     SELECT seq::text, record_id::text FROM stored`,
     [
       JSON.stringify(
         rows.map((r) => ({
@@ -105,37 +119,27 @@ export async function insertRecords(tx: Sql, rows: readonly SignedRow[], now: Da
           status: r.status,
           programme: r.programme,
           roles: r.roles,
+          partners: r.partners,
         })),
       ),
       spaceJoined(rests),
-      spaceJoined(jwsDigests(head, rests)),
+      spaceJoined(digests),
       head,
-      created,
+      now.toISOString(),
     ],
   );
   const seqOf = new Map(inserted.map((r) => [r.record_id, Number(r.seq)]));
-  const seqs = rows.map((r) => seqOf.get(r.recordId) ?? Number.NaN);
+  const stored = rows.map((r, i) => ({
+    seq: seqOf.get(r.recordId) ?? Number.NaN,
+    recordId: r.recordId,
+    digest: digests[i]!,
+  }));
   // Feeds and deliveries rely on seq order being version order per operator: never commit otherwise.
-  for (let i = 1; i < seqs.length; i += 1) {
-    if (!(seqs[i]! > seqs[i - 1]!)) throw new Error('home_record.seq was not taken in the order of the set');
+  for (let i = 1; i < stored.length; i += 1) {
+    if (!(stored[i]!.seq > stored[i - 1]!.seq))
+      throw new Error('home_record.seq was not taken in the order of the set');
   }
-  const partner: string[] = [];
-  const recordSeq: number[] = [];
-  for (const [i, r] of rows.entries()) {
-    for (const p of r.partners) {
-      partner.push(p);
-      recordSeq.push(seqs[i]!);
-    }
-  }
-  if (partner.length > 0) {
-    await tx.query(
-      `INSERT INTO outbox (partner, record_seq, created_at)
-       SELECT o.partner, o.record_seq, $3 FROM unnest($1::text[], $2::bigint[]) WITH ORDINALITY
-         AS o (partner, record_seq, n) ORDER BY o.n`,
-      [partner, recordSeq, created],
-    );
-  }
-  return seqs;
+  return stored;
 }
 
 /** The protected header the set's JWS share (a set is signed with one key), or none when they differ. */
