@@ -123,9 +123,9 @@ export async function composeGateway(
     config,
     store,
     ...clock,
-    onPublished: (records) => {
+    onPublished: (records, partners) => {
       metrics.published(records);
-      delivery.wake();
+      delivery.wake(partners);
     },
   });
   const sync = createPartnerSync({ config, store, inbound, log, ...clock });

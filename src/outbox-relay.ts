@@ -62,6 +62,11 @@ export interface OutboxRelay {
    * which job settled (`settledJob`) while the relay knows of a later job of the key, whose own wake will come.
    */
   wake(key?: string, settledJob?: string): void;
+  /**
+   * A wake over every key, told which keys have rows (a commit just wrote them) instead of asking the outbox:
+   * each of them not in flight is relayed.
+   */
+  wakeKeys(keys: Iterable<string>): void;
   start(intervalMs: number): void;
   stop(): Promise<void>;
 }
@@ -226,6 +231,10 @@ export function createOutboxRelay<T>(deps: OutboxRelayDeps<T>): OutboxRelay {
       if (settledJob !== undefined && open !== undefined && open !== settledJob) return;
       inFlight.delete(key);
       keyRunner(key).wake();
+    },
+    wakeKeys(keys) {
+      if (runner.stopped || !deps.usable()) return;
+      for (const key of keys) if (!inFlight.has(key)) keyRunner(key).wake();
     },
     start: (intervalMs) => runner.start(intervalMs),
     async stop() {

@@ -18,8 +18,11 @@ import { createDeliverer } from './deliver.ts';
 import { createRelay } from './relay.ts';
 
 export interface Delivery {
-  /** Moves newly committed outbox rows now rather than at the next relay tick. */
-  wake(): void;
+  /**
+   * Moves newly committed outbox rows now rather than at the next relay tick: those of `partners` (a commit that
+   * wrote rows for them), or of every partner that has any.
+   */
+  wake(partners?: Iterable<string>): void;
   /** True when delivery runs and Redis answers. */
   ready(): Promise<boolean>;
   close(): Promise<void>;
@@ -129,7 +132,7 @@ export async function startDelivery(deps: DeliveryDeps): Promise<Delivery> {
 
   let closing: Promise<void> | undefined;
   return {
-    wake: () => relay.wake(),
+    wake: (partners) => (partners === undefined ? relay.wake() : relay.wakeKeys(partners)),
     async ready() {
       return state === 'running' && (await runtime.ping());
     },

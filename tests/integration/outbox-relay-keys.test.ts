@@ -88,6 +88,13 @@ describe('outbox relay scheduling', () => {
   let db: TestDatabase;
   let store: Store;
   const log = createLogger('silent');
+  const relayOf = (flow: OutboxFlow<Job>, producer: JobProducer<Job>) =>
+    createOutboxRelay({ flow, store, producer, jobIdOf: (j) => `${j.key}-${j.n}`, usable: () => true, log });
+  /** Until `n` jobs were added (bounded), and a little longer for any that should not be. */
+  const settled = async (added: readonly Job[], n: number) => {
+    for (let i = 0; i < 100 && added.length < n; i++) await sleep(10);
+    await sleep(50);
+  };
 
   beforeAll(async () => {
     db = await createTestDatabase();
@@ -101,14 +108,7 @@ describe('outbox relay scheduling', () => {
   it('relays keys side by side: a slow key does not hold back the others', async () => {
     const rec = recordingFlow(['SLOW', 'CL', 'AR'], new Set(['SLOW']), 600);
     const { producer, added } = recordingProducer();
-    const relay = createOutboxRelay({
-      flow: rec.flow,
-      store,
-      producer,
-      jobIdOf: (j) => `${j.key}-${j.n}`,
-      usable: () => true,
-      log,
-    });
+    const relay = relayOf(rec.flow, producer);
     const started = performance.now();
     relay.wake();
     // The fast keys are claimed and enqueued long before the slow key's claim ends.
@@ -122,14 +122,7 @@ describe('outbox relay scheduling', () => {
   it("wakes one key without asking which keys are due, and never overlaps a key's passes", async () => {
     const rec = recordingFlow(['CL'], new Set(['CL']), 50);
     const { producer, added } = recordingProducer();
-    const relay = createOutboxRelay({
-      flow: rec.flow,
-      store,
-      producer,
-      jobIdOf: (j) => `${j.key}-${j.n}`,
-      usable: () => true,
-      log,
-    });
+    const relay = relayOf(rec.flow, producer);
     // Many wakes of the same key while its pass runs fold into one more pass, never a second at once.
     for (let i = 0; i < 10; i++) relay.wake('CL');
     for (let i = 0; i < 100 && added.length < 2; i++) await sleep(10);
@@ -143,18 +136,8 @@ describe('outbox relay scheduling', () => {
   it('leaves a key with its job in flight out of wakes over every key, until its own wake or the timer', async () => {
     const rec = recordingFlow(['CL'], new Set(), 0);
     const { producer, added } = recordingProducer();
-    const relay = createOutboxRelay({
-      flow: rec.flow,
-      store,
-      producer,
-      jobIdOf: (j) => `${j.key}-${j.n}`,
-      usable: () => true,
-      log,
-    });
-    const settle = async (n: number) => {
-      for (let i = 0; i < 100 && added.length < n; i++) await sleep(10);
-      await sleep(50);
-    };
+    const relay = relayOf(rec.flow, producer);
+    const settle = (n: number) => settled(added, n);
     relay.wake();
     await settle(1);
     expect(added.map((j) => j.n)).toEqual([1]);
@@ -176,6 +159,22 @@ describe('outbox relay scheduling', () => {
     expect(added.map((j) => j.n)).toEqual([1, 2, 3]);
   });
 
+  it('wakes the keys a commit names without asking which are due, leaving one in flight out', async () => {
+    const rec = recordingFlow(['CL', 'AR'], new Set(), 0);
+    const { producer, added } = recordingProducer();
+    const relay = relayOf(rec.flow, producer);
+    const settle = (n: number) => settled(added, n);
+    relay.wakeKeys(['CL']);
+    await settle(1);
+    expect(added.map((j) => `${j.key}-${j.n}`)).toEqual(['CL-1']);
+    // CL's batch is out: a commit for both relays AR only, and nothing asked the outbox which keys are due.
+    relay.wakeKeys(['CL', 'AR']);
+    await settle(2);
+    await relay.stop();
+    expect(added.map((j) => `${j.key}-${j.n}`)).toEqual(['CL-1', 'AR-1']);
+    expect(rec.dueCalls()).toBe(0);
+  });
+
   it('finds a job open at its claim and leaves the key out of the next wakes over every key', async () => {
     const rec = recordingFlow(['CL'], new Set(), 0);
     rec.flow.marked = async () => [{ jobId: 'CL-0', recent: false }];
@@ -190,14 +189,7 @@ describe('outbox relay scheduling', () => {
       },
       async remove() {},
     };
-    const relay = createOutboxRelay({
-      flow: rec.flow,
-      store,
-      producer,
-      jobIdOf: (j) => `${j.key}-${j.n}`,
-      usable: () => true,
-      log,
-    });
+    const relay = relayOf(rec.flow, producer);
     relay.wake();
     for (let i = 0; i < 100 && lookups < 1; i++) await sleep(10);
     await sleep(50);
@@ -217,14 +209,7 @@ describe('outbox relay scheduling', () => {
     const keys = Array.from({ length: KEYS_AT_ONCE * 3 }, (_, i) => `K${i}`);
     const rec = recordingFlow(keys, new Set(keys), 30);
     const { producer, added } = recordingProducer();
-    const relay = createOutboxRelay({
-      flow: rec.flow,
-      store,
-      producer,
-      jobIdOf: (j) => `${j.key}-${j.n}`,
-      usable: () => true,
-      log,
-    });
+    const relay = relayOf(rec.flow, producer);
     relay.wake();
     for (let i = 0; i < 300 && added.length < keys.length; i++) await sleep(10);
     await relay.stop();
