@@ -120,16 +120,27 @@ export async function loadAll(
   await loadPartnerContact(sql, model);
 }
 
-/** Loads the versions received at or after `since` (epoch ms) and the identifiers of their operators. */
+/**
+ * Loads the versions received at or after `since` (epoch ms) that the model does not hold, and the identifiers of
+ * their operators. A reload after a gap finds most of them held (their events were applied): it reads only the
+ * keys of the versions received since, and the fields (decoded from the payload) of those it misses.
+ */
 export async function loadSince(sql: Sql, model: ReadModel, since: number): Promise<number> {
-  const rows = await sql.query<VersionRow>(
-    `SELECT ${VERSION_COLUMNS} FROM inbound_record r CROSS JOIN LATERAL (SELECT ${PAYLOAD} AS doc) p
-      WHERE r.outcome = 'accepted' AND r.received_at >= $1 ORDER BY r.received_at`,
+  const keys = await sql.query<{ issuer: string; aeo_id: string; version: string }>(
+    `SELECT issuer, aeo_id, version::text AS version FROM inbound_record
+      WHERE outcome = 'accepted' AND received_at >= $1`,
     [new Date(since).toISOString()],
   );
-  for (const row of rows) model.apply(inputOf(row));
-  const operators = [...new Set(rows.map((r) => JSON.stringify([r.issuer, r.aeo_id])))];
-  if (operators.length > 0) {
+  const missing = keys.filter((k) => !model.holds(k.issuer, k.aeo_id, Number(k.version)));
+  if (missing.length > 0) {
+    const rows = await sql.query<VersionRow>(
+      `SELECT ${VERSION_COLUMNS} FROM inbound_record r CROSS JOIN LATERAL (SELECT ${PAYLOAD} AS doc) p
+        WHERE (r.issuer, r.aeo_id, r.version) IN (SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[]))
+        ORDER BY r.received_at`,
+      [missing.map((k) => k.issuer), missing.map((k) => k.aeo_id), missing.map((k) => k.version)],
+    );
+    for (const row of rows) model.apply(inputOf(row));
+    const operators = [...new Set(rows.map((r) => JSON.stringify([r.issuer, r.aeo_id])))];
     const ids = await sql.query<IdentifierRow>(
       `SELECT issuer, aeo_id, scheme, value FROM operator_identifier WHERE (issuer, aeo_id) IN
          (SELECT x->>0, x->>1 FROM jsonb_array_elements($1::jsonb) AS x)`,
@@ -138,7 +149,7 @@ export async function loadSince(sql: Sql, model: ReadModel, since: number): Prom
     applyIdentifiers(model, ids);
   }
   await loadPartnerContact(sql, model);
-  return rows.length;
+  return keys.length;
 }
 
 export interface IdentifierRow {
@@ -167,9 +178,17 @@ export function applyIdentifiers(model: ReadModel, rows: readonly IdentifierRow[
 }
 
 async function loadPartnerContact(sql: Sql, model: ReadModel): Promise<void> {
+  // Each sender's latest receipt from inbound_receipt_sender_time, one probe per sender (a skip scan), not an
+  // aggregate over every receipt ever received.
   const rows = await sql.query<{ sender: string; last_ms: number | string }>(
-    `SELECT sender, floor(extract(epoch FROM max(received_at)) * 1000)::float8 AS last_ms
-       FROM inbound_receipt WHERE sender IS NOT NULL GROUP BY sender`,
+    `WITH RECURSIVE senders (sender) AS (
+       SELECT min(sender) FROM inbound_receipt
+       UNION ALL
+       SELECT (SELECT min(i.sender) FROM inbound_receipt i WHERE i.sender > s.sender)
+         FROM senders s WHERE s.sender IS NOT NULL)
+     SELECT s.sender, floor(extract(epoch FROM
+              (SELECT max(i.received_at) FROM inbound_receipt i WHERE i.sender = s.sender)) * 1000)::float8 AS last_ms
+       FROM senders s WHERE s.sender IS NOT NULL`,
   );
   for (const r of rows) model.sawPartner(r.sender, Number(r.last_ms));
 }

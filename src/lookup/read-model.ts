@@ -141,6 +141,17 @@ export class ReadModel extends VersionRows {
     return slot < 0 ? undefined : slot;
   }
 
+  /** Whether the operator's version is held. */
+  holds(issuer: string, aeoId: string, version: number): boolean {
+    const slot = this.find(issuer, aeoId);
+    if (slot === undefined) return false;
+    for (let at = this.opHead[slot]!; at >= 0; at = this.i32[at * layout.I32 + layout.NEXT]!) {
+      const held = this.f64[at * layout.F64 + layout.VERSION]!;
+      if (held <= version) return held === version;
+    }
+    return false;
+  }
+
   /** Operators known by an identifier; in every issuing country the model knows when none is given. */
   findByIdentifier(scheme: string, value: string, country: string | undefined): number[] {
     const found: number[] = [];

@@ -161,3 +161,17 @@ describe('change events from Redis are checked before use', () => {
     expect(bad({ digest: 'short' })).toBeUndefined();
   });
 });
+
+describe('read model: which versions it holds', () => {
+  it('holds the versions applied, in any order, and no other', () => {
+    const model = new ReadModel();
+    expect(model.holds('CL', 'CLAEO1', 1)).toBe(false);
+    model.apply(version(3));
+    model.apply(version(1));
+    expect([1, 2, 3, 4].map((n) => model.holds('CL', 'CLAEO1', n))).toEqual([true, false, true, false]);
+    expect(model.holds('CL', 'CLAEO2', 1)).toBe(false);
+    expect(model.holds('PE', 'CLAEO1', 1)).toBe(false);
+    model.apply(version(2));
+    expect([1, 2, 3].every((n) => model.holds('CL', 'CLAEO1', n))).toBe(true);
+  });
+});
