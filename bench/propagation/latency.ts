@@ -84,14 +84,17 @@ export async function phaseLatency(
         if (drained) return;
         const ids = [...pending.keys()];
         if (ids.length > 0) {
-          const rows = (
-            await db.query<{ aeo_id: string; received_ms: number }>(
-              `SELECT s.aeo_id, extract(epoch FROM r.received_at)::float8 * 1000 AS received_ms
+          const rows =
+            // Prepared once per connection: the probe's own cost on the partner's database stays small.
+            (
+              await db.query<{ aeo_id: string; received_ms: number }>({
+                name: 'applied',
+                text: `SELECT s.aeo_id, extract(epoch FROM r.received_at)::float8 * 1000 AS received_ms
                  FROM operator_state s JOIN inbound_record r ON r.record_id = s.record_id
                 WHERE s.issuer = $1 AND s.aeo_id = ANY($2::text[])`,
-              [PUBLISHER, ids],
-            )
-          ).rows;
+                values: [PUBLISHER, ids],
+              })
+            ).rows;
           // The rows were committed before the query's snapshot, which was taken before its answer came.
           const seen = wallNow();
           for (const row of rows) {

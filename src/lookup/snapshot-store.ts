@@ -55,7 +55,10 @@ function covers(held: HeadRow | undefined, versions: number, replace: boolean): 
   );
 }
 
-const HEAD_QUERY = 'SELECT * FROM read_model_snapshot ORDER BY generation DESC LIMIT 1';
+// Its columns named: a statement is prepared once per connection (src/store/prepared.ts), and a prepared `*`
+// would fail on a connection that outlived a migration adding a column.
+const HEAD_QUERY = `SELECT generation, format, written_at, mark_ms, versions, operators, byte_length, parts, sha256
+  FROM read_model_snapshot ORDER BY generation DESC LIMIT 1`;
 
 /** Whether the held snapshot covers `versions`: asked before encoding one that would not be written. */
 export async function heldCovers(store: Store, versions: number, replace = false): Promise<boolean> {

@@ -7,7 +7,9 @@
  *
  * PostgreSQL decides per statement whether a plan for any parameters serves (plan_cache_mode auto): it keeps
  * planning for the parameters given when the generic plan would cost more, so a statement does not lose an index
- * it needed its values to choose.
+ * it needed its values to choose. A prepared statement's result columns may not change under it: the gateway's
+ * statements name their columns, never `*` of a table, so a migration by another replica that adds a column
+ * leaves them valid.
  */
 
 /** Distinct statement texts named at most, per pool. */

@@ -1,7 +1,10 @@
 /**
  * The names the PostgreSQL store gives its statements (src/store/prepared.ts): one name per text, never one name
- * for two texts, and a bounded number of them, past which a statement runs unnamed.
+ * for two texts, and a bounded number of them, past which a statement runs unnamed; and the gateway's statements
+ * name the columns they answer, which a prepared statement needs to outlive a migration.
  */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createStatementNamer, MAX_NAMED_STATEMENTS } from '../../src/store/prepared.ts';
 
@@ -28,5 +31,24 @@ describe('statement names', () => {
     const nameOf = createStatementNamer();
     for (let i = 0; i < MAX_NAMED_STATEMENTS; i++) expect(nameOf(`SELECT ${i}`)).toBeDefined();
     expect(nameOf('SELECT -1')).toBeUndefined();
+  });
+});
+
+describe("the gateway's statements", () => {
+  it('name their result columns: no `*` of a table, no RETURNING *', () => {
+    const files = readdirSync('src', { recursive: true, encoding: 'utf8' })
+      .filter((f) => f.endsWith('.ts'))
+      .map((f) => join('src', f));
+    expect(files.length).toBeGreaterThan(100);
+    const found: string[] = [];
+    for (const file of files) {
+      const text = readFileSync(file, 'utf8');
+      // A subquery's `*` (after an opening parenthesis) or a set-returning function's is not a result column list.
+      for (const m of text.matchAll(/(\(\s*)?SELECT \*\s+FROM\s+([A-Za-z_]+)(\s*\()?|RETURNING \*/g)) {
+        if (m[0].startsWith('RETURNING') || (m[1] === undefined && m[3] === undefined && m[2] !== 'ROWS'))
+          found.push(`${file}: ${m[0]}`);
+      }
+    }
+    expect(found).toEqual([]);
   });
 });
