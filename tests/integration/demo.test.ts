@@ -1,6 +1,5 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,6 +10,7 @@ import { parse as parseYaml } from 'yaml';
 import { runDemo } from '../../src/cli/demo.ts';
 import type { RawConfig } from '../../src/config/raw.ts';
 import { parsePemCertificates } from '../../src/crypto/certificate.ts';
+import { freePorts } from '../support/free-ports.ts';
 
 // The README's first command runs this demo: it must keep working end to end.
 const dir = mkdtempSync(join(tmpdir(), 'mra-demo-'));
@@ -199,12 +199,7 @@ describe('demo exchange', () => {
 
   it('works without Redis: pulls instead of pushes, and says plainly that webhooks wait for it', async () => {
     // A loopback port nothing listens on.
-    const port = await new Promise<number>((resolve) => {
-      const server = createServer().listen(0, '127.0.0.1', () => {
-        const { port } = server.address() as { port: number };
-        server.close(() => resolve(port));
-      });
-    });
+    const [port] = await freePorts(1);
     const saved = process.env.REDIS_URL;
     process.env.REDIS_URL = `redis://127.0.0.1:${port}`;
     const lines: string[] = [];

@@ -11,7 +11,6 @@
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -21,6 +20,7 @@ import { sampleRecord } from '../../src/cli/samples.ts';
 import { loadConfig } from '../../src/config/load.ts';
 import { createPartnerClient } from '../../src/partner-client/client.ts';
 import { signRecord } from '../../src/publishing/sign-record.ts';
+import { freePorts } from '../support/free-ports.ts';
 import { startTestGateway, type TestGateway } from '../support/gateway.ts';
 
 const root = resolve(import.meta.dirname, '../..');
@@ -32,16 +32,7 @@ afterAll(async () => {
   rmSync(work, { recursive: true, force: true });
 });
 
-function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const s = createServer();
-    s.once('error', fail);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => done(typeof a === 'object' && a ? a.port : 0));
-    });
-  });
-}
+const freePort = async () => (await freePorts(1))[0]!;
 
 describe('the compose setup, without containers', () => {
   it('pki.sh makes both PKIs, exchanges anchors, keeps CA keys apart, and a second run changes nothing', () => {

@@ -4,11 +4,11 @@
  * the decisions API, request tokens signed as a partner would, and GETs of feed and snapshot pages.
  */
 import { createHash, randomBytes, randomInt } from 'node:crypto';
-import { createServer } from 'node:net';
 import type { RawConfig } from '../../src/config/raw.ts';
 import type { GatewayConfig, Signer } from '../../src/config/types.ts';
 import { type SignOptions, signRequestToken } from '../../src/partner-client/request-token.ts';
 import { makeAdmins, type TestAdmins } from './admins.ts';
+import { freePorts } from './free-ports.ts';
 import type { HttpResponse, ReachableGateway } from './gateway.ts';
 
 const token = () => randomBytes(32).toString('base64url');
@@ -21,24 +21,7 @@ export function bearer(t: string): Record<string, string> {
   return { authorization: `Bearer ${t}` };
 }
 
-/** Ports that were free a moment ago, so each administration's partners can be told where it listens. */
-export async function freePorts(n: number): Promise<number[]> {
-  const ports: number[] = [];
-  for (let i = 0; i < n; i += 1) {
-    ports.push(
-      await new Promise<number>((resolve, reject) => {
-        const server = createServer();
-        server.once('error', reject);
-        server.listen(0, '127.0.0.1', () => {
-          const address = server.address();
-          const port = typeof address === 'object' && address !== null ? address.port : 0;
-          server.close(() => resolve(port));
-        });
-      }),
-    );
-  }
-  return ports;
-}
+export { freePorts };
 
 export interface LinkedOptions {
   mtls?: boolean;
