@@ -149,7 +149,9 @@ export function openPostgres(options: PostgresOptions): Store {
     script = false,
   ) => {
     try {
-      const name = script ? undefined : nameOf(text);
+      // Statements with parameters are the gateway's own, run again and again; one without (BEGIN, a probe) is
+      // cheap to parse and runs unnamed, as a script must.
+      const name = script || params === undefined ? undefined : nameOf(text);
       const values = (params ?? []) as unknown[];
       const result = await (name === undefined
         ? client.query(text, params as unknown[] | undefined)
