@@ -3,22 +3,13 @@
  * `audit_head`). The head must be read after the lock is granted: an append that waited behind another must link
  * to the entry the other committed, never to the head as it was when its statement began.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { type AuditEntry, appendAudit } from '../../src/audit/chain.ts';
 import { verifyChain } from '../../src/audit/verify-chain.ts';
-import type { Store } from '../../src/store/types.ts';
+import { postgresStoreOfFile } from '../support/both-stores.ts';
 import { waitFor } from '../support/delivery.ts';
-import { openTestStore } from '../support/gateway.ts';
 
-let store: Store;
-let dispose: () => Promise<void>;
-
-beforeAll(async () => {
-  ({ store, dispose } = await openTestStore('postgres'));
-}, 60_000);
-afterAll(async () => {
-  await dispose();
-});
+const storeOfFile = postgresStoreOfFile();
 
 const entry = (subject: string): AuditEntry => ({
   kind: 'admin-action',
@@ -31,7 +22,7 @@ const entry = (subject: string): AuditEntry => ({
 const waiting = async () =>
   Number(
     (
-      await store.query<{ n: string }>(
+      await storeOfFile().query<{ n: string }>(
         "SELECT count(*)::text AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted",
       )
     )[0]?.n,
@@ -39,6 +30,7 @@ const waiting = async () =>
 
 describe('an append that waited for the audit lock', () => {
   it('links to the entry committed while it waited', async () => {
+    const store = storeOfFile();
     let release = () => {};
     const held = new Promise<void>((resolve) => {
       release = resolve;

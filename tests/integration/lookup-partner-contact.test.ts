@@ -4,24 +4,15 @@
  * names no partner.
  */
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { loadSince } from '../../src/lookup/load.ts';
 import { ReadModel } from '../../src/lookup/read-model.ts';
-import type { Store } from '../../src/store/types.ts';
-import { openTestStore } from '../support/gateway.ts';
+import { postgresStoreOfFile } from '../support/both-stores.ts';
 
-let store: Store;
-let dispose: () => Promise<void>;
-
-beforeAll(async () => {
-  ({ store, dispose } = await openTestStore('postgres'));
-}, 60_000);
-afterAll(async () => {
-  await dispose();
-});
+const storeOfFile = postgresStoreOfFile();
 
 const receipt = (sender: string | null, at: string) =>
-  store.query(
+  storeOfFile().query(
     `INSERT INTO inbound_receipt (receipt_id, sender, received_at, record_count, accepted_count, receipt_jws)
      VALUES ($1, $2, $3, 0, 0, 'x.y.z')`,
     [randomUUID(), sender, at],
@@ -29,6 +20,7 @@ const receipt = (sender: string | null, at: string) =>
 
 describe("partners' last contact", () => {
   it('is the latest receipt of each sender', async () => {
+    const store = storeOfFile();
     const model = new ReadModel();
     await loadSince(store, model, 0);
     expect(model.lastReceivedFrom('CL')).toBeUndefined();

@@ -35,3 +35,18 @@ export function storeOf(stores: readonly KindedStore[], kind: StoreKind): Store 
   if (found === undefined) throw new Error(`no ${kind} store`);
   return found.store;
 }
+
+/** A PostgreSQL store of its own, opened before a file's tests and disposed after them; read it in a test. */
+export function postgresStoreOfFile(): () => Store {
+  let opened: { store: Store; dispose(): Promise<void> } | undefined;
+  beforeAll(async () => {
+    opened = await openTestStore('postgres');
+  }, 60_000);
+  afterAll(async () => {
+    await opened?.dispose();
+  });
+  return () => {
+    if (opened === undefined) throw new Error('the store opens before the first test');
+    return opened.store;
+  };
+}
