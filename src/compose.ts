@@ -112,11 +112,8 @@ export async function composeGateway(
     store,
     log,
     ...clock,
-    onCommitted: (change) => {
-      lookup.committed(change);
-      if (change.changes.length > 0) notifications.wake();
-    },
-    inTransaction: notifyWithin(config),
+    onCommitted: (change) => lookup.committed(change),
+    inTransaction: notifyWithin(config, notifications),
     metrics,
   });
   const publisher = createPublisher({

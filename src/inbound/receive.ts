@@ -38,8 +38,15 @@ export interface InboundDeps {
   clock?: () => Date;
   /** Told of every committed batch, after the commit (the lookup read model); must not throw. */
   onCommitted?: (change: InboundChange) => void;
-  /** Runs inside the batch's transaction, before the current state is replaced (notification rows, I1). */
-  inTransaction?: (tx: Sql, verdicts: readonly Verdict[], receivedAt: Date) => Promise<void>;
+  /**
+   * Runs inside the batch's transaction, before the current state is replaced (notification rows, I1). What it
+   * returns runs once the batch has committed, never after a rollback; it must not throw.
+   */
+  inTransaction?: (
+    tx: Sql,
+    verdicts: readonly Verdict[],
+    receivedAt: Date,
+  ) => Promise<(() => void) | undefined>;
   metrics?: GatewayMetrics;
 }
 
@@ -79,6 +86,7 @@ export function createInboundService(deps: InboundDeps): InboundService {
       result = await commit(sender, rejudged, now);
     }
     deps.onCommitted?.(changeOf(sender, now, result.verdicts));
+    result.afterCommit?.();
 
     logReceiptOutcomes(deps.log, result.receipt, 'records');
     deps.metrics?.batchReceived(sender, result.receipt.results);
@@ -100,7 +108,7 @@ export function createInboundService(deps: InboundDeps): InboundService {
         results: verdicts.map(resultOf),
       };
       const receiptJws = await signReceipt(receipt, signer);
-      await deps.inTransaction?.(tx, verdicts, now);
+      const afterCommit = await deps.inTransaction?.(tx, verdicts, now);
       await writeVerdicts(
         tx,
         { receiptId: receipt.receiptId, sender, receivedAt: now, receiptJws },
@@ -109,7 +117,7 @@ export function createInboundService(deps: InboundDeps): InboundService {
       // Last, as every batch waits on the chain's lock until this one commits. The receipt lists each
       // record's digest, so this one entry anchors the whole batch.
       await appendAudit(tx, receiptSentEntry(sender, receipt.receiptId, receiptJws));
-      return { receipt, receiptJws, verdicts };
+      return { receipt, receiptJws, verdicts, afterCommit };
     });
   }
 
@@ -120,6 +128,8 @@ interface Committed {
   receipt: Receipt;
   receiptJws: string;
   verdicts: Verdict[];
+  /** What the transaction's hook asked to run once committed (inTransaction). */
+  afterCommit: (() => void) | undefined;
 }
 
 /** Thrown to roll a probe back. */

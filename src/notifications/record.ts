@@ -112,23 +112,29 @@ export async function inboundEvents(
   return events;
 }
 
-/** One row per event and subscription whose filters let it through. */
+/**
+ * One row per event and subscription whose filters let it through. Returns how many of the rows written are due
+ * at once (not held until a later instant): what the relay has to take once the transaction commits.
+ */
 export async function writeNotifications(
   tx: Sql,
   events: readonly NotificationEvent[],
   at: Date,
-): Promise<void> {
-  if (events.length === 0) return;
-  await tx.query(
-    `INSERT INTO notification (event_id, subscription_id, type, issuer, aeo_id, version, order_key, payload,
-                               created_at, deliver_after)
-     SELECT e.event_id, s.id, e.type, e.issuer, e.aeo_id, e.version, e.order_key, e.payload, $2, e.deliver_after
-       FROM jsonb_to_recordset($1::jsonb) AS e(event_id uuid, type text, issuer text, aeo_id text, version bigint,
-              order_key text, payload jsonb, seq int, deliver_after timestamptz)
-       JOIN webhook_subscription s
-         ON (cardinality(s.issuers) = 0 OR e.issuer = ANY (s.issuers))
-        AND (cardinality(s.events) = 0 OR e.type = ANY (s.events))
-      ORDER BY e.seq, s.id`,
+): Promise<number> {
+  if (events.length === 0) return 0;
+  const [written] = await tx.query<{ due: number }>(
+    `WITH written AS (
+       INSERT INTO notification (event_id, subscription_id, type, issuer, aeo_id, version, order_key, payload,
+                                 created_at, deliver_after)
+       SELECT e.event_id, s.id, e.type, e.issuer, e.aeo_id, e.version, e.order_key, e.payload, $2, e.deliver_after
+         FROM jsonb_to_recordset($1::jsonb) AS e(event_id uuid, type text, issuer text, aeo_id text, version bigint,
+                order_key text, payload jsonb, seq int, deliver_after timestamptz)
+         JOIN webhook_subscription s
+           ON (cardinality(s.issuers) = 0 OR e.issuer = ANY (s.issuers))
+          AND (cardinality(s.events) = 0 OR e.type = ANY (s.events))
+        ORDER BY e.seq, s.id
+       RETURNING deliver_after)
+     SELECT count(*)::int AS due FROM written WHERE deliver_after IS NULL OR deliver_after <= $2`,
     [
       JSON.stringify(
         events.map((e, seq) => ({
@@ -146,6 +152,7 @@ export async function writeNotifications(
       at.toISOString(),
     ],
   );
+  return written?.due ?? 0;
 }
 
 /**

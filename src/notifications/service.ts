@@ -26,14 +26,21 @@ import { createWebhookSessions } from './webhook-post.ts';
 const CONCURRENCY = 4;
 
 export interface Notifications {
+  /** A pass over the outbox: it asks whether any row is due. */
   wake(): void;
+  /** Rows due at once were just committed: they are relayed without asking the outbox whether any are. */
+  written(): void;
   close(): Promise<void>;
 }
 
-/** For inbound's transaction: the batch's events, one row per matching subscription. */
-export function notifyWithin(config: GatewayConfig) {
-  return async (tx: Sql, verdicts: readonly Verdict[], at: Date): Promise<void> => {
-    await writeNotifications(tx, await inboundEvents(tx, config, verdicts, at), at);
+/**
+ * For inbound's transaction: the batch's events, one row per matching subscription. What it returns runs once
+ * the transaction has committed: the relay told of the rows due at once, when there are any.
+ */
+export function notifyWithin(config: GatewayConfig, notifications: Pick<Notifications, 'written'>) {
+  return async (tx: Sql, verdicts: readonly Verdict[], at: Date): Promise<(() => void) | undefined> => {
+    const due = await writeNotifications(tx, await inboundEvents(tx, config, verdicts, at), at);
+    return due > 0 ? () => notifications.written() : undefined;
   };
 }
 
@@ -99,6 +106,7 @@ export async function startNotifications(deps: {
   let closing: Promise<void> | undefined;
   return {
     wake: () => relay.wake(),
+    written: () => relay.wakeKeys([NOTIFICATIONS_KEY]),
     close() {
       closing ??= (async () => {
         await relay.stop();
