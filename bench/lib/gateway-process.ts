@@ -1,7 +1,7 @@
 /** A gateway as it is deployed: its own process (`src/cli/main.ts serve`), on loopback. */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { freePorts } from '../../tests/support/free-ports.ts';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const READY_TIMEOUT_MS = 30_000;
@@ -81,13 +81,12 @@ export async function waitReady(
   }
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address !== null ? address.port : 0));
-    });
-  });
+/**
+ * A port to name in a configuration before its process listens on it: below the system's ephemeral range, as
+ * the tests choose theirs (tests/support/free-ports.ts), so that no outgoing connection of the run can take it
+ * in between.
+ */
+export async function freePort(): Promise<number> {
+  const [port] = await freePorts(1);
+  return port!;
 }
