@@ -113,13 +113,17 @@ export function guardConnections(server: Server, limits: ConnectionLimits, tls: 
     50,
     Math.min(1_000, Math.floor(Math.min(limits.headersTimeoutMs, limits.idleAfterResponseMs) / 4)),
   );
-  const timer = setInterval(() => {
-    const now = Date.now();
-    for (const tracked of open) {
-      if (tracked.inFlight === 0 && now >= tracked.deadline) expire(tracked);
-    }
-  }, everyMs);
-  timer.unref();
+  // From the listen on: a server that never listens (its port taken) leaves no timer behind.
+  let timer: NodeJS.Timeout | undefined;
+  server.once('listening', () => {
+    timer = setInterval(() => {
+      const now = Date.now();
+      for (const tracked of open) {
+        if (tracked.inFlight === 0 && now >= tracked.deadline) expire(tracked);
+      }
+    }, everyMs);
+    timer.unref();
+  });
   server.once('close', () => clearInterval(timer));
 }
 

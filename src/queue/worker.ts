@@ -99,6 +99,7 @@ export function startWorker<T>(spec: WorkerSpec<T>, options: WorkerOptions): Que
         error instanceof RetryLater ? error.delayMs : spec.retry.fallbackDelayMs(attemptsMade),
     },
   });
+  endStalledCheckOnClose(worker);
   let forced = false;
   worker.on('error', (error) => {
     // After a forced close, BullMQ's own close still under way reports the connections it finds ended.
@@ -133,6 +134,26 @@ export function startWorker<T>(spec: WorkerSpec<T>, options: WorkerOptions): Que
       return closing;
     },
   };
+}
+
+/**
+ * BullMQ's check for stalled jobs loops: a Redis call, then a wait of its interval (`stalledInterval`, 30 s by
+ * default), which close() ends through the wait's stopper. A close that comes during the Redis call finds no
+ * wait to end, and the loop then starts one more wait: a timer that holds the process up to the interval after
+ * the worker closed. The stopper the loop hands over is therefore called at once once the worker is closing.
+ * (BullMQ's own name for it; should it change, this does nothing, and tests/integration/gateway-start-failure
+ * finds the timer left.)
+ */
+function endStalledCheckOnClose(worker: Worker): void {
+  let stopper: (() => void) | undefined;
+  Object.defineProperty(worker, 'stalledCheckStopper', {
+    configurable: true,
+    get: () => stopper,
+    set(next: (() => void) | undefined) {
+      stopper = next;
+      if (next !== undefined && worker.closing !== undefined) next();
+    },
+  });
 }
 
 /** True when `work` settles (either way) within `ms`. */

@@ -1,7 +1,8 @@
 /**
  * A worker whose job outlasts the close's grace is closed by force (src/queue/worker.ts): once its close
  * resolves, no command of it reaches Redis (seen with MONITOR, over several lock renewals and stalled checks),
- * the job it held is neither completed nor failed, and a new worker picks it up as stalled and runs it.
+ * the job it held is neither completed nor failed, and a new worker picks it up as stalled and runs it. And a
+ * worker closed as soon as it started leaves no timer behind to hold the process.
  */
 import { randomUUID } from 'node:crypto';
 import { Queue } from 'bullmq';
@@ -139,5 +140,33 @@ describe('a worker closed past its grace', () => {
     }
     // It had nothing in hand: closed without force.
     expect(lines.filter((l) => l.msg?.includes('closed by force'))).toHaveLength(1);
+  });
+});
+
+describe('a worker closed as it starts', () => {
+  it('leaves no timer to hold the process once closed, whenever the close comes', async () => {
+    const timers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+    const before = timers();
+    // A close soon after the start often comes while the stalled check is asking Redis: BullMQ's loop would
+    // then wait its 30 s interval (BullMQ's default, as the gateway runs it) after the close.
+    for (const delayMs of [0, 1, 2, 5, 10]) {
+      const started = startWorker(
+        {
+          kind: DELIVERY_JOBS,
+          key: JOB.partner,
+          handle: async () => ({ kind: 'done' }),
+          retry: retryPolicy(5, { backoffMs: 100, maxBackoffMs: 1_000 }),
+          concurrency: 1,
+          onSettled: () => {},
+          log: createLogger('silent'),
+        },
+        { redis: createRedis(settings, 'worker'), prefix: settings.prefix, commandTimeoutMs: 2_000 },
+      );
+      await new Promise((resolve) => setTimeout(resolve, delayMs));
+      await started.close(2_000);
+    }
+    // A Redis connection's close keeps a timer until its socket closes, for 2 s at most (ioredis).
+    for (let i = 0; i < 60 && timers() > before; i += 1) await new Promise((r) => setTimeout(r, 100));
+    expect(timers()).toBeLessThanOrEqual(before);
   });
 });
