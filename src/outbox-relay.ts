@@ -33,7 +33,10 @@ export interface OutboxFlow<T> {
   due(): Promise<readonly string[]>;
   /** Takes the key's advisory lock for `tx`; false while another replica relays it. */
   lock(tx: Sql, key: string): Promise<boolean>;
-  /** Jobs of claimed rows still open, to check against Redis. */
+  /**
+   * Jobs of claimed rows still open, to check against Redis. Sent with the lock, in the same round trip: its
+   * answer is not used when the lock is refused (the replica holding it looks for itself).
+   */
   marked(tx: Sql, key: string): Promise<readonly MarkedJob[]>;
   /** Marks the next rows the flow's ordering rule allows with their job ids; returns those jobs. */
   claim(tx: Sql, key: string): Promise<readonly T[]>;
@@ -106,8 +109,11 @@ export function createOutboxRelay<T>(deps: OutboxRelayDeps<T>): OutboxRelay {
   const inFlight = new Map<string, string>();
 
   async function claim(tx: Sql, key: string): Promise<readonly T[]> {
-    if (!(await flow.lock(tx, key))) return [];
-    for (const { jobId, recent } of await flow.marked(tx, key)) {
+    // The key's rows marked as enqueued are read with the lock, in the same round trip (PostgreSQL runs the read
+    // once the lock is answered); without the lock they are not looked at.
+    const [locked, marked] = await Promise.all([flow.lock(tx, key), flow.marked(tx, key)]);
+    if (!locked) return [];
+    for (const { jobId, recent } of marked) {
       const presence: JobPresence = await producer.presence(key, jobId);
       // In flight; or just claimed (by another replica) and its job not added yet.
       if (presence === 'open' || (presence === 'missing' && recent)) {

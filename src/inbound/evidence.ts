@@ -76,40 +76,56 @@ export async function writeVerdicts(
   verdicts: readonly Verdict[],
 ): Promise<void> {
   const kept = verdicts.filter((d): d is Accepted => d.outcome === 'candidate');
-  await tx.query(
-    `INSERT INTO inbound_receipt (receipt_id, sender, received_at, record_count, accepted_count, receipt_jws,
+  // Every statement goes out at once and is awaited together (the store sends them in one round trip):
+  // PostgreSQL runs them in the order sent, and none needs another's rows.
+  const sent: Promise<unknown>[] = [];
+  sent.push(
+    tx.query(
+      `INSERT INTO inbound_receipt (receipt_id, sender, received_at, record_count, accepted_count, receipt_jws,
        outcome_counts)
      VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-    [
-      receipt.receiptId,
-      receipt.sender,
-      receipt.receivedAt.toISOString(),
-      verdicts.length,
-      kept.filter((d) => d.result === 'accepted').length,
-      receipt.receiptJws,
-      // What the receipt says, counted once here for the monitoring figures (src/monitoring/border-figures.ts).
-      JSON.stringify(
-        countOutcomes(verdicts.map((d) => (d.outcome === 'candidate' ? { outcome: d.result } : d))),
-      ),
-    ],
+      [
+        receipt.receiptId,
+        receipt.sender,
+        receipt.receivedAt.toISOString(),
+        verdicts.length,
+        kept.filter((d) => d.result === 'accepted').length,
+        receipt.receiptJws,
+        // What the receipt says, counted once here for the monitoring figures (src/monitoring/border-figures.ts).
+        JSON.stringify(
+          countOutcomes(verdicts.map((d) => (d.outcome === 'candidate' ? { outcome: d.result } : d))),
+        ),
+      ],
+    ),
   );
   const conflicts = verdicts.filter((d) => d.outcome === 'rejected' && d.code === 'RECORD_ID_CONFLICT');
   if (conflicts.length > 0) {
-    await tx.query(
-      `INSERT INTO security_event (at, kind, partner, record_id, detail)
+    sent.push(
+      tx.query(
+        `INSERT INTO security_event (at, kind, partner, record_id, detail)
        SELECT $1, 'RECORD_ID_CONFLICT', $2, x.record_id, x.detail
          FROM unnest($3::uuid[], $4::text[]) AS x(record_id, detail)`,
-      [
-        receipt.receivedAt.toISOString(),
-        receipt.sender,
-        conflicts.map((d) => (d.outcome === 'rejected' ? (d.recordId ?? null) : null)),
-        conflicts.map((d) => (d.outcome === 'rejected' ? d.detail : '')),
-      ],
+        [
+          receipt.receivedAt.toISOString(),
+          receipt.sender,
+          conflicts.map((d) => (d.outcome === 'rejected' ? (d.recordId ?? null) : null)),
+          conflicts.map((d) => (d.outcome === 'rejected' ? d.detail : '')),
+        ],
+      ),
     );
   }
-  if (kept.length === 0) return;
+  if (kept.length > 0) {
+    sent.push(
+      insertRecords(tx, receipt, kept),
+      ...writeCurrentState(tx, latestPerOperator(kept), receipt.receivedAt),
+    );
+  }
+  await Promise.all(sent);
+}
+
+function insertRecords(tx: Sql, receipt: ReceiptRow, kept: readonly Accepted[]): Promise<unknown> {
   const columns = 11;
-  await tx.query(
+  return tx.query(
     `INSERT INTO inbound_record (record_id, issuer, aeo_id, version, jws, jws_digest, payload_sha256,
        signer_fingerprint, outcome, issued_at, received_at, receipt_id)
      SELECT r.record_id, r.issuer, r.aeo_id, r.version, r.jws, r.jws_digest, r.payload_sha256,
@@ -133,7 +149,6 @@ export async function writeVerdicts(
       ...kept.map((d) => d.jws),
     ],
   );
-  await writeCurrentState(tx, latestPerOperator(kept), receipt.receivedAt);
 }
 
 /**
@@ -163,12 +178,12 @@ function latestPerOperator(kept: readonly Accepted[]): Accepted[] {
 /**
  * The operators' current state from their latest accepted records, and the identifiers each one states: the
  * state and the removal of the identifiers it replaces in one statement (two tables, so their order within it
- * does not matter), then the identifiers, which must follow the removal.
+ * does not matter), then the identifiers, which must follow the removal: they are sent after it.
  */
-async function writeCurrentState(tx: Sql, accepted: readonly Accepted[], at: Date): Promise<void> {
-  if (accepted.length === 0) return;
+function writeCurrentState(tx: Sql, accepted: readonly Accepted[], at: Date): Promise<unknown>[] {
+  if (accepted.length === 0) return [];
   const columns = 11;
-  await tx.query(
+  const state = tx.query(
     `WITH replaced AS (
        DELETE FROM operator_identifier WHERE (issuer, aeo_id) IN (SELECT * FROM unnest($2::text[], $3::text[])))
      INSERT INTO operator_state (issuer, aeo_id, version, record_id, status, status_since, programme, roles, name,
@@ -202,9 +217,12 @@ async function writeCurrentState(tx: Sql, accepted: readonly Accepted[], at: Dat
   const identifiers = accepted.flatMap(({ record: r }) =>
     r.operator.identifiers.map((i) => [i.scheme, i.value, r.issuer, r.operator.aeoId] as const),
   );
-  await tx.query(
-    `INSERT INTO operator_identifier (scheme, value, issuer, aeo_id)
-     SELECT DISTINCT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[])`,
-    [0, 1, 2, 3].map((k) => identifiers.map((row) => row[k])),
-  );
+  return [
+    state,
+    tx.query(
+      `INSERT INTO operator_identifier (scheme, value, issuer, aeo_id)
+       SELECT DISTINCT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[])`,
+      [0, 1, 2, 3].map((k) => identifiers.map((row) => row[k])),
+    ),
+  ];
 }

@@ -39,8 +39,10 @@ export interface InboundDeps {
   /** Told of every committed batch, after the commit (the lookup read model); must not throw. */
   onCommitted?: (change: InboundChange) => void;
   /**
-   * Runs inside the batch's transaction, before the current state is replaced (notification rows, I1). What it
-   * returns runs once the batch has committed, never after a rollback; it must not throw.
+   * Runs inside the batch's transaction (notification rows, I1). Its first statement is sent before the
+   * statements that replace the current state, so it reads the state they replace; the writes go out behind it
+   * at once, so any later statement of the hook sees them. What it returns runs once the batch has committed,
+   * never after a rollback; it must not throw.
    */
   inTransaction?: (
     tx: Sql,
@@ -97,8 +99,9 @@ export function createInboundService(deps: InboundDeps): InboundService {
     const candidates = judged.filter((j): j is Candidate => j.outcome === 'candidate');
     const signer = deps.config.home.signers[0]!;
     return deps.store.transaction(async (tx) => {
-      await lockBatch(tx, candidates);
-      const verdicts = judgeAgainstHeld(judged, await loadHeld(tx, candidates));
+      // The locks go out with the read of what is held, which PostgreSQL runs once they are taken.
+      const [, held] = await Promise.all([lockBatch(tx, candidates), loadHeld(tx, candidates)]);
+      const verdicts = judgeAgainstHeld(judged, held);
       const receipt: Receipt = {
         schema: 'aeo-receipt/1',
         receiptId: randomUUID(),
@@ -108,12 +111,12 @@ export function createInboundService(deps: InboundDeps): InboundService {
         results: verdicts.map(resultOf),
       };
       const receiptJws = await signReceipt(receipt, signer);
-      const afterCommit = await deps.inTransaction?.(tx, verdicts, now);
-      await writeVerdicts(
-        tx,
-        { receiptId: receipt.receiptId, sender, receivedAt: now, receiptJws },
-        verdicts,
-      );
+      // The hook's first statement is sent before the verdicts' writes, so it reads the state they replace;
+      // the writes go out behind it without waiting for its answer.
+      const [afterCommit] = await Promise.all([
+        deps.inTransaction?.(tx, verdicts, now),
+        writeVerdicts(tx, { receiptId: receipt.receiptId, sender, receivedAt: now, receiptJws }, verdicts),
+      ]);
       // Last, as every batch waits on the chain's lock until this one commits. The receipt lists each
       // record's digest, so this one entry anchors the whole batch.
       await appendAudit(tx, receiptSentEntry(sender, receipt.receiptId, receiptJws));

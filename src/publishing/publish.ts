@@ -78,14 +78,18 @@ export function createPublisher(deps: PublisherDeps): Publisher {
     now: Date,
     refuseAll: boolean,
   ): Promise<{ out: Outcome[]; published: AuditEntry[] }> {
-    const stored = await loadStoredDecisions(tx, [...new Set(inputs.map((i) => i.decisionId))]);
-    const fresh = inputs.filter((i) => !stored.has(i.decisionId)).map((i) => i.aeoId);
-    const operators = await loadHomeOperators(tx, [...new Set(fresh)]);
+    // Read together, as neither waits on the other's rows (the store sends them in one round trip): the
+    // decisions already applied, and the register entries of every operator of the set.
+    const [stored, operators] = await Promise.all([
+      loadStoredDecisions(tx, [...new Set(inputs.map((i) => i.decisionId))]),
+      loadHomeOperators(tx, [...new Set(inputs.map((i) => i.aeoId))]),
+    ]);
     const plan = planDecisions(inputs, { home, now, stored, operators });
     const refused = plan.planned.find((p) => p.kind === 'refused');
     if (refuseAll && refused !== undefined) throw refused.error;
 
-    // Only operators that had records before this set can have partners that held them.
+    // Only operators that had records before this set can have partners that held them (a register import of
+    // new operators reads none).
     const hadRecords = new Set(
       plan.records
         .map((r) => r.record.operator.aeoId)
@@ -94,22 +98,22 @@ export function createPublisher(deps: PublisherDeps): Publisher {
     addRecipients(plan.records, deps.config.partners, await loadEarlierPartners(tx, [...hadRecords]), now);
     const signer = deps.config.home.signers[0]!;
     const jws = await Promise.all(plan.records.map((r) => signRecordParts(r.record, signer)));
-    const kept = await insertRecords(
-      tx,
-      plan.records.map(({ record, published }, i) => ({
-        recordId: record.recordId,
-        aeoId: record.operator.aeoId,
-        version: record.version,
-        status: record.status,
-        programme: record.programme,
-        roles: record.operator.roles,
-        jws: jws[i]!,
-        partners: published.partners,
-      })),
-      now,
-    );
-    await saveHomeOperators(tx, plan.entries, now);
-    await insertDecisions(tx, plan.decisions, now);
+    const rows = plan.records.map(({ record, published }, i) => ({
+      recordId: record.recordId,
+      aeoId: record.operator.aeoId,
+      version: record.version,
+      status: record.status,
+      programme: record.programme,
+      roles: record.operator.roles,
+      jws: jws[i]!,
+      partners: published.partners,
+    }));
+    // The three writes go out together too.
+    const [kept] = await Promise.all([
+      insertRecords(tx, rows, now),
+      saveHomeOperators(tx, plan.entries, now),
+      insertDecisions(tx, plan.decisions, now),
+    ]);
     const published = kept.length > 0 ? [publishedEntry(home, kept)] : [];
     return { out: await outcomes(tx, plan.planned), published };
   }
@@ -138,8 +142,11 @@ export function createPublisher(deps: PublisherDeps): Publisher {
   ): Promise<Outcome[]> {
     const now = clock();
     const results = await deps.store.transaction(async (tx) => {
-      await tx.query('SELECT pg_advisory_xact_lock($1)', [PUBLISH_LOCK]);
-      const { out, published } = await applySet(tx, inputs, now, refuseAll);
+      // The lock goes out with the set's first reads, which PostgreSQL runs only once it is held.
+      const [, { out, published }] = await Promise.all([
+        tx.query('SELECT pg_advisory_xact_lock($1)', [PUBLISH_LOCK]),
+        applySet(tx, inputs, now, refuseAll),
+      ]);
       // The records published, then what each caller did: one append to the chain for the set.
       await appendAuditMany(tx, [
         ...published,

@@ -136,6 +136,10 @@ export function openPostgres(options: PostgresOptions): Store {
     idleTimeoutMillis: 30_000,
     statement_timeout: options.statementTimeoutMs ?? 30_000,
     application_name: 'mra-gateway',
+    // A transaction's statements that do not wait on each other's rows go out together, each with its own Sync
+    // (pg's pipeline mode): BEGIN with the first statement, and the writes a flow sends with Promise.all.
+    // PostgreSQL runs them in the order sent; a failure aborts the transaction, so those after it fail too.
+    pipeline: true,
   });
   // An idle client that loses its connection emits here; without a listener the process would crash.
   pool.on('error', () => {});
@@ -179,14 +183,22 @@ export function openPostgres(options: PostgresOptions): Store {
       // would otherwise be an uncaught 'error' event. The statement in flight fails on its own.
       const onError = () => {};
       client.on('error', onError);
+      // BEGIN is not waited for: it goes out with the work's first statement, one round trip less a transaction.
+      // Its answer is still awaited by every statement, and before COMMIT. A BEGIN that failed would leave the
+      // statements behind it outside any transaction; it can fail only with its connection (and then so do they)
+      // or by a cancel, which is therefore sent only once BEGIN has been answered (onAbort below).
+      const begun = run(client, 'BEGIN', undefined);
+      begun.catch(() => {});
       const tx: Sql = {
-        query: (text, params) => {
+        query: async <R>(text: string, params?: readonly unknown[]) => {
           throwIfStopped(signal);
-          return run(client, text, params);
+          const rows = run<R>(client, text, params);
+          await Promise.all([begun, rows]);
+          return rows;
         },
         exec: async (script) => {
           throwIfStopped(signal);
-          await run(client, script, undefined, true);
+          await Promise.all([begun, run(client, script, undefined, true)]);
         },
       };
       let broken = false;
@@ -197,12 +209,15 @@ export function openPostgres(options: PostgresOptions): Store {
       let cancelled = false;
       const onAbort = () => {
         cancelled = true;
-        void requestCancel(client, connectTimeoutMs);
+        void begun.then(
+          () => requestCancel(client, connectTimeoutMs),
+          () => requestCancel(client, connectTimeoutMs),
+        );
       };
       signal?.addEventListener('abort', onAbort, { once: true });
       try {
-        await tx.query('BEGIN');
         const result = await work(tx);
+        await begun;
         // A cancel fails COMMIT only before the commit is recorded (in a deferred trigger or constraint check);
         // after it, PostgreSQL holds a cancel back (a wait for a synchronous standby ends with a warning). So a
         // COMMIT that fails with 57014 committed nothing, and one that succeeds is reported as committed.
