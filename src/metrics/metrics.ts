@@ -189,7 +189,7 @@ export class GatewayMetrics {
     });
     new Counter({
       name: 'mra_store_query_errors_total',
-      help: 'Database statements that failed since the start',
+      help: 'Database statements that failed since the start (not those refused after an earlier failure)',
       registers: [this.registry],
       collect() {
         this.reset();

@@ -162,7 +162,9 @@ export function openPostgres(options: PostgresOptions): Store {
         : client.query({ name, text, values }));
       return result.rows as R[];
     } catch (error) {
-      errors += 1;
+      // A statement refused because one before it failed in the same transaction (25P02: those sent with it,
+      // pipelined) is that failure's consequence, already counted.
+      if ((error as { code?: unknown }).code !== '25P02') errors += 1;
       throw translate(error);
     }
   };
