@@ -76,15 +76,14 @@ export async function writeVerdicts(
   verdicts: readonly Verdict[],
 ): Promise<void> {
   const kept = verdicts.filter((d): d is Accepted => d.outcome === 'candidate');
-  // Every statement goes out at once and is awaited together (the store sends them in one round trip):
-  // PostgreSQL runs them in the order sent, and none needs another's rows.
-  const sent: Promise<unknown>[] = [];
-  sent.push(
-    tx.query(
-      `INSERT INTO inbound_receipt (receipt_id, sender, received_at, record_count, accepted_count, receipt_jws,
-       outcome_counts)
-     VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-      [
+  // Every statement is made first, then all go out at once and are awaited together (the store sends them in
+  // one round trip): PostgreSQL runs them in the order sent, and none needs another's rows.
+  const statements: Statement[] = [
+    {
+      text: `INSERT INTO inbound_receipt (receipt_id, sender, received_at, record_count, accepted_count, receipt_jws,
+               outcome_counts)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+      params: [
         receipt.receiptId,
         receipt.sender,
         receipt.receivedAt.toISOString(),
@@ -96,37 +95,41 @@ export async function writeVerdicts(
           countOutcomes(verdicts.map((d) => (d.outcome === 'candidate' ? { outcome: d.result } : d))),
         ),
       ],
-    ),
-  );
+    },
+  ];
   const conflicts = verdicts.filter((d) => d.outcome === 'rejected' && d.code === 'RECORD_ID_CONFLICT');
   if (conflicts.length > 0) {
-    sent.push(
-      tx.query(
-        `INSERT INTO security_event (at, kind, partner, record_id, detail)
-       SELECT $1, 'RECORD_ID_CONFLICT', $2, x.record_id, x.detail
-         FROM unnest($3::uuid[], $4::text[]) AS x(record_id, detail)`,
-        [
-          receipt.receivedAt.toISOString(),
-          receipt.sender,
-          conflicts.map((d) => (d.outcome === 'rejected' ? (d.recordId ?? null) : null)),
-          conflicts.map((d) => (d.outcome === 'rejected' ? d.detail : '')),
-        ],
-      ),
-    );
+    statements.push({
+      text: `INSERT INTO security_event (at, kind, partner, record_id, detail)
+             SELECT $1, 'RECORD_ID_CONFLICT', $2, x.record_id, x.detail
+               FROM unnest($3::uuid[], $4::text[]) AS x(record_id, detail)`,
+      params: [
+        receipt.receivedAt.toISOString(),
+        receipt.sender,
+        conflicts.map((d) => (d.outcome === 'rejected' ? (d.recordId ?? null) : null)),
+        conflicts.map((d) => (d.outcome === 'rejected' ? d.detail : '')),
+      ],
+    });
   }
   if (kept.length > 0) {
-    sent.push(
-      insertRecords(tx, receipt, kept),
-      ...writeCurrentState(tx, latestPerOperator(kept), receipt.receivedAt),
+    statements.push(
+      insertRecords(receipt, kept),
+      ...currentState(latestPerOperator(kept), receipt.receivedAt),
     );
   }
-  await Promise.all(sent);
+  await Promise.all(statements.map(({ text, params }) => tx.query(text, params)));
 }
 
-function insertRecords(tx: Sql, receipt: ReceiptRow, kept: readonly Accepted[]): Promise<unknown> {
+/** One statement of a batch's writes, made before any of them is sent. */
+interface Statement {
+  text: string;
+  params: unknown[];
+}
+
+function insertRecords(receipt: ReceiptRow, kept: readonly Accepted[]): Statement {
   const columns = 11;
-  return tx.query(
-    `INSERT INTO inbound_record (record_id, issuer, aeo_id, version, jws, jws_digest, payload_sha256,
+  return {
+    text: `INSERT INTO inbound_record (record_id, issuer, aeo_id, version, jws, jws_digest, payload_sha256,
        signer_fingerprint, outcome, issued_at, received_at, receipt_id)
      SELECT r.record_id, r.issuer, r.aeo_id, r.version, r.jws, r.jws_digest, r.payload_sha256,
        r.signer_fingerprint, r.outcome, r.issued_at, $1, $2
@@ -134,7 +137,7 @@ function insertRecords(tx: Sql, receipt: ReceiptRow, kept: readonly Accepted[]):
        $7::text[], $8::text[], $9::text[], $10::text[], $11::timestamptz[])
        AS r(record_id, issuer, aeo_id, version, jws, jws_digest, payload_sha256, signer_fingerprint, outcome,
          issued_at)`,
-    [
+    params: [
       receipt.receivedAt.toISOString(),
       receipt.receiptId,
       kept.map((d) => d.record.recordId),
@@ -148,7 +151,7 @@ function insertRecords(tx: Sql, receipt: ReceiptRow, kept: readonly Accepted[]):
       kept.map((d) => d.record.issuedAt),
       ...kept.map((d) => d.jws),
     ],
-  );
+  };
 }
 
 /**
@@ -180,11 +183,11 @@ function latestPerOperator(kept: readonly Accepted[]): Accepted[] {
  * state and the removal of the identifiers it replaces in one statement (two tables, so their order within it
  * does not matter), then the identifiers, which must follow the removal: they are sent after it.
  */
-function writeCurrentState(tx: Sql, accepted: readonly Accepted[], at: Date): Promise<unknown>[] {
+function currentState(accepted: readonly Accepted[], at: Date): Statement[] {
   if (accepted.length === 0) return [];
   const columns = 11;
-  const state = tx.query(
-    `WITH replaced AS (
+  const state: Statement = {
+    text: `WITH replaced AS (
        DELETE FROM operator_identifier WHERE (issuer, aeo_id) IN (SELECT * FROM unnest($2::text[], $3::text[])))
      INSERT INTO operator_state (issuer, aeo_id, version, record_id, status, status_since, programme, roles, name,
        enterprise_size, payload, updated_at)
@@ -199,7 +202,7 @@ function writeCurrentState(tx: Sql, accepted: readonly Accepted[], at: Date): Pr
        roles = EXCLUDED.roles, name = EXCLUDED.name, enterprise_size = EXCLUDED.enterprise_size,
        payload = EXCLUDED.payload, updated_at = EXCLUDED.updated_at, redacted_at = NULL
      WHERE operator_state.version < EXCLUDED.version`,
-    [
+    params: [
       at.toISOString(),
       accepted.map(({ record: r }) => r.issuer),
       accepted.map(({ record: r }) => r.operator.aeoId),
@@ -213,16 +216,16 @@ function writeCurrentState(tx: Sql, accepted: readonly Accepted[], at: Date): Pr
       accepted.map(({ record: r }) => r.operator.enterpriseSize ?? null),
       ...accepted.map((d) => d.payloadJson),
     ],
-  );
+  };
   const identifiers = accepted.flatMap(({ record: r }) =>
     r.operator.identifiers.map((i) => [i.scheme, i.value, r.issuer, r.operator.aeoId] as const),
   );
   return [
     state,
-    tx.query(
-      `INSERT INTO operator_identifier (scheme, value, issuer, aeo_id)
-       SELECT DISTINCT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[])`,
-      [0, 1, 2, 3].map((k) => identifiers.map((row) => row[k])),
-    ),
+    {
+      text: `INSERT INTO operator_identifier (scheme, value, issuer, aeo_id)
+             SELECT DISTINCT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[])`,
+      params: [0, 1, 2, 3].map((k) => identifiers.map((row) => row[k])),
+    },
   ];
 }

@@ -31,6 +31,9 @@ export function notificationOutbox(
 ): OutboxFlow<NotificationBatchJob | NotificationJob> {
   let lastRecovery = 0;
   const recoveryDue = () => Date.now() - lastRecovery > RECOVERY_EVERY_MS;
+  // Whether this pass's read of the marked rows was a recovery: it counts as done once the pass claims (with the
+  // lock held), not when the read goes out with the lock, which may be refused.
+  let recovering = false;
   return {
     label: 'notification',
     oneInFlight: false,
@@ -51,7 +54,7 @@ export function notificationOutbox(
     },
     async marked(tx) {
       if (!recoveryDue()) return [];
-      lastRecovery = Date.now();
+      recovering = true;
       // Only claims older than the grace: a younger one is taken as being added right now.
       const rows = await tx.query<{ job_id: string }>(
         `SELECT job_id FROM notification WHERE state IN ('pending', 'retrying') AND enqueued_at IS NOT NULL
@@ -62,6 +65,8 @@ export function notificationOutbox(
       return rows.map((r) => ({ jobId: r.job_id, recent: false }));
     },
     async claim(tx) {
+      if (recovering) lastRecovery = Date.now();
+      recovering = false;
       // Per operator and subscription, one open row at a time: rows due at once in id order (version order),
       // then held rows by due time. A held row never keeps back one due at once, so a version that takes
       // effect today is not kept behind one dated next week (whose lower version its consumer then drops).

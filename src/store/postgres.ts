@@ -191,15 +191,24 @@ export function openPostgres(options: PostgresOptions): Store {
       // or by a cancel, which is therefore sent only once BEGIN has been answered (onAbort below).
       const begun = run(client, 'BEGIN', undefined);
       begun.catch(() => {});
+      // Once the work has ended, the transaction takes no statement more: one sent later (by a branch of the
+      // work still running when another failed) would run behind the ROLLBACK, outside any transaction, or on
+      // the connection's next user.
+      let ended = false;
+      const accept = () => {
+        if (ended)
+          throw new GatewayError('INTERNAL', "a statement was sent after its transaction's work ended");
+        throwIfStopped(signal);
+      };
       const tx: Sql = {
         query: async <R>(text: string, params?: readonly unknown[]) => {
-          throwIfStopped(signal);
+          accept();
           const rows = run<R>(client, text, params);
           await Promise.all([begun, rows]);
           return rows;
         },
         exec: async (script) => {
-          throwIfStopped(signal);
+          accept();
           await Promise.all([begun, run(client, script, undefined, true)]);
         },
       };
@@ -218,7 +227,9 @@ export function openPostgres(options: PostgresOptions): Store {
       };
       signal?.addEventListener('abort', onAbort, { once: true });
       try {
-        const result = await work(tx);
+        const result = await work(tx).finally(() => {
+          ended = true;
+        });
         await begun;
         // A cancel fails COMMIT only before the commit is recorded (in a deferred trigger or constraint check);
         // after it, PostgreSQL holds a cancel back (a wait for a synchronous standby ends with a warning). So a

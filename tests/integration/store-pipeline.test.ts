@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore } from '../../src/store/open.ts';
-import type { Store } from '../../src/store/types.ts';
+import type { Sql, Store } from '../../src/store/types.ts';
 import { bothStores, storeOf } from '../support/both-stores.ts';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';
 import { startTurnCounter, type TurnCounter } from '../support/turn-counter.ts';
@@ -54,6 +54,32 @@ describe.each(['postgres', 'embedded'] as const)('statements sent together (%s)'
     // One statement failed; the one refused behind it is not counted again (mra_store_query_errors_total).
     if (failedBefore !== undefined) expect(store.stats?.().errors).toBe(failedBefore + 1);
     else expect(kind).toBe('embedded');
+  });
+});
+
+describe.each(['postgres', 'embedded'] as const)('a transaction whose work has ended (%s)', (kind) => {
+  it('refuses a statement sent after it, and runs nothing of it', async () => {
+    const store = storeOf(stores, kind);
+    let kept: Sql | undefined;
+    const failed = await store
+      .transaction(async (tx) => {
+        kept = tx;
+        await tx.query(`INSERT INTO pipeline_probe VALUES (5, 'in the transaction')`);
+        throw new Error('the work failed');
+      })
+      .then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+    expect((failed as Error | undefined)?.message).toBe('the work failed');
+    // As a branch of the work still running would, once another had failed: after the ROLLBACK.
+    const late = await kept!.query(`INSERT INTO pipeline_probe VALUES (6, 'too late')`).then(
+      () => 'ran',
+      () => 'refused',
+    );
+    expect(late).toBe('refused');
+    const rows = await store.query<{ n: number }>('SELECT n FROM pipeline_probe WHERE n IN (5, 6)');
+    expect(rows).toEqual([]);
   });
 });
 
