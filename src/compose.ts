@@ -6,6 +6,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { GatewayConfig } from './config/types.ts';
+import { verifyPool } from './crypto/verify-pool.ts';
 import { startDelivery } from './delivery/delivery.ts';
 import { createDeliveryStatus } from './delivery/status.ts';
 import { type AppDeps, buildApiApp, buildPartnerApp } from './http/app.ts';
@@ -141,6 +142,7 @@ export async function composeGateway(
     },
     pool: () => store.stats?.(),
     clock: () => now().getTime(),
+    verifyThreads: () => verifyPool().workers(),
   });
   const services: Services = {
     config,

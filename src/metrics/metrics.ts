@@ -8,6 +8,7 @@
  * queues are one per partner plus the notifications queue. Lookups carry no label but their outcome.
  */
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { type HeapReader, registerHeapGauge } from './heap.ts';
 
 /** A queue's job counts as its runtime reads them. */
 export interface QueueDepth {
@@ -42,6 +43,8 @@ export interface ScrapeSources {
   /** Cumulative lookup answers by outcome since the start. */
   lookups?: () => ReadonlyMap<string, number>;
   clock?: () => number;
+  /** The verification pool's running threads, whose heaps are read at scrape time. */
+  verifyThreads?: () => readonly HeapReader[];
 }
 
 export type NotificationResult = 'sent' | 'failed' | 'dead';
@@ -113,7 +116,10 @@ export class GatewayMetrics {
   });
 
   constructor(options: { defaults?: boolean } = {}) {
-    if (options.defaults !== false) collectDefaultMetrics({ register: this.registry });
+    if (options.defaults !== false) {
+      collectDefaultMetrics({ register: this.registry });
+      registerHeapGauge(this.registry, () => this.sources.verifyThreads?.() ?? []);
+    }
     for (const result of ['sent', 'failed', 'dead'] as const) this.notifications.inc({ result }, 0);
     for (const reason of ['certificate', 'request-token'] as const) this.refusals.inc({ reason }, 0);
     const self = this;

@@ -25,11 +25,12 @@ import {
 } from '../support/fault-world.ts';
 import { startTestGateway, type TestGateway } from '../support/gateway.ts';
 import {
+  BUFFER_GROWTH_BOUND,
   describeGrowth,
+  HANDLE_GROWTH_BOUND,
   LIVE_GROWTH_BOUND,
   type MemorySample,
   memoryGrowth,
-  NATIVE_GROWTH_BOUND,
   RSS_GROWTH_BOUND,
 } from '../support/memory-flat.ts';
 import { readMemory, startMemorySampler } from '../support/memory-sampler.ts';
@@ -191,7 +192,8 @@ describe('queues under stress', () => {
       const growth = memoryGrowth(samples);
       expect(growth.peak - growth.start).toBeLessThanOrEqual(RSS_GROWTH_BOUND);
       expect(growth.live).toBeLessThanOrEqual(LIVE_GROWTH_BOUND);
-      expect(growth.native).toBeLessThanOrEqual(NATIVE_GROWTH_BOUND);
+      expect(growth.buffers).toBeLessThanOrEqual(BUFFER_GROWTH_BOUND);
+      expect(growth.handles).toBeLessThanOrEqual(HANDLE_GROWTH_BOUND);
       report(
         'G66',
         `${RECORDS}-record backlog (published in ${Math.round(publishMs / 1000)} s): drained in ` +

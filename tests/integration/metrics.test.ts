@@ -162,7 +162,13 @@ describe('GET /metrics', () => {
         total(pe, 'mra_store_pool_clients', { state: 'in_use' }),
     ).toBeGreaterThan(0);
     expect(total(pe, 'process_cpu_seconds_total')).toBeGreaterThan(0);
-    expect(total(pe, 'process_resident_memory_bytes')).toBeGreaterThan(0);
+    const rss = total(pe, 'process_resident_memory_bytes');
+    expect(rss).toBeGreaterThan(0);
+    const main = total(pe, 'mra_heap_resident_bytes', { thread: 'main' });
+    expect(main).toBeGreaterThan(0);
+    expect(main).toBeLessThan(rss);
+    // PE verified CL's signed receipts on the verification threads, whose heaps are counted apart.
+    expect(total(pe, 'mra_heap_resident_bytes', { thread: 'verify' })).toBeGreaterThan(0);
   });
 
   it('refuses a caller without a token (401) and a token without the monitoring scope (403)', async () => {

@@ -1,6 +1,6 @@
 /**
- * Samples a gateway's memory once a second from its own Prometheus metrics (process_resident_memory_bytes and
- * V8's heap, read in one scrape, so the three figures are of one moment), for judging a drain's memory
+ * Samples a gateway's memory once a second from its own Prometheus metrics (the resident set, the heaps of
+ * V8, buffers and handles, read in one scrape, so the figures are of one moment), for judging a drain's memory
  * (memory-flat.ts). A scrape that fails is skipped: the drain's own wait decides whether the gateway is gone.
  */
 
@@ -12,33 +12,42 @@ export interface MemorySampler {
   stop(): Promise<MemorySample[]>;
 }
 
-const NAMES = {
-  rss: 'process_resident_memory_bytes',
-  heapUsed: 'nodejs_heap_size_used_bytes',
-  heapTotal: 'nodejs_heap_size_total_bytes',
-} as const;
+const RSS = 'process_resident_memory_bytes';
+const HEAP_USED = 'nodejs_heap_size_used_bytes';
+const HEAP_RESIDENT = 'mra_heap_resident_bytes';
+const EXTERNAL = 'nodejs_external_memory_bytes';
+const HANDLES = 'nodejs_active_handles_total';
 
 /** The sample in a Prometheus text exposition; undefined when one of its figures is missing. */
 export function sampleOf(exposition: string): MemorySample | undefined {
-  const value = (name: string): number | undefined => {
-    const line = exposition.split('\n').find((l) => l.startsWith(`${name} `));
+  const lines = exposition.split('\n');
+  const value = (series: string): number | undefined => {
+    const line = lines.find((l) => l.startsWith(`${series} `));
     const n =
       line === undefined
         ? Number.NaN
         : Number(
             line
-              .slice(name.length + 1)
+              .slice(series.length + 1)
               .trim()
               .split(' ')[0],
           );
     return Number.isFinite(n) ? n : undefined;
   };
-  const rss = value(NAMES.rss);
-  const heapUsed = value(NAMES.heapUsed);
-  const heapTotal = value(NAMES.heapTotal);
-  return rss === undefined || heapUsed === undefined || heapTotal === undefined
+  const rss = value(RSS);
+  const heapUsed = value(HEAP_USED);
+  const main = value(`${HEAP_RESIDENT}{thread="main"}`);
+  const verify = value(`${HEAP_RESIDENT}{thread="verify"}`);
+  const external = value(EXTERNAL);
+  const handles = value(HANDLES);
+  return rss === undefined ||
+    heapUsed === undefined ||
+    main === undefined ||
+    verify === undefined ||
+    external === undefined ||
+    handles === undefined
     ? undefined
-    : { rss, heapUsed, heapTotal };
+    : { rss, heapUsed, heapResident: main + verify, external, handles };
 }
 
 /** Reads the gateway's memory now; throws when its metrics cannot be read. */

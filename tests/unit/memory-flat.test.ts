@@ -5,52 +5,83 @@
  */
 import { describe, expect, it } from 'vitest';
 import {
+  BUFFER_GROWTH_BOUND,
+  HANDLE_GROWTH_BOUND,
   LIVE_GROWTH_BOUND,
   type MemorySample,
   memoryGrowth,
-  NATIVE_GROWTH_BOUND,
 } from '../support/memory-flat.ts';
 import { sampleOf } from '../support/memory-sampler.ts';
 
 const MIB = 1024 * 1024;
 const N = 100;
-// 100 samples of a drain at 1,000 records a second. Outside the heap: 150 MiB, a buffer spike now and then.
-const outside = (i: number) => (150 + (i % 7 === 0 ? 30 : 0)) * MIB;
-// Garbage comes and goes between collections: heap used saw-tooths 20 MiB over a live floor of 45 MiB.
+// 100 samples of a drain at 1,000 records a second. Garbage comes and goes between collections: heap used
+// saw-tooths 20 MiB over its live floor, buffers 50 MiB over theirs; handles vary with requests in flight.
 const used = (i: number, live: number) => live + (i % 5) * 5 * MIB;
+const buffers = (i: number, held: number) => held + (i % 4) * 16 * MIB;
+const handles = (i: number, open: number) => open + (i % 3) * 10;
+
+function drain(
+  shape: (i: number) => {
+    live?: number;
+    held?: number;
+    open?: number;
+    heapResident?: number;
+    native?: number;
+  },
+): MemorySample[] {
+  return Array.from({ length: N }, (_, i) => {
+    const {
+      live = 45 * MIB,
+      held = 15 * MIB,
+      open = 40,
+      heapResident = 80 * MIB,
+      native = 150 * MIB,
+    } = shape(i);
+    return {
+      heapUsed: used(i, live),
+      heapResident,
+      external: buffers(i, held),
+      handles: handles(i, open),
+      rss: native + heapResident,
+    };
+  });
+}
 
 describe('memory growth of a drain', () => {
-  it('passes V8 growing its heap late in a slow drain, with nothing kept', () => {
-    // The reserved heap grows from 60 to 220 MiB in the last third (the collector running later under load).
-    const samples: MemorySample[] = Array.from({ length: N }, (_, i) => {
-      const heapTotal = (60 + Math.max(0, i - 66) * 4.8) * MIB;
-      return { heapTotal, heapUsed: used(i, 45 * MIB), rss: outside(i) + heapTotal };
-    });
-    const g = memoryGrowth(samples);
+  it('passes V8 growing its heap late in a slow drain, and an allocator keeping its high-water mark', () => {
+    // The heap grows from 60 to 220 MiB in the last third (the collector running later under load); the memory
+    // outside the heaps steps up 40 MiB at the last third and stays there.
+    const g = memoryGrowth(
+      drain((i) => ({
+        heapResident: (60 + Math.max(0, i - 66) * 4.8) * MIB,
+        native: (150 + (i >= 66 ? 40 : 0)) * MIB,
+      })),
+    );
     expect(g.peak - g.start).toBeGreaterThan(150 * MIB);
     expect(g.live).toBe(0);
-    expect(g.native).toBe(0);
+    expect(g.buffers).toBe(0);
+    expect(g.handles).toBe(0);
+    expect(g.outside).toBe(40 * MIB);
   });
 
   it('catches a leak of 2 KB a record in the JavaScript heap', () => {
-    const samples: MemorySample[] = Array.from({ length: N }, (_, i) => {
-      const live = 45 * MIB + i * 1_000 * 2_048;
-      const heapTotal = live + 40 * MIB;
-      return { heapTotal, heapUsed: used(i, live), rss: outside(i) + heapTotal };
-    });
-    const g = memoryGrowth(samples);
+    const g = memoryGrowth(drain((i) => ({ live: 45 * MIB + i * 1_000 * 2_048 })));
     expect(g.live).toBeGreaterThan(LIVE_GROWTH_BOUND);
-    expect(g.native).toBeLessThanOrEqual(NATIVE_GROWTH_BOUND);
+    expect(g.buffers).toBe(0);
   });
 
-  it('catches a leak of 2 KB a record outside the heap', () => {
-    const samples: MemorySample[] = Array.from({ length: N }, (_, i) => {
-      const heapTotal = 80 * MIB;
-      return { heapTotal, heapUsed: used(i, 45 * MIB), rss: outside(i) + i * 1_000 * 2_048 + heapTotal };
-    });
-    const g = memoryGrowth(samples);
-    expect(g.native).toBeGreaterThan(NATIVE_GROWTH_BOUND);
+  it('catches a leak of 2 KB a record in buffers held outside the heap', () => {
+    const g = memoryGrowth(drain((i) => ({ held: 15 * MIB + i * 1_000 * 2_048 })));
+    expect(g.buffers).toBeGreaterThan(BUFFER_GROWTH_BOUND);
     expect(g.live).toBe(0);
+  });
+
+  it('catches a handle left open per batch of 500 records', () => {
+    const g = memoryGrowth(drain((i) => ({ open: 40 + Math.floor((i * 1_000) / 500) })));
+    expect(g.handles).toBeGreaterThan(HANDLE_GROWTH_BOUND);
+    expect(g.live).toBe(0);
+    expect(g.buffers).toBe(0);
   });
 
   it('refuses to judge from too few samples', () => {
@@ -67,8 +98,19 @@ describe('memory figures from the Prometheus text', () => {
       'nodejs_heap_size_total_bytes 90112000',
       'nodejs_heap_size_used_bytes 51200000',
       'nodejs_heap_space_size_used_bytes{space="old"} 1',
+      'mra_heap_resident_bytes{thread="main"} 70000000',
+      'mra_heap_resident_bytes{thread="verify"} 12000000',
+      'nodejs_external_memory_bytes 9000000',
+      'nodejs_active_handles_total 41',
     ].join('\n');
-    expect(sampleOf(text)).toEqual({ rss: 231211008, heapTotal: 90112000, heapUsed: 51200000 });
+    expect(sampleOf(text)).toEqual({
+      rss: 231211008,
+      heapResident: 82000000,
+      heapUsed: 51200000,
+      external: 9000000,
+      handles: 41,
+    });
     expect(sampleOf(text.replace('nodejs_heap_size_used_bytes 51200000', ''))).toBeUndefined();
+    expect(sampleOf(text.replace('mra_heap_resident_bytes{thread="verify"} 12000000', ''))).toBeUndefined();
   });
 });
